@@ -1,0 +1,24 @@
+#pragma once
+
+// Conversions between grove failures and CAF errors, at actor boundaries.
+
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+#include "messages/errors.hpp"
+
+namespace grove::actors {
+
+/// A CAF error in grove's category carrying the failure's message.
+inline caf::error to_caf(const messages::failure& f) {
+  return caf::error{static_cast<uint8_t>(f.code), caf::atom("grove"), caf::make_message(f.message)};
+}
+
+/// A CAF error built from a code and message.
+inline caf::error make_caf_error(messages::errc code, std::string message) {
+  return to_caf(messages::failure{code, std::move(message)});
+}
+
+} // namespace grove::actors

@@ -1,0 +1,40 @@
+#include "actors/composer.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/caf_error.hpp"
+#include "actors/layout.hpp"
+
+namespace grove::actors {
+
+composer_actor::behavior_type composer(composer_actor::pointer self, integrator_actor integrator) {
+  return {
+    [self, integrator](const messages::compose_request& req) -> caf::result<messages::compose_result> {
+      std::vector<layout::part> parts;
+      for (auto& a : req.artifacts) {
+        auto p = layout::part_from_artifact(a);
+        if (!p) return to_caf(p.error());
+        parts.push_back(std::move(*p));
+      }
+      messages::commit_files_request commit;
+      commit.message = "grove: compose page (" + std::to_string(parts.size()) + " components)";
+      commit.files.push_back({page_path, layout::compose_page(req.request, parts)});
+      auto rp = self->make_response_promise<messages::compose_result>();
+      self->request(integrator, std::chrono::minutes{2}, std::move(commit))
+        .then(
+          [self, rp](const messages::commit_files_result& r) mutable {
+            rp.deliver(messages::compose_result{page_path, r.commit, r.changed});
+            self->quit();
+          },
+          [self, rp](caf::error& err) mutable {
+            rp.deliver(std::move(err));
+            self->quit();
+          });
+      return rp;
+    },
+  };
+}
+
+} // namespace grove::actors

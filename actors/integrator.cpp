@@ -1,0 +1,84 @@
+#include "actors/integrator.hpp"
+
+#include <optional>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/caf_error.hpp"
+#include "runtime/git/git.hpp"
+
+namespace grove::actors {
+
+struct integrator_state {
+  std::optional<git::main_writer> writer;
+  std::vector<std::pair<messages::merge_request, caf::typed_response_promise<messages::merge_result>>> queue;
+  bool flush_pending = false;
+  static inline const char* name = "integrator";
+};
+
+namespace {
+
+integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<integrator_state> self,
+                                           std::filesystem::path repo, telemetry_actor telemetry) {
+  auto opened = git::repository::open(repo);
+  if (!opened) {
+    self->quit(to_caf(opened.error()));
+    return integrator_actor::behavior_type::make_empty_behavior();
+  }
+  self->state.writer.emplace(std::move(*opened));
+  auto report_sync = [self, telemetry] {
+    auto& why = self->state.writer->last_sync_error();
+    if (!why.empty()) {
+      self->send(telemetry, messages::telemetry_event{"", "", "error", 0, false, "main worktree out of step: " + why, 0});
+    }
+  };
+  return {
+    [self](messages::merge_request& req) {
+      auto rp = self->make_response_promise<messages::merge_result>();
+      self->state.queue.emplace_back(std::move(req), rp);
+      // The flush is queued behind every merge request already in the mailbox: they land together.
+      if (!self->state.flush_pending) {
+        self->state.flush_pending = true;
+        self->send(self, flush_atom::value);
+      }
+      return rp;
+    },
+    [self, report_sync](flush_atom) {
+      auto& st = self->state;
+      st.flush_pending = false;
+      auto batch = std::move(st.queue);
+      st.queue.clear();
+      if (batch.empty()) return;
+      std::vector<git::merge_item> items;
+      for (auto& [req, _] : batch) items.push_back({req.component, req.commit});
+      auto outcomes = st.writer->merge_batch(items);
+      report_sync();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto& rp = batch[i].second;
+        if (outcomes[i].ok()) {
+          rp.deliver(messages::merge_result{outcomes[i].component, outcomes[i].merge_commit,
+                                            static_cast<uint32_t>(batch.size())});
+        } else {
+          rp.deliver(make_caf_error(messages::errc::git, outcomes[i].error));
+        }
+      }
+    },
+    [self, report_sync](const messages::commit_files_request& req) -> caf::result<messages::commit_files_result> {
+      std::vector<std::pair<std::string, std::string>> files;
+      for (auto& f : req.files) files.emplace_back(f.path, f.content);
+      auto id = self->state.writer->commit_files(req.message, files);
+      if (!id) return to_caf(id.error());
+      report_sync();
+      return messages::commit_files_result{*id, !id->empty()};
+    },
+  };
+}
+
+} // namespace
+
+integrator_actor spawn_integrator(caf::actor_system& sys, std::filesystem::path repo, telemetry_actor telemetry) {
+  return sys.spawn<caf::detached>(integrator, std::move(repo), std::move(telemetry));
+}
+
+} // namespace grove::actors

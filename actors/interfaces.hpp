@@ -1,0 +1,73 @@
+#pragma once
+
+// Typed interfaces of every grove actor: one line per handler. Included by
+// actor implementations and the runtime wiring only (CAF headers are heavy).
+
+#include <functional>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/types.hpp"
+
+namespace grove::actors {
+
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+/// Receives telemetry events (CLI progress printer, gateway sessions).
+using event_sink_actor = caf::typed_actor<
+  caf::reacts_to<messages::telemetry_event>>; // one event, never answered
+
+/// The event bus.
+using telemetry_actor = caf::typed_actor<
+  caf::reacts_to<messages::telemetry_event>,                         // record and fan out
+  caf::reacts_to<subscribe_atom, event_sink_actor>,                  // add a sink
+  caf::replies_to<stats_atom>::with<messages::telemetry_stats>>;     // counters so far
+
+/// The only path to a model.
+using router_actor = caf::typed_actor<
+  caf::replies_to<messages::model_request>::with<messages::model_reply>>; // route, call, answer
+
+/// Request text to a validated plan.
+using customer_actor = caf::typed_actor<
+  caf::replies_to<messages::plan_request>::with<messages::plan>>;
+
+/// One attempt at one component: cache, else the router.
+using generator_actor = caf::typed_actor<
+  caf::replies_to<messages::generate_request>::with<messages::generation_result>>;
+
+/// Owns one component's branch and worktree.
+using worktree_actor = caf::typed_actor<
+  caf::replies_to<messages::worktree_open>::with<std::string>,   // create; the branch name
+  caf::replies_to<messages::worktree_commit>::with<std::string>, // commit; the commit id
+  caf::replies_to<messages::worktree_remove>::with<bool>>;       // prune and delete branch
+
+/// The QA gate.
+using qa_actor = caf::typed_actor<
+  caf::replies_to<messages::qa_request>::with<messages::qa_verdict>>;
+
+/// The only writer of main.
+using integrator_actor = caf::typed_actor<
+  caf::replies_to<messages::merge_request>::with<messages::merge_result>,               // queue a merge
+  caf::replies_to<messages::commit_files_request>::with<messages::commit_files_result>, // commit on main
+  caf::reacts_to<flush_atom>>;                                                          // land the queue
+
+/// Builds the page of one job.
+using composer_actor = caf::typed_actor<
+  caf::replies_to<messages::compose_request>::with<messages::compose_result>>;
+
+/// Drives one job through its lifecycle.
+using job_supervisor_actor = caf::typed_actor<
+  caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
+  caf::reacts_to<messages::generator_restart>>;                     // backoff elapsed
+
+/// Spawns one generator for an attempt (a child spec's start function);
+/// tests substitute generators that crash.
+using generator_factory = std::function<generator_actor(caf::local_actor* parent)>;
+
+} // namespace grove::actors

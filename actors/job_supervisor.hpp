@@ -1,0 +1,30 @@
+#pragma once
+
+#include <filesystem>
+
+#include "actors/interfaces.hpp"
+#include "config/settings.hpp"
+
+namespace grove::actors {
+
+/// What a job supervisor works with: node-level actors and the settings.
+struct job_deps {
+  customer_actor customer;
+  qa_actor qa;
+  integrator_actor integrator;
+  telemetry_actor telemetry;
+  generator_factory spawn_generator;
+  std::filesystem::path repo;
+  config::settings settings;
+};
+
+/// Drives one job: plan (unless given), then for every component (at most
+/// `parallel` at once) generator -> worktree commit -> QA -> integrator, with
+/// QA rejections retried with feedback up to `max_attempts` and crashed
+/// generators restarted (one_for_one, backoff with jitter, at most
+/// `restart.intensity` restarts per `restart.period_ms`, else the job fails
+/// cleanly). Composes the page from what landed, answers the job_start
+/// request with the report, and quits. Does no git and no model calls.
+job_supervisor_actor spawn_job_supervisor(caf::actor_system& sys, job_deps deps);
+
+} // namespace grove::actors

@@ -1,0 +1,22 @@
+#pragma once
+
+// Prompts sent through the router. They carry the QA rules, and on a retry
+// the previous rejection, so a model can heal its own output.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/types.hpp"
+
+namespace grove::actors::prompts {
+
+/// The planning prompt for a user's request.
+std::string plan_prompt(std::string_view request);
+
+/// The generation prompt for one component; `feedback` (the previous
+/// attempt's violations) is quoted verbatim when not empty.
+std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
+                            const std::vector<messages::violation>& feedback);
+
+} // namespace grove::actors::prompts

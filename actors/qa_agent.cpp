@@ -1,0 +1,21 @@
+#include "actors/qa_agent.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/qa_rules.hpp"
+
+namespace grove::actors {
+
+qa_actor::behavior_type qa_agent(qa_actor::pointer) {
+  return {
+    [](const messages::qa_request& req) {
+      messages::qa_verdict v;
+      v.component = req.component;
+      v.violations = qa::check_artifact(req.artifact, req.component);
+      v.pass = v.violations.empty();
+      return v;
+    },
+  };
+}
+
+} // namespace grove::actors

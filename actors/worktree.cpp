@@ -1,0 +1,68 @@
+#include "actors/worktree.hpp"
+
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "actors/caf_error.hpp"
+#include "runtime/git/git.hpp"
+
+namespace grove::actors {
+
+struct worktree_state {
+  std::optional<git::repository> repo;
+  std::optional<git::worktree_info> info;
+  std::string component;
+  static inline const char* name = "worktree";
+
+  ~worktree_state() {
+    if (repo && info) git::remove_worktree(*repo, component);
+  }
+};
+
+namespace {
+
+worktree_actor::behavior_type worktree(worktree_actor::stateful_pointer<worktree_state> self,
+                                       std::filesystem::path repo, std::string component) {
+  auto opened = git::repository::open(repo);
+  if (!opened) {
+    self->quit(to_caf(opened.error()));
+    return worktree_actor::behavior_type::make_empty_behavior();
+  }
+  self->state.repo.emplace(std::move(*opened));
+  self->state.component = component;
+  return {
+    [self](const messages::worktree_open& req) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (st.info) return st.info->branch;
+      auto info = git::add_worktree(*st.repo, st.component, {git::component_path(st.component)}, req.base_commit);
+      if (!info) return to_caf(info.error());
+      st.info = std::move(*info);
+      return st.info->branch;
+    },
+    [self](const messages::worktree_commit& req) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!st.info) return make_caf_error(messages::errc::workspace, "commit before the worktree was opened");
+      auto msg = "grove: generate " + st.component + " (attempt " + std::to_string(req.attempt) + ")";
+      auto id = git::commit_in_worktree(*st.info, {{git::component_path(st.component), req.artifact}}, msg);
+      if (!id) return to_caf(id.error());
+      return *id;
+    },
+    [self](const messages::worktree_remove&) -> caf::result<bool> {
+      auto& st = self->state;
+      auto removed = git::remove_worktree(*st.repo, st.component);
+      st.info.reset();
+      self->quit();
+      if (!removed) return to_caf(removed.error());
+      return true;
+    },
+  };
+}
+
+} // namespace
+
+worktree_actor spawn_worktree(caf::local_actor* parent, std::filesystem::path repo, std::string component) {
+  return parent->spawn(worktree, std::move(repo), std::move(component));
+}
+
+} // namespace grove::actors

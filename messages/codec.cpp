@@ -1,0 +1,139 @@
+#include "messages/codec.hpp"
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/names.hpp"
+#include "messages/schema.hpp"
+
+namespace grove::messages {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string join_errors(const std::vector<std::string>& errs) {
+  std::string out;
+  for (auto& e : errs) {
+    if (!out.empty()) out += "; ";
+    out += e;
+  }
+  return out;
+}
+
+json plan_json(const plan& p) {
+  json comps = json::array();
+  for (auto& c : p.components) {
+    comps.push_back({{"name", c.name}, {"description", c.description}});
+  }
+  return {{"session_id", p.session_id}, {"request", p.request}, {"components", comps}};
+}
+
+} // namespace
+
+std::string new_session_id() {
+  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  static const char* digits = "0123456789abcdef";
+  auto x = gen();
+  std::string out(16, '0');
+  for (auto& c : out) {
+    c = digits[x & 0xF];
+    x >>= 4;
+  }
+  return out;
+}
+
+result<plan> parse_plan(std::string_view text) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return make_failure(errc::invalid_json, std::string{"plan is not valid JSON: "} + e.what());
+  }
+  if (!doc.is_object()) {
+    return make_failure(errc::invalid_plan, "plan must be a JSON object");
+  }
+  if (!doc.contains("session_id")) {
+    doc["session_id"] = new_session_id();
+  }
+  if (!doc.contains("request")) {
+    doc["request"] = "";
+  }
+  if (auto comps = doc.find("components"); comps != doc.end() && comps->is_array()) {
+    for (size_t i = 0; i < comps->size(); ++i) {
+      auto& c = (*comps)[i];
+      if (c.is_object() && c.contains("name") && c["name"].is_string()) {
+        auto name = normalise_name(c["name"].get<std::string>());
+        if (!name) {
+          return make_failure(errc::invalid_name,
+                              "/components/" + std::to_string(i) + ": " + name.error().message);
+        }
+        c["name"] = *name;
+      }
+    }
+  }
+  if (auto errs = validate(doc, schema_id::plan); !errs.empty()) {
+    return make_failure(errc::invalid_plan, "plan violates plan.schema.json: " + join_errors(errs));
+  }
+  plan out;
+  out.session_id = doc["session_id"].get<std::string>();
+  out.request = doc["request"].get<std::string>();
+  for (auto& c : doc["components"]) {
+    out.components.push_back({c["name"].get<std::string>(), c.value("description", "")});
+  }
+  return out;
+}
+
+status validate_plan(const plan& p) {
+  if (auto errs = validate(plan_json(p), schema_id::plan); !errs.empty()) {
+    return make_failure(errc::invalid_plan, "plan violates plan.schema.json: " + join_errors(errs));
+  }
+  return ok();
+}
+
+std::string plan_to_text(const plan& p) {
+  return plan_json(p).dump(2);
+}
+
+result<nlohmann::json> parse_component(std::string_view text) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return make_failure(errc::invalid_json, std::string{"component is not valid JSON: "} + e.what());
+  }
+  if (auto errs = validate(doc, schema_id::component); !errs.empty()) {
+    return make_failure(errc::schema_violation,
+                        "component violates component.schema.json: " + join_errors(errs));
+  }
+  return doc;
+}
+
+nlohmann::json report_to_json(const job_report& r) {
+  json comps = json::array();
+  for (auto& c : r.components) {
+    json v = json::array();
+    for (auto& x : c.violations) {
+      v.push_back({{"code", x.code}, {"message", x.message}});
+    }
+    comps.push_back({{"name", c.name},
+                     {"status", c.status},
+                     {"attempts", c.attempts},
+                     {"restarts", c.restarts},
+                     {"cache_hit", c.cache_hit},
+                     {"commit", c.commit},
+                     {"violations", v},
+                     {"error", c.error}});
+  }
+  return {{"job", r.job},
+          {"request", r.request},
+          {"status", r.status},
+          {"components", comps},
+          {"output", r.output},
+          {"composition_commit", r.composition_commit},
+          {"elapsed_ms", r.elapsed_ms},
+          {"error", r.error}};
+}
+
+} // namespace grove::messages

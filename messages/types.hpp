@@ -1,0 +1,350 @@
+#pragma once
+
+// Every message grove actors exchange: plain structs with a CAF 0.17 `inspect`
+// so they serialise and can cross nodes. Registered in registry.cpp.
+// Only caf/meta/type_name.hpp is included here: this header is everywhere.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace grove::messages {
+
+/// One component the customer agent asked for.
+struct component_spec {
+  std::string name;        ///< normalised, `[a-z0-9_]{1,48}`
+  std::string description; ///< free text for the generator
+};
+
+/// The customer agent's output: a validated plan.
+struct plan {
+  std::string session_id;
+  std::string request;
+  std::vector<component_spec> components;
+};
+
+/// One QA rule broken: a stable code and a human message.
+struct violation {
+  std::string code;
+  std::string message;
+};
+
+/// Ask a job supervisor to run a job: from a request, or from a ready plan.
+struct job_start {
+  std::string request;
+  bool has_plan = false;
+  plan ready_plan;
+};
+
+/// Ask the customer agent for a plan.
+struct plan_request {
+  std::string job;
+  std::string request;
+};
+
+/// One call to a model through the router.
+struct model_request {
+  std::string role; ///< plan, generate, review, resolve
+  std::string job;
+  std::string prompt;
+  std::string request;  ///< the user's request (role plan)
+  component_spec spec;  ///< the component (role generate)
+  uint32_t attempt = 0;
+  std::vector<violation> feedback;
+};
+
+/// A model's answer.
+struct model_reply {
+  std::string provider;
+  std::string text;
+  uint64_t tokens_in = 0;
+  uint64_t tokens_out = 0;
+};
+
+/// Ask a generator for one component.
+struct generate_request {
+  std::string job;
+  component_spec spec;
+  uint32_t attempt = 1;
+  std::vector<violation> feedback; ///< the previous rejection, if any
+  bool use_cache = true;
+};
+
+/// A generator's answer; `ok == false` is a generation failure, not a crash.
+struct generation_result {
+  std::string component;
+  uint32_t attempt = 0;
+  bool ok = false;
+  bool cache_hit = false;
+  std::string artifact; ///< component JSON text
+  std::string prompt;   ///< what was sent to the model (empty on a cache hit)
+  std::string provider;
+  std::string error;
+};
+
+/// Ask a worktree actor to create its branch and worktree.
+struct worktree_open {
+  std::string base_commit; ///< empty: the current `main`
+};
+
+/// Ask a worktree actor to write and commit an artifact; replies the commit id.
+struct worktree_commit {
+  std::string artifact;
+  uint32_t attempt = 0;
+};
+
+/// Ask a worktree actor to prune its worktree and delete its branch.
+struct worktree_remove {
+  bool merged = false;
+};
+
+/// Ask the QA agent to check an artifact.
+struct qa_request {
+  std::string component;
+  std::string artifact;
+};
+
+/// The QA agent's verdict.
+struct qa_verdict {
+  std::string component;
+  bool pass = false;
+  std::vector<violation> violations;
+};
+
+/// Ask the integrator to merge a component's commit into `main`.
+struct merge_request {
+  std::string component;
+  std::string commit;
+};
+
+/// The merge commit that landed a component on `main`.
+struct merge_result {
+  std::string component;
+  std::string merge_commit;
+  uint32_t batch_size = 0;
+};
+
+/// One file written by a direct commit on `main`.
+struct file_entry {
+  std::string path;
+  std::string content;
+};
+
+/// Ask the integrator to commit files on `main` (the composer's page).
+struct commit_files_request {
+  std::string message;
+  std::vector<file_entry> files;
+};
+
+/// The commit made, or `changed == false` when `main` already held the files.
+struct commit_files_result {
+  std::string commit;
+  bool changed = false;
+};
+
+/// Ask the composer to build the page from landed components, in plan order.
+struct compose_request {
+  std::string job;
+  std::string request;
+  std::vector<std::string> artifacts;
+};
+
+/// Where the page is and which commit holds it.
+struct compose_result {
+  std::string path;
+  std::string commit;
+  bool changed = false;
+};
+
+/// One thing that happened, for the event bus.
+struct telemetry_event {
+  std::string job;
+  std::string component; ///< empty for job-level events
+  std::string stage;
+  uint32_t attempt = 0;
+  bool cache_hit = false;
+  std::string detail;
+  int64_t ts_ms = 0;
+};
+
+/// Counters kept by the telemetry actor.
+struct telemetry_stats {
+  uint64_t events = 0;
+  uint64_t errors = 0;
+  uint64_t landed = 0;
+  uint64_t dropped = 0;
+  uint64_t cache_hits = 0;
+  uint64_t qa_retries = 0;
+  uint64_t restarts = 0;
+};
+
+/// The outcome of one component of a job.
+struct component_report {
+  std::string name;
+  std::string status; ///< landed, cached, dropped
+  uint32_t attempts = 0;
+  uint32_t restarts = 0;
+  bool cache_hit = false;
+  std::string commit; ///< the merge commit on main (empty when cached or dropped)
+  std::vector<violation> violations;
+  std::string error;
+};
+
+/// The outcome of a job.
+struct job_report {
+  std::string job;
+  std::string request;
+  std::string status; ///< done, partial, failed
+  std::vector<component_report> components;
+  std::string output;
+  std::string composition_commit;
+  int64_t elapsed_ms = 0;
+  std::string error;
+};
+
+/// Internal to job_supervisor: restart a crashed generator after its backoff.
+struct generator_restart {
+  std::string component;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, component_spec& x) {
+  return f(caf::meta::type_name("component_spec"), x.name, x.description);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan& x) {
+  return f(caf::meta::type_name("plan"), x.session_id, x.request, x.components);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, violation& x) {
+  return f(caf::meta::type_name("violation"), x.code, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_start& x) {
+  return f(caf::meta::type_name("job_start"), x.request, x.has_plan, x.ready_plan);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_request& x) {
+  return f(caf::meta::type_name("plan_request"), x.job, x.request);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_request& x) {
+  return f(caf::meta::type_name("model_request"), x.role, x.job, x.prompt, x.request,
+           x.spec, x.attempt, x.feedback);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_reply& x) {
+  return f(caf::meta::type_name("model_reply"), x.provider, x.text, x.tokens_in,
+           x.tokens_out);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
+  return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback,
+           x.use_cache);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
+  return f(caf::meta::type_name("generation_result"), x.component, x.attempt, x.ok,
+           x.cache_hit, x.artifact, x.prompt, x.provider, x.error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worktree_open& x) {
+  return f(caf::meta::type_name("worktree_open"), x.base_commit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worktree_commit& x) {
+  return f(caf::meta::type_name("worktree_commit"), x.artifact, x.attempt);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worktree_remove& x) {
+  return f(caf::meta::type_name("worktree_remove"), x.merged);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, qa_request& x) {
+  return f(caf::meta::type_name("qa_request"), x.component, x.artifact);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, qa_verdict& x) {
+  return f(caf::meta::type_name("qa_verdict"), x.component, x.pass, x.violations);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, merge_request& x) {
+  return f(caf::meta::type_name("merge_request"), x.component, x.commit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, merge_result& x) {
+  return f(caf::meta::type_name("merge_result"), x.component, x.merge_commit, x.batch_size);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_entry& x) {
+  return f(caf::meta::type_name("file_entry"), x.path, x.content);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_files_request& x) {
+  return f(caf::meta::type_name("commit_files_request"), x.message, x.files);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_files_result& x) {
+  return f(caf::meta::type_name("commit_files_result"), x.commit, x.changed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compose_request& x) {
+  return f(caf::meta::type_name("compose_request"), x.job, x.request, x.artifacts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compose_result& x) {
+  return f(caf::meta::type_name("compose_result"), x.path, x.commit, x.changed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, telemetry_event& x) {
+  return f(caf::meta::type_name("telemetry_event"), x.job, x.component, x.stage, x.attempt,
+           x.cache_hit, x.detail, x.ts_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
+  return f(caf::meta::type_name("telemetry_stats"), x.events, x.errors, x.landed, x.dropped,
+           x.cache_hits, x.qa_retries, x.restarts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, component_report& x) {
+  return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts,
+           x.restarts, x.cache_hit, x.commit, x.violations, x.error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_report& x) {
+  return f(caf::meta::type_name("job_report"), x.job, x.request, x.status, x.components,
+           x.output, x.composition_commit, x.elapsed_ms, x.error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generator_restart& x) {
+  return f(caf::meta::type_name("generator_restart"), x.component);
+}
+
+} // namespace grove::messages

@@ -1,0 +1,146 @@
+#pragma once
+
+// RAII layer over libgit2 for grove's workspace: the repository, one
+// worktree per component, and the single writer of `main`. No CAF here.
+// One `repository` per actor: libgit2 handles are never shared across threads.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "messages/errors.hpp"
+
+struct git_repository;
+
+namespace grove::git {
+
+using messages::result;
+using messages::status;
+
+inline constexpr const char* main_ref = "refs/heads/main";
+
+/// `feat/<name>_gen` for a valid component name.
+std::string branch_for(std::string_view component);
+
+/// `temp_<name>` (the worktree's name and folder under `worktrees/`).
+std::string worktree_for(std::string_view component);
+
+/// `output/components/<name>.json`, the component's file in the repository.
+std::string component_path(std::string_view component);
+
+/// An open repository handle; move-only, freed on destruction.
+class repository final {
+public:
+  /// Opens an existing repository rooted exactly at `dir`.
+  static result<repository> open(const std::filesystem::path& dir);
+
+  /// Opens the workspace at `dir`, creating it (and an initial commit on
+  /// `main`) if needed; ensures HEAD is on `main` and that `worktrees/` and
+  /// `.grove/` are listed in `.git/info/exclude`.
+  static result<repository> open_or_init(const std::filesystem::path& dir);
+
+  repository(repository&& other) noexcept;
+  repository& operator=(repository&& other) noexcept;
+  repository(const repository&) = delete;
+  repository& operator=(const repository&) = delete;
+  ~repository();
+
+  git_repository* raw() const { return repo_; }
+
+  /// The main worktree's folder.
+  const std::filesystem::path& workdir() const { return workdir_; }
+
+  /// The common git folder (`.git`).
+  std::filesystem::path gitdir() const;
+
+  /// The commit `main` points to, as hex.
+  result<std::string> main_head() const;
+
+private:
+  repository(git_repository* repo, std::filesystem::path workdir);
+
+  git_repository* repo_ = nullptr;
+  std::filesystem::path workdir_;
+};
+
+/// What remove_stale found and removed.
+struct cleanup_report {
+  std::vector<std::string> worktrees;
+  std::vector<std::string> branches;
+  std::vector<std::string> directories;
+  bool empty() const { return worktrees.empty() && branches.empty() && directories.empty(); }
+};
+
+/// Removes every `temp_*` worktree (registered or half-created) and every
+/// `feat/*_gen` branch: what a crashed run leaves behind.
+result<cleanup_report> remove_stale(repository& repo);
+
+/// A component's worktree.
+struct worktree_info {
+  std::string component;
+  std::string name;   ///< temp_<component>
+  std::string branch; ///< feat/<component>_gen
+  std::filesystem::path dir;
+  std::string base_commit;
+};
+
+/// Creates `feat/<component>_gen` at `main` (or `base_commit`) and its
+/// worktree `worktrees/temp_<component>`, checking out only `checkout_paths`.
+/// On failure nothing is left behind.
+result<worktree_info> add_worktree(repository& repo, std::string_view component,
+                                   const std::vector<std::string>& checkout_paths,
+                                   const std::string& base_commit = {});
+
+/// Writes `files` into the worktree and commits them on its branch, through
+/// a repository handle of its own. Returns the new commit's id.
+result<std::string> commit_in_worktree(const worktree_info& wt,
+                                       const std::vector<std::pair<std::string, std::string>>& files,
+                                       const std::string& message);
+
+/// Prunes the component's worktree (folder included) and deletes its branch;
+/// tolerates parts already gone.
+status remove_worktree(repository& repo, std::string_view component);
+
+/// One branch commit to land.
+struct merge_item {
+  std::string component;
+  std::string commit;
+};
+
+/// What became of one merge_item: the merge commit, or an error.
+struct merge_outcome {
+  std::string component;
+  std::string merge_commit;
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+/// The one writer of `main`: merges in memory, one ref update per batch,
+/// then brings the main worktree's files and index in step with `main`.
+class main_writer final {
+public:
+  explicit main_writer(repository repo);
+
+  /// Merges every item, in order, each as its own merge commit on `main`;
+  /// one ref update for the whole batch (retried if `main` moved meanwhile).
+  std::vector<merge_outcome> merge_batch(const std::vector<merge_item>& items);
+
+  /// Commits `files` on `main`; returns the commit id, or an empty id when
+  /// `main` already holds exactly these files.
+  result<std::string> commit_files(const std::string& message,
+                                   const std::vector<std::pair<std::string, std::string>>& files);
+
+  repository& repo() { return repo_; }
+
+  /// Why the main worktree could not be brought in step after the last
+  /// update of `main` (local edits in the workspace), or empty.
+  const std::string& last_sync_error() const { return last_sync_error_; }
+
+private:
+  repository repo_;
+  std::string last_sync_error_;
+};
+
+} // namespace grove::git

@@ -1,0 +1,183 @@
+#include "runtime/git/git.hpp"
+#include "runtime/git/raii.hpp"
+
+namespace grove::git {
+
+using messages::errc;
+using messages::make_failure;
+using namespace detail;
+
+namespace {
+
+constexpr int max_ref_retries = 8;
+
+// Moves main from `from` to `to` only if it still points at `from`.
+int advance_main(git_repository* repo, const git_oid& from, const git_oid& to, const std::string& log) {
+  git_reference* ref = nullptr;
+  int rc = git_reference_create_matching(&ref, repo, main_ref, &to, 1, &from, log.c_str());
+  if (rc == 0) git_reference_free(ref);
+  return rc;
+}
+
+// After main moved, write the changed files into the main worktree and its index,
+// so `git status` stays clean. Only paths that differ between the trees are touched.
+status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_oid& new_commit) {
+  git_commit *oc = nullptr, *nc = nullptr;
+  if (auto s = check(git_commit_lookup(&oc, repo, &old_commit), "lookup old main"); !s) return s;
+  commit_ptr og{oc};
+  if (auto s = check(git_commit_lookup(&nc, repo, &new_commit), "lookup new main"); !s) return s;
+  commit_ptr ng{nc};
+  git_tree *ot = nullptr, *nt = nullptr;
+  if (auto s = check(git_commit_tree(&ot, oc), "old tree"); !s) return s;
+  tree_ptr otg{ot};
+  if (auto s = check(git_commit_tree(&nt, nc), "new tree"); !s) return s;
+  tree_ptr ntg{nt};
+  git_diff* diff = nullptr;
+  if (auto s = check(git_diff_tree_to_tree(&diff, repo, ot, nt, nullptr), "diff main"); !s) return s;
+  diff_ptr dg{diff};
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    paths.emplace_back(d->new_file.path);
+    if (std::string_view{d->old_file.path} != d->new_file.path) paths.emplace_back(d->old_file.path);
+  }
+  if (paths.empty()) return messages::ok();
+  std::vector<char*> raw;
+  for (auto& p : paths) raw.push_back(p.data());
+  git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+  opts.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+  opts.baseline = ot;
+  opts.paths.strings = raw.data();
+  opts.paths.count = raw.size();
+  return check(git_checkout_tree(repo, reinterpret_cast<git_object*>(nt), &opts),
+               "update main worktree (local changes in the workspace?)");
+}
+
+} // namespace
+
+main_writer::main_writer(repository repo) : repo_(std::move(repo)) {
+}
+
+std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item>& items) {
+  git_repository* repo = repo_.raw();
+  std::vector<merge_outcome> out;
+  auto fail_all = [&](const std::string& why) {
+    out.clear();
+    for (auto& it : items) out.push_back({it.component, "", why});
+    return out;
+  };
+  auto sig = signature(repo);
+  if (!sig) return fail_all(sig.error().message);
+  for (int round = 0; round < max_ref_retries; ++round) {
+    out.clear();
+    auto base = main_commit(repo);
+    if (!base) return fail_all(base.error().message);
+    git_oid base_id = *git_commit_id(base->get());
+    commit_ptr current{nullptr};
+    git_commit* cur = base->get();
+    for (auto& item : items) {
+      auto id = from_hex(item.commit);
+      if (!id) {
+        out.push_back({item.component, "", id.error().message});
+        continue;
+      }
+      git_commit* theirs = nullptr;
+      if (auto s = check(git_commit_lookup(&theirs, repo, &*id), "lookup " + item.component); !s) {
+        out.push_back({item.component, "", s.error().message});
+        continue;
+      }
+      commit_ptr theirs_guard{theirs};
+      git_merge_options mopts = GIT_MERGE_OPTIONS_INIT;
+      mopts.flags = GIT_MERGE_FAIL_ON_CONFLICT;
+      git_index* idx = nullptr;
+      int rc = git_merge_commits(&idx, repo, cur, theirs, &mopts);
+      if (rc == GIT_EMERGECONFLICT) {
+        out.push_back({item.component, "", "merge conflict with main for " + item.component});
+        continue;
+      }
+      if (auto s = check(rc, "merge " + item.component); !s) {
+        out.push_back({item.component, "", s.error().message});
+        continue;
+      }
+      index_ptr idx_guard{idx};
+      git_oid tree_id;
+      if (auto s = check(git_index_write_tree_to(&tree_id, idx, repo), "write merged tree"); !s) {
+        out.push_back({item.component, "", s.error().message});
+        continue;
+      }
+      git_tree* tree = nullptr;
+      if (auto s = check(git_tree_lookup(&tree, repo, &tree_id), "lookup merged tree"); !s) {
+        out.push_back({item.component, "", s.error().message});
+        continue;
+      }
+      tree_ptr tree_guard{tree};
+      const git_commit* parents[] = {cur, theirs};
+      auto msg = "grove: merge " + item.component;
+      git_oid merge_id;
+      if (auto s = check(git_commit_create(&merge_id, repo, nullptr, sig->get(), sig->get(), nullptr,
+                                           msg.c_str(), tree, 2, parents),
+                         "create merge commit");
+          !s) {
+        out.push_back({item.component, "", s.error().message});
+        continue;
+      }
+      git_commit* next = nullptr;
+      if (auto s = check(git_commit_lookup(&next, repo, &merge_id), "lookup merge commit"); !s) {
+        out.push_back({item.component, "", s.error().message});
+        continue;
+      }
+      current.reset(next);
+      cur = next;
+      out.push_back({item.component, to_hex(merge_id), ""});
+    }
+    if (cur == base->get()) return out;
+    git_oid new_id = *git_commit_id(cur);
+    auto log = "grove: merge " + std::to_string(items.size()) + " component(s)";
+    int rc = advance_main(repo, base_id, new_id, log);
+    if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue; // main moved: redo on the new main
+    if (auto s = check(rc, "update main"); !s) return fail_all(s.error().message);
+    // main holds the merges whatever happens next; a lagging checkout is reported apart.
+    auto synced = sync_checkout(repo, base_id, new_id);
+    last_sync_error_ = synced ? std::string{} : synced.error().message;
+    return out;
+  }
+  return fail_all("main kept moving during the merge; gave up after retries");
+}
+
+result<std::string> main_writer::commit_files(const std::string& message,
+                                              const std::vector<std::pair<std::string, std::string>>& files) {
+  git_repository* repo = repo_.raw();
+  auto sig = signature(repo);
+  if (!sig) return sig.error();
+  for (int round = 0; round < max_ref_retries; ++round) {
+    auto base = main_commit(repo);
+    if (!base) return base.error();
+    git_oid base_id = *git_commit_id(base->get());
+    git_tree* base_tree = nullptr;
+    if (auto s = check(git_commit_tree(&base_tree, base->get()), "read main tree"); !s) return s.error();
+    tree_ptr base_tree_guard{base_tree};
+    auto tree_id = tree_with_files(repo, base_tree, files);
+    if (!tree_id) return tree_id.error();
+    if (git_oid_equal(&*tree_id, git_tree_id(base_tree))) return std::string{};
+    git_tree* tree = nullptr;
+    if (auto s = check(git_tree_lookup(&tree, repo, &*tree_id), "lookup tree"); !s) return s.error();
+    tree_ptr tree_guard{tree};
+    const git_commit* parents[] = {base->get()};
+    git_oid id;
+    if (auto s = check(git_commit_create(&id, repo, nullptr, sig->get(), sig->get(), nullptr, message.c_str(),
+                                         tree, 1, parents),
+                       "commit on main");
+        !s) {
+      return s.error();
+    }
+    int rc = advance_main(repo, base_id, id, message);
+    if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue;
+    if (auto s = check(rc, "update main"); !s) return s.error();
+    auto synced = sync_checkout(repo, base_id, id);
+    last_sync_error_ = synced ? std::string{} : synced.error().message;
+    return to_hex(id);
+  }
+  return make_failure(errc::git, "main kept moving during the commit; gave up after retries");
+}
+
+} // namespace grove::git

@@ -1,0 +1,56 @@
+#pragma once
+
+// Internal to runtime/git: owning pointers over libgit2 objects and the one
+// helper that turns a libgit2 return code into a failure.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <git2.h>
+
+#include "messages/errors.hpp"
+
+namespace grove::git::detail {
+
+template <class T, void (*Free)(T*)>
+struct freer {
+  void operator()(T* p) const { Free(p); }
+};
+
+template <class T, void (*Free)(T*)>
+using owned = std::unique_ptr<T, freer<T, Free>>;
+
+using repo_ptr = owned<git_repository, git_repository_free>;
+using commit_ptr = owned<git_commit, git_commit_free>;
+using tree_ptr = owned<git_tree, git_tree_free>;
+using index_ptr = owned<git_index, git_index_free>;
+using reference_ptr = owned<git_reference, git_reference_free>;
+using signature_ptr = owned<git_signature, git_signature_free>;
+using worktree_ptr = owned<git_worktree, git_worktree_free>;
+using branch_iterator_ptr = owned<git_branch_iterator, git_branch_iterator_free>;
+using diff_ptr = owned<git_diff, git_diff_free>;
+
+/// Turns a libgit2 return code into a status, with git_error_last()'s text.
+messages::status check(int rc, std::string_view what);
+
+/// The failure for `rc`, for callers that must inspect the code first.
+messages::failure git_failure(int rc, std::string_view what);
+
+/// An oid as 40 hex digits.
+std::string to_hex(const git_oid& id);
+
+/// Parses 40 hex digits.
+messages::result<git_oid> from_hex(std::string_view hex);
+
+/// The repository's configured signature, or "grove <grove@localhost>".
+messages::result<signature_ptr> signature(git_repository* repo);
+
+/// Looks up the commit `refs/heads/main` points to.
+messages::result<commit_ptr> main_commit(git_repository* repo);
+
+/// A tree equal to `base` with each file replaced or added (blobs written).
+messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
+                                          const std::vector<std::pair<std::string, std::string>>& files);
+
+} // namespace grove::git::detail

@@ -1,0 +1,68 @@
+#pragma once
+
+// Wiring of one node: the node-level actors around a workspace, and running
+// a job to its report. Used by the CLI and by the actor tests.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "actors/interfaces.hpp"
+#include "actors/provider.hpp"
+#include "config/settings.hpp"
+
+namespace caf {
+class actor_system_config;
+} // namespace caf
+
+namespace grove::runtime {
+
+/// How a node is put together; empty optionals take the defaults.
+struct node_options {
+  std::filesystem::path repo;
+  config::settings settings;
+  std::shared_ptr<actors::provider> provider;                 ///< default: builtin
+  std::optional<actors::generator_factory> generator_factory; ///< default: the real generator
+  bool telemetry_log = true;                                  ///< .grove/telemetry.jsonl
+};
+
+/// Registers grove's messages and applies the settings (scheduler threads:
+/// the core count unless configured). Call before constructing the system.
+void configure(caf::actor_system_config& cfg, const config::settings& settings);
+
+/// The node-level actors of one workspace.
+class node final {
+public:
+  /// Spawns telemetry, router, customer agent, QA agent and integrator.
+  node(caf::actor_system& sys, node_options opts);
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Sends every long-lived actor an exit, so the system can shut down.
+  void shutdown();
+
+  /// Adds a sink for every telemetry event.
+  void subscribe(actors::event_sink_actor sink);
+
+  /// Runs one job to its end; blocks the calling (non-actor) thread.
+  messages::job_report run(const messages::job_start& job);
+
+  /// Telemetry counters so far.
+  messages::telemetry_stats stats();
+
+  actors::telemetry_actor telemetry() const { return telemetry_; }
+
+private:
+  caf::actor_system& sys_;
+  node_options opts_;
+  actors::telemetry_actor telemetry_;
+  actors::router_actor router_;
+  actors::customer_actor customer_;
+  actors::qa_actor qa_;
+  actors::integrator_actor integrator_;
+  bool down_ = false;
+};
+
+} // namespace grove::runtime
