@@ -96,15 +96,11 @@ bool ascii_match(const std::string& text, const std::string& kw, size_t pos) {
 
 std::vector<std::string> split_segments(std::string text) {
   // Connectors between components become '|'.
-  auto replace_all = [&](const std::string& from, const std::string& to) {
-    for (size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size())) {
-      text.replace(p, from.size(), to);
-    }
-  };
-  for (const char* c : {",", ";", ".", "&", "+", "/", "\n", "\t", "!", "?", "、", "，"}) replace_all(c, "|");
+  using messages::replace_all;
+  for (const char* c : {",", ";", ".", "&", "+", "/", "\n", "\t", "!", "?", "、", "，"}) text = replace_all(text, c, "|");
   text = " " + text + " ";
-  for (const char* c : {" and ", " with ", " plus ", " then ", " or ", " also "}) replace_all(c, " | ");
-  for (const char* c : {"와 ", "과 ", " 및 ", " 그리고 ", "하고 ", "이랑 ", "랑 ", "에 "}) replace_all(c, " | ");
+  for (const char* c : {" and ", " with ", " plus ", " then ", " or ", " also "}) text = replace_all(text, c, " | ");
+  for (const char* c : {"와 ", "과 ", " 및 ", " 그리고 ", "하고 ", "이랑 ", "랑 ", "에 "}) text = replace_all(text, c, " | ");
   std::vector<std::string> out;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
@@ -137,9 +133,7 @@ bool is_ascii(const std::string& w) {
 
 // Generic component from a segment with no known noun: its remaining words.
 std::string generic_name(std::string segment) {
-  for (auto& f : korean_fillers()) {
-    for (size_t p = segment.find(f); p != std::string::npos; p = segment.find(f)) segment.replace(p, f.size(), " ");
-  }
+  for (auto& f : korean_fillers()) segment = messages::replace_all(segment, f, " ");
   std::string name;
   for (auto& w : words_of(segment)) {
     std::string word = w;

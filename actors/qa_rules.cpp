@@ -236,9 +236,36 @@ std::vector<violation> check_urls(std::string_view html) {
 
 std::vector<violation> check_css(std::string_view css) {
   std::vector<violation> out;
+  // Decode CSS escapes (`\73 ` is 's', `\r` is 'r') and drop whitespace and
+  // comments, which can all hide a keyword from a naive search.
   std::string key;
-  for (unsigned char c : css) {
-    if (c == '\\' || c <= 0x20) continue; // CSS escapes and whitespace hide keywords
+  for (size_t i = 0; i < css.size(); ++i) {
+    auto c = static_cast<unsigned char>(css[i]);
+    if (c == '/' && i + 1 < css.size() && css[i + 1] == '*') {
+      auto end = css.find("*/", i + 2);
+      i = end == std::string_view::npos ? css.size() : end + 1;
+      continue;
+    }
+    if (c == '\\' && i + 1 < css.size()) {
+      size_t j = i + 1;
+      uint32_t cp = 0;
+      size_t digits = 0;
+      while (j < css.size() && digits < 6 && std::isxdigit(static_cast<unsigned char>(css[j]))) {
+        cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(css[j])) ? css[j] - '0' : std::tolower(static_cast<unsigned char>(css[j])) - 'a' + 10);
+        ++j;
+        ++digits;
+      }
+      if (digits > 0) {
+        if (j < css.size() && is_space(css[j])) ++j;
+        if (cp < 0x80 && cp > 0x20) key += static_cast<char>(std::tolower(static_cast<int>(cp)));
+        i = j - 1;
+      } else {
+        key += static_cast<char>(std::tolower(static_cast<unsigned char>(css[j])));
+        i = j;
+      }
+      continue;
+    }
+    if (c <= 0x20) continue;
     key += static_cast<char>(std::tolower(c));
   }
   if (css.find('<') != std::string_view::npos) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "messages/names.hpp"
+
 namespace grove::actors::builtin {
 
 namespace {
@@ -115,13 +117,6 @@ const std::vector<component_template>& templates() {
 const char* generic_html =
   R"(<section class="{{c}}" aria-labelledby="{{c}}-h"><div class="card"><h2 id="{{c}}-h">{{title}}</h2><p>{{desc}}</p></div></section>)";
 
-std::string replace_all(std::string s, std::string_view from, const std::string& to) {
-  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
-    s.replace(p, from.size(), to);
-  }
-  return s;
-}
-
 std::vector<std::string> tokens_of(const std::string& name) {
   std::vector<std::string> out;
   std::string cur;
@@ -192,9 +187,9 @@ rendered_component render_component(const messages::component_spec& spec) {
   out.role = t != nullptr ? t->role : "generic";
   auto cls = "g-" + spec.name;
   auto fill = [&](std::string s) {
-    s = replace_all(std::move(s), "{{c}}", cls);
-    s = replace_all(std::move(s), "{{title}}", html_escape(out.title));
-    return replace_all(std::move(s), "{{desc}}", html_escape(out.description));
+    s = messages::replace_all(s, "{{c}}", cls);
+    s = messages::replace_all(s, "{{title}}", html_escape(out.title));
+    return messages::replace_all(s, "{{desc}}", html_escape(out.description));
   };
   out.html = fill(t != nullptr ? t->html : generic_html);
   out.css = fill(std::string{base_css} + (t != nullptr ? t->css : ""));

@@ -33,14 +33,15 @@ result<std::string> normalise_name(std::string_view raw) {
       pending_sep = true;
       continue;
     }
-    if (pending_sep && !out.empty()) {
+    bool sep = pending_sep && !out.empty();
+    if (out.size() + (sep ? 2 : 1) > max_name_length) {
+      break;
+    }
+    if (sep) {
       out.push_back('_');
     }
     pending_sep = false;
     out.push_back(mapped);
-    if (out.size() >= max_name_length) {
-      break;
-    }
   }
   while (!out.empty() && out.back() == '_') {
     out.pop_back();
@@ -102,6 +103,20 @@ std::string sanitize_utf8(std::string_view s) {
       ++i;
     }
   }
+  return out;
+}
+
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  if (from.empty()) return std::string{s};
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  for (size_t p = s.find(from); p != std::string_view::npos; p = s.find(from, pos)) {
+    out.append(s.substr(pos, p - pos));
+    out.append(to);
+    pos = p + from.size();
+  }
+  out.append(s.substr(pos));
   return out;
 }
 

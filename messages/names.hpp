@@ -22,6 +22,9 @@ result<std::string> normalise_name(std::string_view raw);
 /// `raw` made safe to print in an error message: control bytes escaped, cut to 64.
 std::string printable(std::string_view raw);
 
+/// `s` with every occurrence of `from` replaced by `to`.
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to);
+
 /// `s` with every invalid UTF-8 sequence replaced by U+FFFD.
 std::string sanitize_utf8(std::string_view s);
 

@@ -16,6 +16,7 @@ namespace grove::messages {
 struct component_spec {
   std::string name;        ///< normalised, `[a-z0-9_]{1,48}`
   std::string description; ///< free text for the generator
+  bool operator==(const component_spec&) const = default;
 };
 
 /// The customer agent's output: a validated plan.
@@ -23,12 +24,14 @@ struct plan {
   std::string session_id;
   std::string request;
   std::vector<component_spec> components;
+  bool operator==(const plan&) const = default;
 };
 
 /// One QA rule broken: a stable code and a human message.
 struct violation {
   std::string code;
   std::string message;
+  bool operator==(const violation&) const = default;
 };
 
 /// Ask a job supervisor to run a job: from a request, or from a ready plan.
@@ -36,12 +39,14 @@ struct job_start {
   std::string request;
   bool has_plan = false;
   plan ready_plan;
+  bool operator==(const job_start&) const = default;
 };
 
 /// Ask the customer agent for a plan.
 struct plan_request {
   std::string job;
   std::string request;
+  bool operator==(const plan_request&) const = default;
 };
 
 /// One call to a model through the router.
@@ -53,6 +58,7 @@ struct model_request {
   component_spec spec;  ///< the component (role generate)
   uint32_t attempt = 0;
   std::vector<violation> feedback;
+  bool operator==(const model_request&) const = default;
 };
 
 /// A model's answer.
@@ -61,6 +67,7 @@ struct model_reply {
   std::string text;
   uint64_t tokens_in = 0;
   uint64_t tokens_out = 0;
+  bool operator==(const model_reply&) const = default;
 };
 
 /// Ask a generator for one component.
@@ -70,6 +77,7 @@ struct generate_request {
   uint32_t attempt = 1;
   std::vector<violation> feedback; ///< the previous rejection, if any
   bool use_cache = true;
+  bool operator==(const generate_request&) const = default;
 };
 
 /// A generator's answer; `ok == false` is a generation failure, not a crash.
@@ -82,28 +90,33 @@ struct generation_result {
   std::string prompt;   ///< what was sent to the model (empty on a cache hit)
   std::string provider;
   std::string error;
+  bool operator==(const generation_result&) const = default;
 };
 
 /// Ask a worktree actor to create its branch and worktree.
 struct worktree_open {
   std::string base_commit; ///< empty: the current `main`
+  bool operator==(const worktree_open&) const = default;
 };
 
 /// Ask a worktree actor to write and commit an artifact; replies the commit id.
 struct worktree_commit {
   std::string artifact;
   uint32_t attempt = 0;
+  bool operator==(const worktree_commit&) const = default;
 };
 
 /// Ask a worktree actor to prune its worktree and delete its branch.
 struct worktree_remove {
   bool merged = false;
+  bool operator==(const worktree_remove&) const = default;
 };
 
 /// Ask the QA agent to check an artifact.
 struct qa_request {
   std::string component;
   std::string artifact;
+  bool operator==(const qa_request&) const = default;
 };
 
 /// The QA agent's verdict.
@@ -111,12 +124,14 @@ struct qa_verdict {
   std::string component;
   bool pass = false;
   std::vector<violation> violations;
+  bool operator==(const qa_verdict&) const = default;
 };
 
 /// Ask the integrator to merge a component's commit into `main`.
 struct merge_request {
   std::string component;
   std::string commit;
+  bool operator==(const merge_request&) const = default;
 };
 
 /// The merge commit that landed a component on `main`.
@@ -124,24 +139,28 @@ struct merge_result {
   std::string component;
   std::string merge_commit;
   uint32_t batch_size = 0;
+  bool operator==(const merge_result&) const = default;
 };
 
 /// One file written by a direct commit on `main`.
 struct file_entry {
   std::string path;
   std::string content;
+  bool operator==(const file_entry&) const = default;
 };
 
 /// Ask the integrator to commit files on `main` (the composer's page).
 struct commit_files_request {
   std::string message;
   std::vector<file_entry> files;
+  bool operator==(const commit_files_request&) const = default;
 };
 
 /// The commit made, or `changed == false` when `main` already held the files.
 struct commit_files_result {
   std::string commit;
   bool changed = false;
+  bool operator==(const commit_files_result&) const = default;
 };
 
 /// Ask the composer to build the page from landed components, in plan order.
@@ -149,6 +168,7 @@ struct compose_request {
   std::string job;
   std::string request;
   std::vector<std::string> artifacts;
+  bool operator==(const compose_request&) const = default;
 };
 
 /// Where the page is and which commit holds it.
@@ -156,6 +176,7 @@ struct compose_result {
   std::string path;
   std::string commit;
   bool changed = false;
+  bool operator==(const compose_result&) const = default;
 };
 
 /// One thing that happened, for the event bus.
@@ -167,6 +188,7 @@ struct telemetry_event {
   bool cache_hit = false;
   std::string detail;
   int64_t ts_ms = 0;
+  bool operator==(const telemetry_event&) const = default;
 };
 
 /// Counters kept by the telemetry actor.
@@ -178,6 +200,7 @@ struct telemetry_stats {
   uint64_t cache_hits = 0;
   uint64_t qa_retries = 0;
   uint64_t restarts = 0;
+  bool operator==(const telemetry_stats&) const = default;
 };
 
 /// The outcome of one component of a job.
@@ -190,6 +213,7 @@ struct component_report {
   std::string commit; ///< the merge commit on main (empty when cached or dropped)
   std::vector<violation> violations;
   std::string error;
+  bool operator==(const component_report&) const = default;
 };
 
 /// The outcome of a job.
@@ -202,11 +226,13 @@ struct job_report {
   std::string composition_commit;
   int64_t elapsed_ms = 0;
   std::string error;
+  bool operator==(const job_report&) const = default;
 };
 
 /// Internal to job_supervisor: restart a crashed generator after its backoff.
 struct generator_restart {
   std::string component;
+  bool operator==(const generator_restart&) const = default;
 };
 
 template <class Inspector>

@@ -29,6 +29,13 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   customer_ = sys_.spawn(actors::customer_agent, router_);
   qa_ = sys_.spawn(actors::qa_agent);
   integrator_ = actors::spawn_integrator(sys_, opts_.repo, telemetry_);
+  factory_ = default_generator_factory();
+}
+
+actors::generator_factory node::default_generator_factory() const {
+  actors::generator_config gcfg{router_, opts_.repo / "output" / "components",
+                                std::chrono::milliseconds{opts_.settings.generator_timeout_ms}};
+  return [gcfg](caf::local_actor* parent) { return parent->spawn(actors::generator, gcfg); };
 }
 
 node::~node() {
@@ -57,13 +64,7 @@ messages::job_report node::run(const messages::job_start& job) {
   deps.telemetry = telemetry_;
   deps.repo = opts_.repo;
   deps.settings = opts_.settings;
-  if (opts_.generator_factory) {
-    deps.spawn_generator = *opts_.generator_factory;
-  } else {
-    actors::generator_config gcfg{router_, opts_.repo / "output" / "components",
-                                  std::chrono::milliseconds{opts_.settings.generator_timeout_ms}};
-    deps.spawn_generator = [gcfg](caf::local_actor* parent) { return parent->spawn(actors::generator, gcfg); };
-  }
+  deps.spawn_generator = factory_;
   auto sup = actors::spawn_job_supervisor(sys_, std::move(deps));
   messages::job_report report;
   caf::scoped_actor self{sys_};

@@ -22,9 +22,8 @@ namespace grove::runtime {
 struct node_options {
   std::filesystem::path repo;
   config::settings settings;
-  std::shared_ptr<actors::provider> provider;                 ///< default: builtin
-  std::optional<actors::generator_factory> generator_factory; ///< default: the real generator
-  bool telemetry_log = true;                                  ///< .grove/telemetry.jsonl
+  std::shared_ptr<actors::provider> provider; ///< default: builtin
+  bool telemetry_log = true;                  ///< .grove/telemetry.jsonl
 };
 
 /// Registers grove's messages and applies the settings (scheduler threads:
@@ -49,6 +48,12 @@ public:
   /// Runs one job to its end; blocks the calling (non-actor) thread.
   messages::job_report run(const messages::job_start& job);
 
+  /// The real generator: cache, else this node's router.
+  actors::generator_factory default_generator_factory() const;
+
+  /// Replaces how generators are spawned (tests inject crashing ones).
+  void set_generator_factory(actors::generator_factory f) { factory_ = std::move(f); }
+
   /// Telemetry counters so far.
   messages::telemetry_stats stats();
 
@@ -62,6 +67,7 @@ private:
   actors::customer_actor customer_;
   actors::qa_actor qa_;
   actors::integrator_actor integrator_;
+  actors::generator_factory factory_;
   bool down_ = false;
 };
 

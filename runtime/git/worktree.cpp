@@ -1,4 +1,5 @@
 #include <fstream>
+#include <mutex>
 
 #include "messages/names.hpp"
 #include "runtime/git/git.hpp"
@@ -13,6 +14,15 @@ using messages::make_failure;
 using namespace detail;
 
 namespace {
+
+// Adding and pruning worktrees edits the shared admin folder .git/worktrees/ and
+// libgit2 reads every worktree's HEAD to refuse double checkouts: concurrent
+// adds see each other half-written ("reference is already checked out").
+// Serialise them in this process; commits inside worktrees stay parallel.
+std::mutex& admin_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 // Worktree names double as folder names and ref names: refuse anything else.
 status require_valid(std::string_view component) {
@@ -68,6 +78,7 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   info.branch = branch_for(component);
   info.dir = repo.workdir() / "worktrees" / info.name;
 
+  std::lock_guard<std::mutex> guard{admin_mutex()};
   std::error_code ec;
   fs::create_directories(repo.workdir() / "worktrees", ec);
   if (ec) {
@@ -175,11 +186,13 @@ result<std::string> commit_in_worktree(const worktree_info& wt,
 
 status remove_worktree(repository& repo, std::string_view component) {
   if (auto s = require_valid(component); !s) return s;
+  std::lock_guard<std::mutex> guard{admin_mutex()};
   if (auto s = remove_worktree_by_name(repo, worktree_for(component), nullptr); !s) return s;
   return delete_branch(repo.raw(), branch_for(component));
 }
 
 result<cleanup_report> remove_stale(repository& repo) {
+  std::lock_guard<std::mutex> guard{admin_mutex()};
   cleanup_report report;
   git_strarray names{};
   if (auto s = check(git_worktree_list(&names, repo.raw()), "list worktrees"); !s) return s.error();

@@ -1,0 +1,143 @@
+// Runs the real grove binary in a temporary folder and checks the repository
+// with the git command line.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+
+using grove::test::count_lines;
+using grove::test::git_cli;
+using grove::test::run;
+
+namespace {
+
+const std::string grove_bin = GROVE_BINARY;
+
+class cli : public ::testing::Test {
+protected:
+  std::filesystem::path ws() const { return dir.path() / "ws"; }
+
+  grove::test::command_result grove(const std::string& args, bool with_stderr = false) {
+    return run("cd '" + dir.path().string() + "' && '" + grove_bin + "' " + args + (with_stderr ? " 2>&1" : " 2>/dev/null"));
+  }
+
+  grove::test::temp_dir dir;
+};
+
+const char* korean = "대시보드 페이지와 로그인 폼 만들어줘";
+
+} // namespace
+
+TEST_F(cli, korean_example_end_to_end_then_cached) {
+  auto first = grove(std::string{"build '"} + korean + "' --repo ws --json");
+  ASSERT_EQ(first.status, 0) << first.out;
+  auto report = nlohmann::json::parse(first.out);
+  EXPECT_EQ(report["status"], "done");
+  ASSERT_EQ(report["components"].size(), 2u);
+  std::vector<std::string> planned;
+  for (auto& c : report["components"]) {
+    planned.push_back(c["name"]);
+    EXPECT_EQ(c["status"], "landed");
+    EXPECT_EQ(c["attempts"], 1);
+    EXPECT_EQ(c["cache_hit"], false);
+    EXPECT_EQ(c["commit"].get<std::string>().size(), 40u);
+  }
+  EXPECT_EQ(planned, (std::vector<std::string>{"dashboard", "login_form"}));
+  EXPECT_EQ(report["output"], (ws() / "output/builder_output.html").string());
+
+  auto page = grove::test::read_file(ws() / "output/builder_output.html");
+  EXPECT_EQ(page.rfind("<!doctype html>", 0), 0u);
+  for (auto& name : planned) {
+    EXPECT_NE(page.find("data-component=\"" + name + "\""), std::string::npos) << name;
+  }
+  EXPECT_EQ(git_cli(ws(), "status --porcelain").out, "");
+  EXPECT_EQ(count_lines(git_cli(ws(), "worktree list").out), 1u);
+  EXPECT_EQ(git_cli(ws(), "branch --list 'feat/*'").out, "");
+  auto fsck = git_cli(ws(), "fsck --strict");
+  EXPECT_EQ(fsck.status, 0) << fsck.out;
+  EXPECT_EQ(count_lines(git_cli(ws(), "log --merges --oneline").out), 2u) << "one merge commit per component";
+  auto first_parent = git_cli(ws(), "log --first-parent --format=%s main").out;
+  EXPECT_EQ(first_parent.rfind("grove: compose page (2 components)\n", 0), 0u) << first_parent;
+  auto commits = git_cli(ws(), "rev-list --count main").out;
+
+  auto second = grove(std::string{"build '"} + korean + "' --repo ws --json");
+  ASSERT_EQ(second.status, 0);
+  for (auto& c : nlohmann::json::parse(second.out)["components"]) {
+    EXPECT_EQ(c["status"], "cached");
+    EXPECT_EQ(c["cache_hit"], true);
+  }
+  EXPECT_EQ(git_cli(ws(), "rev-list --count main").out, commits) << "a second run creates no component commits";
+  EXPECT_EQ(count_lines(git_cli(ws(), "log --merges --oneline").out), 2u);
+  EXPECT_EQ(git_cli(ws(), "status --porcelain").out, "");
+}
+
+TEST_F(cli, progress_and_summary_go_to_stderr) {
+  auto r = grove("build 'a navbar and a footer' --repo ws", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("navbar"), std::string::npos);
+  EXPECT_NE(r.out.find("landed"), std::string::npos);
+  EXPECT_NE(r.out.find("2 landed, 0 from cache, 0 dropped"), std::string::npos) << r.out;
+}
+
+TEST_F(cli, ready_plan_skips_the_customer_agent_and_normalises_names) {
+  grove::test::write_file(dir.path() / "plan.json",
+                          R"({"session_id":"plan1","request":"from a file","components":[{"name":"../Hero Banner"},{"name":"$(rm) footer"}]})");
+  auto r = grove("build --plan plan.json --repo ws --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["job"], "plan1");
+  EXPECT_EQ(report["components"][0]["name"], "hero_banner");
+  EXPECT_EQ(report["components"][1]["name"], "rm_footer");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "x"));
+  EXPECT_EQ(git_cli(ws(), "status --porcelain").out, "");
+}
+
+TEST_F(cli, usage_and_configuration_errors_exit_2_with_a_message) {
+  EXPECT_EQ(grove("").status, 2);
+  EXPECT_EQ(grove("build --repo ws").status, 2);
+  auto both = grove("build 'x' --plan p.json", true);
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.out.find("exactly one"), std::string::npos);
+  EXPECT_EQ(grove("build 'login' --max-attempts 0").status, 2);
+  EXPECT_EQ(grove("build 'login' --bogus").status, 2);
+  grove::test::write_file(dir.path() / "bad.json", R"({"max_attempts": "three"})");
+  auto bad_cfg = grove("build 'login' --config bad.json", true);
+  EXPECT_EQ(bad_cfg.status, 2);
+  EXPECT_NE(bad_cfg.out.find("max_attempts: expected an integer"), std::string::npos) << bad_cfg.out;
+  grove::test::write_file(dir.path() / "unknown.json", R"({"paralel": 3})");
+  EXPECT_NE(grove("build 'login' --config unknown.json", true).out.find("paralel: unknown setting"), std::string::npos);
+  grove::test::write_file(dir.path() / "plan.json", R"({"components":[{"name":"대시보드"}]})");
+  auto bad_plan = grove("build --plan plan.json --repo ws", true);
+  EXPECT_EQ(bad_plan.status, 2);
+  EXPECT_NE(bad_plan.out.find("no ASCII letters or digits"), std::string::npos) << bad_plan.out;
+  grove::test::write_file(dir.path() / "broken.json", "{");
+  EXPECT_EQ(grove("build --plan broken.json --repo ws").status, 2);
+  auto nothing = grove("build 'please make it' --repo ws --json", true);
+  EXPECT_EQ(nothing.status, 1);
+  EXPECT_NE(nothing.out.find("planning failed"), std::string::npos) << nothing.out;
+}
+
+TEST_F(cli, help_is_available) {
+  auto top = grove("--help", true);
+  EXPECT_EQ(top.status, 0);
+  EXPECT_NE(top.out.find("build"), std::string::npos);
+  auto build = grove("build --help", true);
+  EXPECT_EQ(build.status, 0);
+  EXPECT_NE(build.out.find("--max-attempts"), std::string::npos);
+  EXPECT_NE(build.out.find("--plan"), std::string::npos);
+}
+
+TEST_F(cli, stale_worktrees_from_a_crash_are_cleaned_at_start) {
+  ASSERT_EQ(grove("build 'a navbar' --repo ws").status, 0);
+  // Leave behind what a killed run would: a worktree on its branch, and half-created debris.
+  ASSERT_EQ(git_cli(ws(), "worktree add -q -b feat/ghost_gen worktrees/temp_ghost").status, 0);
+  std::filesystem::create_directories(ws() / "worktrees" / "temp_half");
+  auto r = grove("build 'a navbar' --repo ws", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("removed 1 stale worktree(s), 1 branch(es)"), std::string::npos) << r.out;
+  EXPECT_EQ(count_lines(git_cli(ws(), "worktree list").out), 1u);
+  EXPECT_EQ(git_cli(ws(), "branch --list 'feat/*'").out, "");
+  EXPECT_FALSE(std::filesystem::exists(ws() / "worktrees" / "temp_half"));
+}

@@ -1,0 +1,87 @@
+// Every message type crosses a node boundary: it must survive CAF's binary
+// serializer inside a caf::message (which also proves it is registered).
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include "messages/registry.hpp"
+#include "messages/types.hpp"
+
+using namespace grove::messages;
+
+namespace {
+
+class serialization : public ::testing::Test {
+protected:
+  struct config : caf::actor_system_config {
+    config() {
+      register_messages(*this);
+      set("scheduler.max-threads", size_t{1});
+    }
+  };
+
+  template <class T>
+  void round_trip(const T& x) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    auto msg = caf::make_message(x);
+    auto err = sink(msg);
+    ASSERT_FALSE(err) << sys.render(err);
+    ASSERT_FALSE(buf.empty());
+    caf::message copy;
+    caf::binary_deserializer source{sys, buf};
+    err = source(copy);
+    ASSERT_FALSE(err) << sys.render(err);
+    ASSERT_TRUE(copy.match_elements<T>()) << "type lost in transit";
+    EXPECT_TRUE(copy.get_as<T>(0) == x) << caf::deep_to_string(x) << " != " << caf::deep_to_string(copy.get_as<T>(0));
+  }
+
+  config cfg;
+  caf::actor_system sys{cfg};
+};
+
+const component_spec spec{"login_form", "Login form"};
+const plan a_plan{"s1", "대시보드 페이지와 로그인 폼", {spec, {"dashboard", "d"}}};
+const violation a_violation{"script_tag", "no script"};
+
+} // namespace
+
+TEST_F(serialization, plans_and_requests_round_trip) {
+  round_trip(spec);
+  round_trip(a_plan);
+  round_trip(a_violation);
+  round_trip(job_start{"req", true, a_plan});
+  round_trip(plan_request{"job", "req"});
+}
+
+TEST_F(serialization, model_messages_round_trip) {
+  round_trip(model_request{"generate", "job", "prompt", "req", spec, 2, {a_violation}});
+  round_trip(model_reply{"builtin", "{}", 10, 20});
+  round_trip(generate_request{"job", spec, 3, {a_violation}, false});
+  round_trip(generation_result{"login_form", 2, true, true, "{\"a\":1}", "prompt", "builtin", "err"});
+}
+
+TEST_F(serialization, git_and_qa_messages_round_trip) {
+  round_trip(worktree_open{"abc"});
+  round_trip(worktree_commit{"{}", 2});
+  round_trip(worktree_remove{true});
+  round_trip(qa_request{"x", "{}"});
+  round_trip(qa_verdict{"x", false, {a_violation}});
+  round_trip(merge_request{"x", "0123"});
+  round_trip(merge_result{"x", "4567", 3});
+  round_trip(file_entry{"output/a", "content"});
+  round_trip(commit_files_request{"msg", {file_entry{"p", "c"}}});
+  round_trip(commit_files_result{"89ab", true});
+  round_trip(compose_request{"job", "req", {"{}", "{}"}});
+  round_trip(compose_result{"output/builder_output.html", "cdef", true});
+}
+
+TEST_F(serialization, reports_and_telemetry_round_trip) {
+  round_trip(telemetry_event{"job", "x", "landed", 2, true, "detail", 1234567});
+  round_trip(telemetry_stats{1, 2, 3, 4, 5, 6, 7});
+  component_report cr{"x", "dropped", 3, 1, false, "", {a_violation}, "why"};
+  round_trip(cr);
+  round_trip(job_report{"job", "req", "partial", {cr}, "out.html", "c0ffee", 42, "err"});
+  round_trip(generator_restart{"x"});
+}

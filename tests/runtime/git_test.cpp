@@ -1,0 +1,231 @@
+// The git layer on real temporary repositories, checked with the git CLI.
+
+#include <gtest/gtest.h>
+
+#include "runtime/git/git.hpp"
+#include "support.hpp"
+
+using namespace grove;
+using grove::test::count_lines;
+using grove::test::git_cli;
+
+namespace {
+
+// `prefix` followed by `n` (avoids GCC 12's false -Wrestrict on "literal" + std::string&&).
+std::string numbered(const char* prefix, int n) {
+  std::string out{prefix};
+  out += std::to_string(n);
+  return out;
+}
+
+class git_layer : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto r = git::repository::open_or_init(dir.path() / "ws");
+    ASSERT_TRUE(r) << r.error().message;
+    repo.emplace(std::move(*r));
+  }
+
+  std::filesystem::path root() const { return dir.path() / "ws"; }
+
+  std::string commit_component(const std::string& name, const std::string& content) {
+    auto wt = git::add_worktree(*repo, name, {git::component_path(name)});
+    EXPECT_TRUE(wt) << wt.error().message;
+    auto id = git::commit_in_worktree(*wt, {{git::component_path(name), content}}, "gen " + name);
+    EXPECT_TRUE(id) << id.error().message;
+    return *id;
+  }
+
+  void expect_clean_repository() {
+    EXPECT_EQ(git_cli(root(), "status --porcelain").out, "");
+    EXPECT_EQ(count_lines(git_cli(root(), "worktree list").out), 1u) << git_cli(root(), "worktree list").out;
+    EXPECT_EQ(git_cli(root(), "branch --list 'feat/*'").out, "");
+    auto fsck = git_cli(root(), "fsck --strict");
+    EXPECT_EQ(fsck.status, 0) << fsck.out;
+  }
+
+  test::temp_dir dir;
+  std::optional<git::repository> repo;
+};
+
+} // namespace
+
+TEST_F(git_layer, init_creates_main_with_a_commit_and_excludes) {
+  EXPECT_EQ(git_cli(root(), "symbolic-ref HEAD").out, "refs/heads/main\n");
+  EXPECT_EQ(count_lines(git_cli(root(), "log --oneline").out), 1u);
+  auto exclude = test::read_file(root() / ".git" / "info" / "exclude");
+  EXPECT_NE(exclude.find("/worktrees/\n"), std::string::npos);
+  EXPECT_NE(exclude.find("/.grove/\n"), std::string::npos);
+  // Opening again changes nothing and adds no duplicate excludes.
+  auto again = git::repository::open_or_init(root());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(count_lines(git_cli(root(), "log --oneline").out), 1u);
+  EXPECT_EQ(test::read_file(root() / ".git" / "info" / "exclude"), exclude);
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, refuses_a_workspace_on_another_branch) {
+  git_cli(root(), "checkout -q -b other");
+  auto r = git::repository::open_or_init(root());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("refs/heads/other"), std::string::npos);
+}
+
+TEST_F(git_layer, worktree_lifecycle_commit_merge_prune) {
+  auto wt = git::add_worktree(*repo, "login_form", {git::component_path("login_form")});
+  ASSERT_TRUE(wt) << wt.error().message;
+  EXPECT_TRUE(std::filesystem::is_directory(root() / "worktrees" / "temp_login_form"));
+  EXPECT_EQ(git_cli(root(), "branch --list 'feat/*' --format='%(refname:short)'").out, "feat/login_form_gen\n");
+  auto c1 = git::commit_in_worktree(*wt, {{git::component_path("login_form"), "{\"v\":1}"}}, "attempt 1");
+  ASSERT_TRUE(c1) << c1.error().message;
+  auto c2 = git::commit_in_worktree(*wt, {{git::component_path("login_form"), "{\"v\":2}"}}, "attempt 2");
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(test::read_file(wt->dir / "output/components/login_form.json"), "{\"v\":2}");
+  EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "");
+  EXPECT_EQ(count_lines(git_cli(root(), "log --oneline feat/login_form_gen").out), 3u);
+
+  git::main_writer writer{std::move(*repo)};
+  auto out = writer.merge_batch({{"login_form", *c2}});
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_TRUE(out[0].ok()) << out[0].error;
+  EXPECT_EQ(test::read_file(root() / "output/components/login_form.json"), "{\"v\":2}");
+  EXPECT_EQ(git_cli(root(), "rev-parse HEAD").out, out[0].merge_commit + "\n");
+  EXPECT_EQ(git_cli(root(), "rev-parse HEAD^2").out, *c2 + "\n");
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "login_form"));
+  EXPECT_FALSE(std::filesystem::exists(root() / "worktrees" / "temp_login_form"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, merges_many_branches_in_one_batch) {
+  std::vector<git::merge_item> items;
+  for (int i = 0; i < 24; ++i) {
+    auto name = numbered("comp", i);
+    items.push_back({name, commit_component(name, "{\"i\":" + std::to_string(i) + "}")});
+  }
+  auto before = git_cli(root(), "reflog show main").out;
+  git::main_writer writer{std::move(*repo)};
+  auto out = writer.merge_batch(items);
+  for (auto& o : out) EXPECT_TRUE(o.ok()) << o.component << ": " << o.error;
+  EXPECT_EQ(count_lines(git_cli(root(), "log --merges --oneline").out), 24u);
+  EXPECT_EQ(count_lines(git_cli(root(), "ls-tree --name-only main output/components/").out), 24u);
+  // One ref update for the whole batch.
+  EXPECT_EQ(count_lines(git_cli(root(), "reflog show main").out), count_lines(before) + 1);
+  for (auto& i : items) ASSERT_TRUE(git::remove_worktree(writer.repo(), i.component));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, main_worktree_stays_clean_across_merges_and_commits) {
+  git::main_writer writer{std::move(*repo)};
+  for (int round = 0; round < 3; ++round) {
+    auto name = numbered("c", round);
+    auto wt = git::add_worktree(writer.repo(), name, {git::component_path(name)});
+    ASSERT_TRUE(wt);
+    auto id = git::commit_in_worktree(*wt, {{git::component_path(name), "x"}}, "gen");
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(writer.merge_batch({{name, *id}})[0].ok());
+    ASSERT_TRUE(git::remove_worktree(writer.repo(), name));
+    auto page = writer.commit_files("compose", {{"output/builder_output.html", numbered("page ", round)}});
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(git_cli(root(), "status --porcelain").out, "") << "round " << round;
+    EXPECT_EQ(test::read_file(root() / "output/builder_output.html"), numbered("page ", round));
+  }
+  auto same = writer.commit_files("compose", {{"output/builder_output.html", "page 2"}});
+  ASSERT_TRUE(same);
+  EXPECT_EQ(*same, "") << "identical content must not create a commit";
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, an_updated_component_merges_over_the_old_one) {
+  auto first = commit_component("nav", "old");
+  git::main_writer writer{std::move(*repo)};
+  ASSERT_TRUE(writer.merge_batch({{"nav", first}})[0].ok());
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
+  auto wt = git::add_worktree(writer.repo(), "nav", {git::component_path("nav")});
+  ASSERT_TRUE(wt);
+  EXPECT_EQ(test::read_file(wt->dir / "output/components/nav.json"), "old") << "the component's own file is checked out";
+  auto second = git::commit_in_worktree(*wt, {{git::component_path("nav"), "new"}}, "again");
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(writer.merge_batch({{"nav", *second}})[0].ok());
+  EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "new");
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, only_the_component_file_is_checked_out) {
+  test::write_file(root() / "big" / "a.txt", "a");
+  git_cli(root(), "add -A");
+  git_cli(root(), "-c user.name=t -c user.email=t@t commit -qm big");
+  auto wt = git::add_worktree(*repo, "solo", {git::component_path("solo")});
+  ASSERT_TRUE(wt);
+  EXPECT_FALSE(std::filesystem::exists(wt->dir / "big" / "a.txt"));
+  auto id = git::commit_in_worktree(*wt, {{git::component_path("solo"), "s"}}, "gen");
+  ASSERT_TRUE(id);
+  // The commit still carries every file of main: nothing is deleted by the sparse checkout.
+  EXPECT_EQ(git_cli(root(), "show " + *id + ":big/a.txt").out, "a");
+  ASSERT_TRUE(git::remove_worktree(*repo, "solo"));
+}
+
+TEST_F(git_layer, stale_worktrees_and_branches_are_removed_after_a_crash) {
+  // A run that died mid-way: two registered worktrees with commits, ...
+  commit_component("alpha", "a");
+  commit_component("beta", "b");
+  // ... a half-created worktree (what a failed git_worktree_add leaves), ...
+  std::filesystem::create_directories(root() / "worktrees" / "temp_half" / "output");
+  std::filesystem::create_directories(root() / ".git" / "worktrees" / "temp_half");
+  test::write_file(root() / ".git" / "worktrees" / "temp_half" / "gitdir", "garbage");
+  // ... and a branch whose worktree is already gone.
+  git_cli(root(), "branch feat/orphan_gen");
+  ASSERT_EQ(count_lines(git_cli(root(), "branch --list 'feat/*'").out), 3u);
+
+  auto report = git::remove_stale(*repo);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->worktrees.size(), 2u);
+  EXPECT_EQ(report->branches.size(), 3u);
+  EXPECT_GE(report->directories.size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(root() / "worktrees" / "temp_half"));
+  EXPECT_FALSE(std::filesystem::exists(root() / ".git" / "worktrees" / "temp_half"));
+  expect_clean_repository();
+  // The same names can be used again.
+  EXPECT_TRUE(git::add_worktree(*repo, "alpha", {}));
+  ASSERT_TRUE(git::remove_worktree(*repo, "alpha"));
+  // Nothing left: a second sweep finds nothing.
+  auto again = git::remove_stale(*repo);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->empty());
+}
+
+TEST_F(git_layer, invalid_names_never_reach_a_path_or_ref) {
+  for (auto bad : {"../x", "a b", "$(rm)", "", "A", "x/y"}) {
+    auto wt = git::add_worktree(*repo, bad, {});
+    ASSERT_FALSE(wt) << bad;
+    EXPECT_EQ(wt.error().code, messages::errc::invalid_name);
+    EXPECT_FALSE(git::remove_worktree(*repo, bad));
+  }
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, an_existing_branch_fails_cleanly) {
+  git_cli(root(), "branch feat/dup_gen");
+  auto wt = git::add_worktree(*repo, "dup", {});
+  ASSERT_FALSE(wt);
+  EXPECT_FALSE(std::filesystem::exists(root() / "worktrees" / "temp_dup"));
+  git_cli(root(), "branch -D feat/dup_gen");
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, merging_an_unknown_commit_is_an_error_for_that_item_only) {
+  auto good = commit_component("good", "g");
+  git::main_writer writer{std::move(*repo)};
+  auto out = writer.merge_batch({{"bad", std::string(40, 'f')}, {"good", good}, {"junk", "nothex"}});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_FALSE(out[0].ok());
+  EXPECT_TRUE(out[1].ok()) << out[1].error;
+  EXPECT_FALSE(out[2].ok());
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "good"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}

@@ -1,0 +1,82 @@
+#pragma once
+
+// Test support: temporary folders and running commands. Each fixture owns its own.
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <sys/wait.h>
+
+namespace grove::test {
+
+/// A fresh folder under $TMPDIR, removed with the object.
+class temp_dir final {
+public:
+  temp_dir() {
+    auto base = std::filesystem::temp_directory_path() / "grove-test-XXXXXX";
+    std::string tmpl = base.string();
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+private:
+  std::filesystem::path path_;
+};
+
+/// Output and exit status of a shell command.
+struct command_result {
+  int status = -1;
+  std::string out;
+};
+
+/// Runs `cmd` through /bin/sh, capturing stdout (append `2>&1` for stderr).
+inline command_result run(const std::string& cmd) {
+  command_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+/// `git -C dir <args>` with its output.
+inline command_result git_cli(const std::filesystem::path& dir, const std::string& args) {
+  return run("git -C '" + dir.string() + "' " + args + " 2>&1");
+}
+
+/// Number of lines in `s`.
+inline size_t count_lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& content) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream out{p, std::ios::binary};
+  out << content;
+}
+
+} // namespace grove::test
