@@ -101,30 +101,7 @@ std::vector<std::string> split_segments(std::string text) {
   text = " " + text + " ";
   for (const char* c : {" and ", " with ", " plus ", " then ", " or ", " also "}) text = replace_all(text, c, " | ");
   for (const char* c : {"와 ", "과 ", " 및 ", " 그리고 ", "하고 ", "이랑 ", "랑 ", "에 "}) text = replace_all(text, c, " | ");
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == '|') {
-      out.push_back(text.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> words_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ' ') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
+  return messages::split(text, '|');
 }
 
 bool is_ascii(const std::string& w) {
@@ -135,7 +112,7 @@ bool is_ascii(const std::string& w) {
 std::string generic_name(std::string segment) {
   for (auto& f : korean_fillers()) segment = messages::replace_all(segment, f, " ");
   std::string name;
-  for (auto& w : words_of(segment)) {
+  for (auto& w : messages::split(segment, ' ')) {
     std::string word = w;
     if (is_ascii(word)) {
       word.erase(std::remove_if(word.begin(), word.end(), [](char c) { return !is_ascii_word_char(c); }), word.end());

@@ -117,26 +117,11 @@ const std::vector<component_template>& templates() {
 const char* generic_html =
   R"(<section class="{{c}}" aria-labelledby="{{c}}-h"><div class="card"><h2 id="{{c}}-h">{{title}}</h2><p>{{desc}}</p></div></section>)";
 
-std::vector<std::string> tokens_of(const std::string& name) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : name) {
-    if (c == '_') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
 const component_template* find_template(const std::string& name) {
   for (auto& t : templates()) {
     if (name == t.id) return &t;
   }
-  for (auto& tok : tokens_of(name)) {
+  for (auto& tok : messages::split(name, '_')) {
     for (auto& t : templates()) {
       for (auto& k : t.tokens) {
         if (tok == k) return &t;

@@ -62,7 +62,8 @@ worktree_actor::behavior_type worktree(worktree_actor::stateful_pointer<worktree
 } // namespace
 
 worktree_actor spawn_worktree(caf::local_actor* parent, std::filesystem::path repo, std::string component) {
-  return parent->spawn(worktree, std::move(repo), std::move(component));
+  // Linked: if the job supervisor dies abnormally, the worktree actor goes too and its state removes the worktree.
+  return parent->spawn<caf::linked>(worktree, std::move(repo), std::move(component));
 }
 
 } // namespace grove::actors

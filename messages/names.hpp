@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "messages/errors.hpp"
 
@@ -21,6 +22,9 @@ result<std::string> normalise_name(std::string_view raw);
 
 /// `raw` made safe to print in an error message: control bytes escaped, cut to 64.
 std::string printable(std::string_view raw);
+
+/// The non-empty pieces of `s` between `sep` characters.
+std::vector<std::string> split(std::string_view s, char sep);
 
 /// `s` with every occurrence of `from` replaced by `to`.
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to);

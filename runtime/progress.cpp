@@ -12,9 +12,7 @@ bool progress_table::apply(const messages::telemetry_event& ev) {
   auto [it, fresh] = rows_.try_emplace(ev.component);
   if (fresh) order_.push_back(ev.component);
   auto& r = it->second;
-  if (ev.stage == "crashed" || ev.stage == "restarting") {
-    if (ev.stage == "crashed") ++r.restarts;
-  }
+  if (ev.stage == "crashed") ++r.restarts;
   r.stage = ev.stage;
   r.attempt = ev.attempt;
   r.cache_hit = r.cache_hit || ev.cache_hit;

@@ -12,6 +12,8 @@
 
 #include <sys/wait.h>
 
+#include <gtest/gtest.h>
+
 namespace grove::test {
 
 /// A fresh folder under $TMPDIR, removed with the object.
@@ -77,6 +79,16 @@ inline void write_file(const std::filesystem::path& p, const std::string& conten
   std::filesystem::create_directories(p.parent_path());
   std::ofstream out{p, std::ios::binary};
   out << content;
+}
+
+/// The repository invariants after any build: clean status, only the main
+/// worktree, no feat/* branch, git fsck clean.
+inline void expect_clean_repository(const std::filesystem::path& root) {
+  EXPECT_EQ(git_cli(root, "status --porcelain").out, "");
+  EXPECT_EQ(count_lines(git_cli(root, "worktree list").out), 1u) << git_cli(root, "worktree list").out;
+  EXPECT_EQ(git_cli(root, "branch --list 'feat/*'").out, "");
+  auto fsck = git_cli(root, "fsck --strict");
+  EXPECT_EQ(fsck.status, 0) << fsck.out;
 }
 
 } // namespace grove::test

@@ -36,13 +36,7 @@ protected:
     return *id;
   }
 
-  void expect_clean_repository() {
-    EXPECT_EQ(git_cli(root(), "status --porcelain").out, "");
-    EXPECT_EQ(count_lines(git_cli(root(), "worktree list").out), 1u) << git_cli(root(), "worktree list").out;
-    EXPECT_EQ(git_cli(root(), "branch --list 'feat/*'").out, "");
-    auto fsck = git_cli(root(), "fsck --strict");
-    EXPECT_EQ(fsck.status, 0) << fsck.out;
-  }
+  void expect_clean_repository() { test::expect_clean_repository(root()); }
 
   test::temp_dir dir;
   std::optional<git::repository> repo;
