@@ -35,7 +35,7 @@ messages::result<part> part_from_artifact(std::string_view artifact) {
 
 bool is_wide(const part& p) {
   return p.role == "navigation" || p.role == "banner" || p.role == "footer" || p.role == "data" ||
-         p.role == "chart";
+         p.role == "chart" || p.role == "content";
 }
 
 std::string compose_page(std::string_view request, const std::vector<part>& parts) {
