@@ -17,7 +17,7 @@ customer_actor::behavior_type customer_agent(customer_actor::pointer self, route
       call.role = "plan";
       call.job = req.job;
       call.request = req.request;
-      call.prompt = prompts::plan_prompt(req.request);
+      call.prompt = prompts::plan_prompt(req.request, req.job);
       auto rp = self->make_response_promise<messages::plan>();
       self->request(router, std::chrono::minutes{5}, std::move(call))
         .then(

@@ -49,6 +49,7 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
             res.ok = true;
             res.artifact = reply.text;
             res.provider = reply.provider;
+            res.corrections = reply.corrections;
             rp.deliver(std::move(res));
             self->quit();
           },

@@ -31,7 +31,10 @@ using telemetry_actor = caf::typed_actor<
 
 /// The only path to a model.
 using router_actor = caf::typed_actor<
-  caf::replies_to<messages::model_request>::with<messages::model_reply>>; // route, call, answer
+  caf::replies_to<messages::model_request>::with<messages::model_reply>, // route, call, answer
+  caf::reacts_to<messages::provider_done>,                              // a provider call came back
+  caf::reacts_to<messages::router_retry>,                               // a backoff elapsed
+  caf::replies_to<messages::usage_request>::with<messages::job_usage>>; // what a job used
 
 /// Request text to a validated plan.
 using customer_actor = caf::typed_actor<

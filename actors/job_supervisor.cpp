@@ -52,6 +52,7 @@ struct job_supervisor_state {
   std::chrono::steady_clock::time_point started;
   std::string failure;
   bool composing = false;
+  bool finishing = false;
   std::string output;
   std::string composition_commit;
   static inline const char* name = "job_supervisor";
@@ -79,6 +80,8 @@ void compose(self_ptr self);
 
 void finish(self_ptr self) {
   auto& st = self->state;
+  if (st.finishing) return;
+  st.finishing = true;
   messages::job_report r;
   r.job = st.plan.session_id;
   r.request = st.plan.request;
@@ -92,9 +95,20 @@ void finish(self_ptr self) {
     if (s.report.status == "landed" || s.report.status == "cached") ++landed;
   }
   r.status = !st.failure.empty() || landed == 0 ? "failed" : landed == st.slots.size() ? "done" : "partial";
-  emit(self, "", r.status == "failed" ? "failed" : "done", 0, false, r.error);
-  st.promise.deliver(std::move(r));
-  self->quit();
+  // The report carries what the job cost in model tokens; ask the router last.
+  self->request(st.deps.router, step_timeout, messages::usage_request{r.job})
+    .then(
+      [self, r](messages::job_usage& u) mutable {
+        r.model_usage = std::move(u);
+        emit(self, "", r.status == "failed" ? "failed" : "done", 0, false, r.error);
+        self->state.promise.deliver(std::move(r));
+        self->quit();
+      },
+      [self, r](caf::error&) mutable {
+        emit(self, "", r.status == "failed" ? "failed" : "done", 0, false, r.error);
+        self->state.promise.deliver(std::move(r));
+        self->quit();
+      });
 }
 
 // The slot is finished: free its place and start the next one, or compose.
@@ -283,6 +297,7 @@ void spawn_attempt(self_ptr self, size_t idx) {
         auto& s = self->state.slots[idx];
         if (s.gen_seq != seq || s.at != phase::generating) return;
         s.gen = caf::actor_addr{};
+        s.report.corrections += r.corrections;
         if (!r.ok) {
           reject(self, idx, {{"generation_failed", r.error}});
           return;

@@ -10,6 +10,7 @@ namespace grove::actors {
 /// What a job supervisor works with: node-level actors and the settings.
 struct job_deps {
   customer_actor customer;
+  router_actor router;
   qa_actor qa;
   integrator_actor integrator;
   telemetry_actor telemetry;

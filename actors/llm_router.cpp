@@ -1,22 +1,261 @@
 #include "actors/llm_router.hpp"
 
+#include <deque>
+#include <random>
+
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
+#include "actors/prompts.hpp"
+#include "actors/routing.hpp"
+#include "actors/telemetry.hpp"
+#include "runtime/supervision/supervision.hpp"
 
 namespace grove::actors {
 
-router_actor::behavior_type llm_router(router_actor::pointer, route_table routes) {
+namespace {
+
+using routing::clock;
+
+struct provider_slot {
+  std::shared_ptr<provider> impl;
+  config::provider_settings cfg;
+  routing::breaker breaker;
+  uint32_t in_flight = 0;
+  std::deque<uint64_t> waiting;
+  messages::usage total;
+};
+
+struct call_state {
+  messages::model_request req;
+  caf::typed_response_promise<messages::model_reply> rp;
+  std::vector<std::string> route;
+  size_t pos = 0;
+  uint32_t retries = 0;
+  uint32_t corrections = 0;
+  std::string correction;
+  std::vector<std::string> errors;
+};
+
+struct job_account {
+  messages::usage total;
+  std::map<std::string, messages::usage> by_provider;
+};
+
+} // namespace
+
+struct router_state {
+  std::map<std::string, provider_slot> providers;
+  config::model_settings models;
+  telemetry_actor telemetry;
+  std::vector<std::string> secrets;
+  std::map<uint64_t, call_state> calls;
+  std::map<std::string, job_account> jobs;
+  uint64_t next_call = 1;
+  std::mt19937_64 rng{std::random_device{}()};
+  static inline const char* name = "llm_router";
+};
+
+namespace {
+
+using self_ptr = router_actor::stateful_pointer<router_state>;
+
+void emit(self_ptr self, const call_state& c, const std::string& stage, std::string detail) {
+  messages::telemetry_event ev{c.req.job, c.req.spec.name, stage, c.req.attempt, false,
+                               routing::redact(std::move(detail), self->state.secrets), now_ms()};
+  self->send(self->state.telemetry, std::move(ev));
+}
+
+void advance(self_ptr self, uint64_t id);
+
+void fail(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto it = st.calls.find(id);
+  std::string why = "all providers failed for role " + it->second.req.role;
+  for (auto& e : it->second.errors) why += "; " + e;
+  it->second.rp.deliver(make_caf_error(messages::errc::model, routing::redact(why, st.secrets)));
+  st.calls.erase(it);
+}
+
+void dispatch(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto& c = st.calls.at(id);
+  auto& slot = st.providers.at(c.route[c.pos]);
+  if (slot.in_flight >= slot.cfg.max_concurrency) {
+    slot.waiting.push_back(id);
+    return;
+  }
+  ++slot.in_flight;
+  auto handle = caf::actor_cast<router_actor>(self);
+  slot.impl->complete(c.req, c.req.prompt + c.correction, [handle, id](messages::provider_done d) {
+    // Runs on whatever thread the provider answers on: hand it to the actor.
+    d.call = id;
+    caf::anon_send(handle, std::move(d));
+  });
+}
+
+// Lets the next queued call through after a slot frees up.
+void release(self_ptr self, provider_slot& slot) {
+  --slot.in_flight;
+  while (!slot.waiting.empty() && slot.in_flight < slot.cfg.max_concurrency) {
+    auto next = slot.waiting.front();
+    slot.waiting.pop_front();
+    if (self->state.calls.count(next)) dispatch(self, next);
+  }
+}
+
+void advance(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto& c = st.calls.at(id);
+  auto now = clock::now();
+  while (c.pos < c.route.size()) {
+    auto it = st.providers.find(c.route[c.pos]);
+    if (it == st.providers.end()) {
+      c.errors.push_back(c.route[c.pos] + ": not configured");
+    } else if (!it->second.breaker.allow(now)) {
+      c.errors.push_back(it->second.impl->name() + ": cooling down after repeated failures");
+      emit(self, c, "model_skipped", it->second.impl->name() + " cooling down");
+    } else {
+      c.retries = 0;
+      dispatch(self, id);
+      return;
+    }
+    ++c.pos;
+  }
+  fail(self, id);
+}
+
+void fall_back(self_ptr self, uint64_t id, std::string why) {
+  auto& c = self->state.calls.at(id);
+  c.errors.push_back(std::move(why));
+  c.correction.clear();
+  ++c.pos;
+  advance(self, id);
+}
+
+void on_done(self_ptr self, messages::provider_done& d) {
+  auto& st = self->state;
+  auto it = st.calls.find(d.call);
+  if (it == st.calls.end()) return;
+  auto& c = it->second;
+  auto& slot = st.providers.at(c.route[c.pos]);
+  auto who = slot.impl->name();
+  release(self, slot);
+  routing::account(slot.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                   slot.cfg.price_out_per_mtok, !d.ok);
+  auto& job = st.jobs[c.req.job];
+  routing::account(job.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                   slot.cfg.price_out_per_mtok, !d.ok);
+  auto& per = job.by_provider[who];
+  per.provider = who;
+  routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                   slot.cfg.price_out_per_mtok, !d.ok);
+  emit(self, c, "model",
+       who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
+         " " + std::to_string(d.latency_ms) + " ms tokens " + std::to_string(d.reply.tokens_in) + "/" +
+         std::to_string(d.reply.tokens_out) + (d.ok ? "" : ": " + d.error));
+  auto now = clock::now();
+  if (d.ok) {
+    slot.breaker.success();
+    auto text = routing::extract_json(d.reply.text);
+    auto problem = routing::check_answer(c.req, text);
+    if (problem.empty()) {
+      d.reply.text = std::move(text);
+      d.reply.provider = who;
+      d.reply.corrections = c.corrections;
+      c.rp.deliver(std::move(d.reply));
+      st.calls.erase(it);
+      return;
+    }
+    if (c.corrections < st.models.self_correction_attempts) {
+      ++c.corrections;
+      c.correction = prompts::correction(problem);
+      emit(self, c, "correcting", who + ": " + problem);
+      dispatch(self, d.call);
+      return;
+    }
+    fall_back(self, d.call, who + ": unusable answer after " + std::to_string(c.corrections) + " corrections: " + problem);
+    return;
+  }
+  bool opened = slot.breaker.failure(now, slot.cfg.failure_threshold, std::chrono::milliseconds{slot.cfg.cooldown_ms});
+  if (opened) emit(self, c, "model_cooldown", who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
+  if (d.retryable && c.retries < slot.cfg.max_retries && !opened) {
+    ++c.retries;
+    supervision::backoff_policy policy{supervision::millis{slot.cfg.backoff_base_ms},
+                                       supervision::millis{slot.cfg.backoff_max_ms}, 0.2};
+    std::uniform_real_distribution<double> draw{0.0, 1.0};
+    auto delay = supervision::backoff_delay(policy, c.retries - 1, draw(st.rng));
+    // Retry-After wins when the server asks for longer (capped at a minute).
+    if (d.retry_after_ms > delay.count()) delay = supervision::millis{std::min<int64_t>(d.retry_after_ms, 60000)};
+    emit(self, c, "model_retry", who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
+    self->delayed_send(self, delay, messages::router_retry{d.call});
+    return;
+  }
+  fall_back(self, d.call, who + ": " + d.error);
+}
+
+router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
+  auto& st = self->state;
+  st.models = std::move(cfg.models);
+  st.telemetry = cfg.telemetry;
+  for (auto& [name, impl] : cfg.providers) {
+    provider_slot slot;
+    slot.impl = impl;
+    if (auto i = st.models.providers.find(name); i != st.models.providers.end()) slot.cfg = i->second;
+    slot.total.provider = impl->name();
+    for (auto& s : impl->secrets()) st.secrets.push_back(s);
+    st.providers.emplace(name, std::move(slot));
+  }
   return {
-    [routes](const messages::model_request& req) -> caf::result<messages::model_reply> {
-      auto i = routes.by_role.find(req.role);
-      auto& p = i != routes.by_role.end() ? i->second : routes.fallback;
-      if (!p) return make_caf_error(messages::errc::model, "no provider configured for role " + req.role);
-      auto reply = p->complete(req);
-      if (!reply) return make_caf_error(messages::errc::model, p->name() + ": " + reply.error().message);
-      return std::move(*reply);
+    [self](messages::model_request& req) -> caf::result<messages::model_reply> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<messages::model_reply>();
+      auto cap = st.models.max_tokens_per_job;
+      if (cap > 0) {
+        auto& used = st.jobs[req.job].total;
+        if (used.tokens_in + used.tokens_out >= cap) {
+          rp.deliver(make_caf_error(messages::errc::model, "token budget of " + std::to_string(cap) +
+                                                             " tokens for job " + req.job + " is used up"));
+          return rp;
+        }
+      }
+      auto id = st.next_call++;
+      call_state c;
+      c.route = config::route_for(st.models, req.role, routing::difficulty(req));
+      c.req = std::move(req);
+      c.rp = rp;
+      st.calls.emplace(id, std::move(c));
+      advance(self, id);
+      return rp;
+    },
+    [self](messages::provider_done& d) { on_done(self, d); },
+    [self](const messages::router_retry& r) {
+      auto& st = self->state;
+      auto it = st.calls.find(r.call);
+      if (it == st.calls.end()) return;
+      auto& slot = st.providers.at(it->second.route[it->second.pos]);
+      if (!slot.breaker.allow(clock::now())) {
+        fall_back(self, r.call, slot.impl->name() + ": cooling down after repeated failures");
+        return;
+      }
+      dispatch(self, r.call);
+    },
+    [self](const messages::usage_request& r) {
+      messages::job_usage out;
+      auto it = self->state.jobs.find(r.job);
+      if (it != self->state.jobs.end()) {
+        out.total = it->second.total;
+        for (auto& [_, u] : it->second.by_provider) out.by_provider.push_back(u);
+      }
+      return out;
     },
   };
+}
+
+} // namespace
+
+router_actor spawn_llm_router(caf::actor_system& sys, router_config cfg) {
+  return sys.spawn(llm_router, std::move(cfg));
 }
 
 } // namespace grove::actors

@@ -6,17 +6,25 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/provider.hpp"
+#include "config/settings.hpp"
 
 namespace grove::actors {
 
-/// Which provider answers each role; `fallback` answers roles not listed.
-struct route_table {
-  std::shared_ptr<provider> fallback;
-  std::map<std::string, std::shared_ptr<provider>> by_role;
+/// The providers a router may call, by name, with their settings.
+struct router_config {
+  std::map<std::string, std::shared_ptr<provider>> providers;
+  config::model_settings models;
+  telemetry_actor telemetry;
 };
 
-/// The only path to a model: picks the provider for a request's role and
-/// answers with its reply, or a `model` error naming the provider.
-router_actor::behavior_type llm_router(router_actor::pointer self, route_table routes);
+/// The only path to a model. For each request it picks the route for the
+/// role and difficulty tier, then per provider: a concurrency cap (excess
+/// calls queue), retries with exponential backoff that honour Retry-After,
+/// fallback to the next provider, a circuit breaker (cooldown after repeated
+/// failures), schema self-correction (an unusable answer is re-asked with the
+/// exact validation error, counted apart), token and cost accounting per
+/// provider and per job, and an optional token cap per job. Error messages
+/// and telemetry never carry a provider's secrets.
+router_actor spawn_llm_router(caf::actor_system& sys, router_config cfg);
 
 } // namespace grove::actors

@@ -1,49 +1,54 @@
 #include "actors/prompts.hpp"
 
+#include "config/prompt_files.hpp"
+#include "messages/names.hpp"
 #include "messages/schema.hpp"
 
 namespace grove::actors::prompts {
 
 namespace {
 
-const char* qa_rules_text =
-  "Rules (a QA gate rejects any answer that breaks one):\n"
-  "- Output one JSON object only, valid against the component schema below.\n"
-  "- \"html\" is a fragment: no <html>, <head>, <body> or <!doctype>.\n"
-  "- No <script>, no iframe/object/embed/base/meta elements.\n"
-  "- No on*= event-handler attributes, no javascript:/vbscript:/data:text/html URLs.\n"
-  "- \"css\" contains no '<', expression(), javascript:, behavior:, -moz-binding or @import;\n"
-  "  scope every rule to the class g-<component>.\n";
+using config::prompt_file;
+using config::prompt_text;
+
+std::string fill(std::string_view text, std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string out{text};
+  for (auto& [key, value] : values) {
+    out = messages::replace_all(out, "{{" + std::string{key} + "}}", value);
+  }
+  return out;
+}
 
 } // namespace
 
-std::string plan_prompt(std::string_view request) {
-  std::string out = "You are the customer agent of a web page builder. List the UI components the request "
-                    "needs. Never write code. Answer with one JSON object valid against this schema:\n";
-  out += messages::schema_text(messages::schema_id::plan);
-  out += "\nRequest: ";
-  out += request;
-  out += "\n";
-  return out;
+std::string system_prompt() {
+  return std::string{prompt_text(prompt_file::system)};
+}
+
+std::string plan_prompt(std::string_view request, std::string_view session_id) {
+  return fill(prompt_text(prompt_file::plan), {{"plan_schema", messages::schema_text(messages::schema_id::plan)},
+                                               {"session_id", session_id},
+                                               {"request", request}});
 }
 
 std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
                             const std::vector<messages::violation>& feedback) {
-  std::string out = "You are a generation agent. Produce exactly one UI component as JSON.\n";
-  out += "Component: " + spec.name + "\n";
-  out += "Description: " + spec.description + "\n";
-  out += "Attempt: " + std::to_string(attempt) + "\n";
-  out += qa_rules_text;
-  out += "Component schema:\n";
-  out += messages::schema_text(messages::schema_id::component);
-  out += "\n";
+  std::string feedback_text;
   if (!feedback.empty()) {
-    out += "Your previous answer was rejected by QA. Fix every point:\n";
-    for (auto& v : feedback) {
-      out += "- [" + v.code + "] " + v.message + "\n";
-    }
+    std::string lines;
+    for (auto& v : feedback) lines += "- [" + v.code + "] " + v.message + "\n";
+    feedback_text = fill(prompt_text(prompt_file::feedback), {{"violations", lines}});
   }
-  return out;
+  return fill(prompt_text(prompt_file::generate),
+              {{"component_schema", messages::schema_text(messages::schema_id::component)},
+               {"component", spec.name},
+               {"description", spec.description},
+               {"attempt", std::to_string(attempt)},
+               {"feedback", feedback_text}});
+}
+
+std::string correction(std::string_view error) {
+  return fill(prompt_text(prompt_file::correction), {{"error", error}});
 }
 
 } // namespace grove::actors::prompts

@@ -1,5 +1,6 @@
 #include "actors/provider.hpp"
 
+#include "actors/http_provider.hpp"
 #include "actors/planner.hpp"
 #include "actors/templates.hpp"
 #include "messages/codec.hpp"
@@ -12,24 +13,26 @@ class builtin_provider final : public provider {
 public:
   std::string name() const override { return "builtin"; }
 
-  messages::result<messages::model_reply> complete(const messages::model_request& req) override {
-    messages::model_reply reply;
-    reply.provider = name();
+  void complete(const messages::model_request& req, const std::string& prompt, completion done) override {
+    messages::provider_done out;
+    out.reply.provider = name();
     if (req.role == "plan") {
       messages::plan p;
       p.session_id = req.job.empty() ? messages::new_session_id() : req.job;
       p.request = req.request;
       p.components = builtin::plan_components(req.request);
-      reply.text = messages::plan_to_text(p);
+      out.reply.text = messages::plan_to_text(p);
+      out.ok = true;
     } else if (req.role == "generate") {
-      reply.text = builtin::component_json(req.spec.name, builtin::render_component(req.spec));
+      out.reply.text = builtin::component_json(req.spec.name, builtin::render_component(req.spec));
+      out.ok = true;
     } else {
-      return messages::make_failure(messages::errc::model, "builtin provider has no role \"" + req.role + "\"");
+      out.error = "builtin provider has no role \"" + req.role + "\"";
     }
     // Token counts are estimates (4 bytes a token), kept so accounting is uniform.
-    reply.tokens_in = req.prompt.size() / 4;
-    reply.tokens_out = reply.text.size() / 4;
-    return reply;
+    out.reply.tokens_in = prompt.size() / 4;
+    out.reply.tokens_out = out.reply.text.size() / 4;
+    done(std::move(out));
   }
 };
 
@@ -37,6 +40,12 @@ public:
 
 std::shared_ptr<provider> make_builtin_provider() {
   return std::make_shared<builtin_provider>();
+}
+
+std::shared_ptr<provider> make_provider(const std::string& name, const config::provider_settings& cfg,
+                                        std::shared_ptr<http::client> client) {
+  if (cfg.type == "builtin") return make_builtin_provider();
+  return make_http_provider(name, cfg, std::move(client));
 }
 
 } // namespace grove::actors

@@ -148,6 +148,10 @@ std::string title_from_name(const std::string& name) {
 
 } // namespace
 
+bool has_template(const std::string& name) {
+  return find_template(name) != nullptr;
+}
+
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -24,6 +24,9 @@ struct rendered_component {
 /// scoped to `.g-<name>`.
 rendered_component render_component(const messages::component_spec& spec);
 
+/// Whether a builtin template knows this name (by itself or by one of its parts).
+bool has_template(const std::string& name);
+
 /// The component contract's JSON text for `name`.
 std::string component_json(const std::string& name, const rendered_component& c);
 

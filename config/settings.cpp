@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -53,7 +54,117 @@ struct reader {
   }
 };
 
+const std::vector<std::string> provider_types = {"builtin", "openai", "ollama", "gemini"};
+
+std::string read_provider(const std::string& name, const json& obj, provider_settings& p) {
+  if (!obj.is_object()) return "providers." + name + ": expected an object";
+  reader r{obj, "providers." + name + ".", ""};
+  r.only({"type", "model", "base_url", "api_key_env", "ca_file", "timeout_ms", "max_concurrency", "max_retries",
+          "backoff_base_ms", "backoff_max_ms", "failure_threshold", "cooldown_ms", "max_response_bytes",
+          "price_in_per_mtok", "price_out_per_mtok"});
+  r.read("type", p.type);
+  r.read("model", p.model);
+  r.read("base_url", p.base_url);
+  r.read("api_key_env", p.api_key_env);
+  r.read("ca_file", p.ca_file);
+  r.read("timeout_ms", p.timeout_ms, 1, 3600000);
+  r.read("max_concurrency", p.max_concurrency, 1, 100000);
+  r.read("max_retries", p.max_retries, 0, 100);
+  r.read("backoff_base_ms", p.backoff_base_ms, 0, 600000);
+  r.read("backoff_max_ms", p.backoff_max_ms, 0, 600000);
+  r.read("failure_threshold", p.failure_threshold, 1, 100000);
+  r.read("cooldown_ms", p.cooldown_ms, 0, 86400000);
+  r.read("max_response_bytes", p.max_response_bytes, 1024, 1e10);
+  r.read("price_in_per_mtok", p.price_in_per_mtok, 0, 1e6);
+  r.read("price_out_per_mtok", p.price_out_per_mtok, 0, 1e6);
+  if (!r.error.empty()) return r.error;
+  if (std::find(provider_types.begin(), provider_types.end(), p.type) == provider_types.end()) {
+    return "providers." + name + ".type: \"" + p.type + "\" is not one of builtin, openai, ollama, gemini";
+  }
+  if (p.model.empty()) p.model = default_model(p.type);
+  return {};
+}
+
+std::string read_models(const json& doc, model_settings& m) {
+  if (auto ps = doc.find("providers"); ps != doc.end()) {
+    if (!ps->is_object()) return "providers: expected an object";
+    for (auto& [name, obj] : ps->items()) {
+      provider_settings p;
+      if (auto err = read_provider(name, obj, p); !err.empty()) return err;
+      m.providers[name] = p;
+    }
+  }
+  if (auto rs = doc.find("routes"); rs != doc.end()) {
+    if (!rs->is_object()) return "routes: expected an object";
+    for (auto& [key, list] : rs->items()) {
+      auto dot = key.find('.');
+      auto role = key.substr(0, dot);
+      static const std::vector<std::string> roles = {"default", "plan", "generate", "review", "resolve"};
+      if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+        return "routes." + key + ": unknown role (plan, generate, review, resolve, default)";
+      }
+      if (dot != std::string::npos && key.substr(dot + 1) != "simple" && key.substr(dot + 1) != "hard") {
+        return "routes." + key + ": unknown difficulty tier (simple, hard)";
+      }
+      if (!list.is_array() || list.empty()) return "routes." + key + ": expected a non-empty list of provider names";
+      std::vector<std::string> names;
+      for (auto& n : list) {
+        if (!n.is_string()) return "routes." + key + ": expected provider names";
+        if (!m.providers.count(n.get<std::string>())) {
+          return "routes." + key + ": unknown provider \"" + n.get<std::string>() + "\"";
+        }
+        names.push_back(n.get<std::string>());
+      }
+      m.routes[key] = names;
+    }
+  }
+  reader top{doc, "", ""};
+  top.read("self_correction_attempts", m.self_correction_attempts, 0, 10);
+  top.read("max_tokens_per_job", m.max_tokens_per_job, 0, 1e15);
+  return top.error;
+}
+
 } // namespace
+
+std::string default_model(const std::string& type) {
+  if (type == "openai") return "gpt-4o-mini";
+  if (type == "ollama") return "qwen2.5-coder";
+  if (type == "gemini") return "gemini-1.5-flash";
+  return "builtin";
+}
+
+std::vector<std::string> route_for(const model_settings& m, const std::string& role, const std::string& tier) {
+  for (auto key : {role + "." + tier, role, std::string{"default"}}) {
+    if (auto i = m.routes.find(key); i != m.routes.end()) return i->second;
+  }
+  return {"builtin"};
+}
+
+settings defaults() {
+  return settings{};
+}
+
+messages::result<settings> apply_provider_flag(settings base, const std::string& flag) {
+  auto colon = flag.find(':');
+  auto name = flag.substr(0, colon);
+  auto model = colon == std::string::npos ? std::string{} : flag.substr(colon + 1);
+  if (name.empty()) return make_failure(errc::invalid_config, "--provider needs NAME[:MODEL]");
+  auto& providers = base.models.providers;
+  if (!providers.count(name)) {
+    if (std::find(provider_types.begin(), provider_types.end(), name) == provider_types.end()) {
+      return make_failure(errc::invalid_config, "--provider: \"" + name +
+                                                  "\" is neither a configured provider nor a type (builtin, openai, ollama, gemini)");
+    }
+    provider_settings p;
+    p.type = name;
+    p.model = default_model(name);
+    providers[name] = p;
+  }
+  if (!model.empty()) providers[name].model = model;
+  base.models.routes.clear();
+  base.models.routes["default"] = {name};
+  return base;
+}
 
 messages::result<settings> apply_settings(const std::string& text, settings base) {
   json doc;
@@ -66,12 +177,12 @@ messages::result<settings> apply_settings(const std::string& text, settings base
     return make_failure(errc::invalid_config, "config must be a JSON object");
   }
   reader top{doc, "", ""};
-  top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "provider", "restart"});
+  top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "restart", "providers", "routes",
+            "self_correction_attempts", "max_tokens_per_job"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
   top.read("generator_timeout_ms", base.generator_timeout_ms, 1, 3600000);
-  top.read("provider", base.provider);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
   if (auto r = doc.find("restart"); r != doc.end()) {
     if (!r->is_object()) return make_failure(errc::invalid_config, "restart: expected an object");
@@ -84,10 +195,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
     sub.read("jitter", base.restart.jitter, 0, 10);
     if (!sub.error.empty()) return make_failure(errc::invalid_config, sub.error);
   }
-  if (base.provider != "builtin") {
-    return make_failure(errc::invalid_config,
-                        "provider: \"" + base.provider + "\" is not available (known: builtin)");
-  }
+  base.models.providers.try_emplace("builtin", provider_settings{});
+  if (auto err = read_models(doc, base.models); !err.empty()) return make_failure(errc::invalid_config, err);
   return base;
 }
 
@@ -98,7 +207,7 @@ messages::result<settings> load_settings(const std::string& path) {
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  auto res = apply_settings(buf.str(), settings{});
+  auto res = apply_settings(buf.str(), defaults());
   if (!res) {
     return make_failure(errc::invalid_config, path + ": " + res.error().message);
   }

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "messages/errors.hpp"
 
@@ -16,14 +18,49 @@ struct restart_settings {
   double jitter = 0.2;
 };
 
+/// One configured model: a wire format, where it lives, and the router's policy for it.
+struct provider_settings {
+  std::string type = "builtin"; ///< builtin, openai, ollama, gemini
+  std::string model;            ///< empty: the type's default model
+  std::string base_url;         ///< empty: from the environment, else the type's default
+  std::string api_key_env;      ///< variable holding the key; empty: the type's convention
+  std::string ca_file;          ///< extra CA bundle for TLS (certificates are always verified)
+  uint32_t timeout_ms = 60000;  ///< per request
+  uint32_t max_concurrency = 4; ///< requests in flight to this provider
+  uint32_t max_retries = 2;     ///< retries of retryable failures (429, 5xx, timeouts) before falling back
+  uint32_t backoff_base_ms = 250;
+  uint32_t backoff_max_ms = 8000;
+  uint32_t failure_threshold = 5; ///< consecutive failures that open the circuit ...
+  uint32_t cooldown_ms = 30000;   ///< ... for this long (the provider is skipped)
+  uint64_t max_response_bytes = 4 * 1024 * 1024;
+  double price_in_per_mtok = 0;   ///< USD per million prompt tokens, for cost estimates
+  double price_out_per_mtok = 0;  ///< USD per million completion tokens
+};
+
+/// Providers and the routes the router picks them by.
+struct model_settings {
+  std::map<std::string, provider_settings> providers = {{"builtin", provider_settings{}}}; ///< always holds "builtin"
+  /// Ordered provider names per role ("plan", "generate", "review", "resolve"),
+  /// optionally per difficulty tier ("generate.simple", "generate.hard").
+  std::map<std::string, std::vector<std::string>> routes;
+  uint32_t self_correction_attempts = 2; ///< re-asks after invalid JSON or schema errors
+  uint64_t max_tokens_per_job = 0;       ///< 0: no cap
+};
+
+/// The route for a role and tier: "role.tier", else "role", else "default", else builtin.
+std::vector<std::string> route_for(const model_settings& m, const std::string& role, const std::string& tier);
+
+/// The type's default model name (openai: gpt-4o-mini, ollama: qwen2.5-coder, gemini: gemini-1.5-flash).
+std::string default_model(const std::string& type);
+
 /// Everything a run can be configured with; defaults are sane for a laptop.
 struct settings {
   uint32_t max_attempts = 3;   ///< QA attempts per component
   uint32_t parallel = 16;      ///< components in flight per job
   uint32_t threads = 0;        ///< CAF scheduler threads; 0 = one per core
   uint32_t generator_timeout_ms = 120000;
-  std::string provider = "builtin";
   restart_settings restart;
+  model_settings models;
 };
 
 /// Reads a JSON config file over the defaults. Unknown keys, wrong types and
@@ -32,5 +69,12 @@ messages::result<settings> load_settings(const std::string& path);
 
 /// Applies a JSON config text over `base` (the file-free core of load_settings).
 messages::result<settings> apply_settings(const std::string& text, settings base);
+
+/// `--provider NAME[:MODEL]`: routes every role to one provider, a configured
+/// name or a type (builtin, openai, ollama, gemini) set up from the environment.
+messages::result<settings> apply_provider_flag(settings base, const std::string& flag);
+
+/// The default settings: only the builtin provider, every role routed to it.
+settings defaults();
 
 } // namespace grove::config

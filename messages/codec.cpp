@@ -121,12 +121,22 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"status", c.status},
                      {"attempts", c.attempts},
                      {"restarts", c.restarts},
+                     {"corrections", c.corrections},
                      {"cache_hit", c.cache_hit},
                      {"commit", c.commit},
                      {"violations", v},
                      {"error", c.error}});
   }
+  auto usage_json = [](const usage& u) {
+    return json{{"requests", u.requests}, {"failures", u.failures}, {"tokens_in", u.tokens_in},
+                {"tokens_out", u.tokens_out}, {"cost_usd", u.cost_usd}};
+  };
+  json by_provider = json::object();
+  for (auto& u : r.model_usage.by_provider) by_provider[u.provider] = usage_json(u);
+  json model_usage = usage_json(r.model_usage.total);
+  model_usage["by_provider"] = by_provider;
   return {{"job", r.job},
+          {"usage", model_usage},
           {"request", r.request},
           {"status", r.status},
           {"components", comps},

@@ -67,7 +67,51 @@ struct model_reply {
   std::string text;
   uint64_t tokens_in = 0;
   uint64_t tokens_out = 0;
+  uint32_t corrections = 0; ///< re-asks after invalid JSON or schema errors
   bool operator==(const model_reply&) const = default;
+};
+
+/// Internal to the router: what one provider call came back with.
+struct provider_done {
+  uint64_t call = 0;
+  bool ok = false;
+  model_reply reply;
+  std::string error;
+  int32_t http_status = 0;
+  bool retryable = false;
+  int64_t retry_after_ms = -1;
+  int64_t latency_ms = 0;
+  bool operator==(const provider_done&) const = default;
+};
+
+/// Internal to the router: a backoff elapsed, try the call again.
+struct router_retry {
+  uint64_t call = 0;
+  bool operator==(const router_retry&) const = default;
+};
+
+/// Ask the router what a job has used.
+struct usage_request {
+  std::string job;
+  bool operator==(const usage_request&) const = default;
+};
+
+/// Tokens, requests and estimated cost, for one provider or in total.
+struct usage {
+  std::string provider; ///< empty for a total
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+  uint64_t tokens_in = 0;
+  uint64_t tokens_out = 0;
+  double cost_usd = 0;
+  bool operator==(const usage&) const = default;
+};
+
+/// What a job used, in total and per provider.
+struct job_usage {
+  usage total;
+  std::vector<usage> by_provider;
+  bool operator==(const job_usage&) const = default;
 };
 
 /// Ask a generator for one component.
@@ -90,6 +134,7 @@ struct generation_result {
   std::string prompt;   ///< what was sent to the model (empty on a cache hit)
   std::string provider;
   std::string error;
+  uint32_t corrections = 0;
   bool operator==(const generation_result&) const = default;
 };
 
@@ -209,6 +254,7 @@ struct component_report {
   std::string status; ///< landed, cached, dropped
   uint32_t attempts = 0;
   uint32_t restarts = 0;
+  uint32_t corrections = 0; ///< schema self-corrections, apart from attempts and restarts
   bool cache_hit = false;
   std::string commit; ///< the merge commit on main (empty when cached or dropped)
   std::vector<violation> violations;
@@ -226,6 +272,7 @@ struct job_report {
   std::string composition_commit;
   int64_t elapsed_ms = 0;
   std::string error;
+  job_usage model_usage;
   bool operator==(const job_report&) const = default;
 };
 
@@ -269,7 +316,34 @@ typename Inspector::result_type inspect(Inspector& f, model_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_reply& x) {
   return f(caf::meta::type_name("model_reply"), x.provider, x.text, x.tokens_in,
-           x.tokens_out);
+           x.tokens_out, x.corrections);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provider_done& x) {
+  return f(caf::meta::type_name("provider_done"), x.call, x.ok, x.reply, x.error, x.http_status,
+           x.retryable, x.retry_after_ms, x.latency_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, router_retry& x) {
+  return f(caf::meta::type_name("router_retry"), x.call);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, usage_request& x) {
+  return f(caf::meta::type_name("usage_request"), x.job);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, usage& x) {
+  return f(caf::meta::type_name("usage"), x.provider, x.requests, x.failures, x.tokens_in,
+           x.tokens_out, x.cost_usd);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_usage& x) {
+  return f(caf::meta::type_name("job_usage"), x.total, x.by_provider);
 }
 
 template <class Inspector>
@@ -281,7 +355,7 @@ typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
   return f(caf::meta::type_name("generation_result"), x.component, x.attempt, x.ok,
-           x.cache_hit, x.artifact, x.prompt, x.provider, x.error);
+           x.cache_hit, x.artifact, x.prompt, x.provider, x.error, x.corrections);
 }
 
 template <class Inspector>
@@ -359,13 +433,13 @@ typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_report& x) {
   return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts,
-           x.restarts, x.cache_hit, x.commit, x.violations, x.error);
+           x.restarts, x.corrections, x.cache_hit, x.commit, x.violations, x.error);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_report& x) {
   return f(caf::meta::type_name("job_report"), x.job, x.request, x.status, x.components,
-           x.output, x.composition_commit, x.elapsed_ms, x.error);
+           x.output, x.composition_commit, x.elapsed_ms, x.error, x.model_usage);
 }
 
 template <class Inspector>

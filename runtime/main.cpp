@@ -35,6 +35,7 @@ struct build_args {
   uint32_t max_attempts = 0;
   uint32_t parallel = 0;
   uint32_t threads = 0;
+  std::string provider;
   bool json = false;
   bool quiet = false;
 };
@@ -61,7 +62,7 @@ void print_summary(const messages::job_report& r) {
 }
 
 int run_build(build_args& a) {
-  config::settings settings;
+  auto settings = config::defaults();
   if (!a.config_file.empty()) {
     auto loaded = config::load_settings(a.config_file);
     if (!loaded) return usage_error(loaded.error().message);
@@ -70,6 +71,11 @@ int run_build(build_args& a) {
   if (a.max_attempts != 0) settings.max_attempts = a.max_attempts;
   if (a.parallel != 0) settings.parallel = a.parallel;
   if (a.threads != 0) settings.threads = a.threads;
+  if (!a.provider.empty()) {
+    auto with = config::apply_provider_flag(settings, a.provider);
+    if (!with) return usage_error(with.error().message);
+    settings = *with;
+  }
 
   messages::job_start job;
   if (!a.plan_file.empty()) {
@@ -107,7 +113,9 @@ int run_build(build_args& a) {
   opts.settings = settings;
   messages::job_report report;
   {
-    runtime::node n{sys, opts};
+    auto made = runtime::node::make(sys, opts);
+    if (!made) return usage_error(made.error().message);
+    auto& n = **made;
     caf::actor printer_handle;
     if (!a.quiet) {
       auto printer = runtime::spawn_progress_printer(sys, stderr, ::isatty(STDERR_FILENO) == 1);
@@ -139,6 +147,7 @@ int main(int argc, char** argv) {
   build->add_option("--config", a.config_file, "Config file (JSON; see config/grove.example.json)");
   build->add_option("--max-attempts", a.max_attempts, "QA attempts per component (default 3)")->check(CLI::Range(1, 20));
   build->add_option("--parallel", a.parallel, "Components in flight at once (default 16)")->check(CLI::Range(1, 10000));
+  build->add_option("--provider", a.provider, "Route every role to one provider: NAME[:MODEL], NAME a configured provider or builtin, openai, ollama, gemini");
   build->add_option("--threads", a.threads, "Actor scheduler threads (default: one per core)")->check(CLI::Range(1, 256));
   build->add_flag("--json", a.json, "Print the final report as JSON on stdout");
   build->add_flag("-q,--quiet", a.quiet, "No progress on stderr");

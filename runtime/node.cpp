@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/customer_agent.hpp"
+#include "actors/http_provider.hpp"
 #include "actors/generator.hpp"
 #include "actors/integrator.hpp"
 #include "actors/job_supervisor.hpp"
@@ -12,6 +13,7 @@
 #include "actors/qa_agent.hpp"
 #include "actors/telemetry.hpp"
 #include "messages/registry.hpp"
+#include "runtime/http/http_client.hpp"
 
 namespace grove::runtime {
 
@@ -21,11 +23,39 @@ void configure(caf::actor_system_config& cfg, const config::settings& settings) 
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
 }
 
+messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_options opts) {
+  if (!opts.provider) {
+    for (auto& [name, p] : opts.settings.models.providers) {
+      if (p.type == "builtin") continue;
+      auto base = actors::resolve_base_url(p);
+      if (auto u = http::parse_url(base); !u) {
+        return messages::make_failure(messages::errc::invalid_config,
+                                      "provider " + name + ": base URL: " + u.error().message);
+      }
+    }
+  }
+  return std::make_unique<node>(sys, std::move(opts));
+}
+
 node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::move(opts)) {
-  if (!opts_.provider) opts_.provider = actors::make_builtin_provider();
   auto log = opts_.telemetry_log ? opts_.repo / ".grove" / "telemetry.jsonl" : std::filesystem::path{};
   telemetry_ = actors::spawn_telemetry(sys_, log);
-  router_ = sys_.spawn(actors::llm_router, actors::route_table{opts_.provider, {}});
+  actors::router_config rc;
+  rc.models = opts_.settings.models;
+  rc.telemetry = telemetry_;
+  if (opts_.provider) {
+    // One provider for every role, with the builtin's policy defaults.
+    rc.models.providers = {{"override", config::provider_settings{}}};
+    rc.models.routes = {{"default", {"override"}}};
+    rc.providers["override"] = opts_.provider;
+  } else {
+    for (auto& [name, p] : rc.models.providers) {
+      auto& client = http_[p.ca_file];
+      if (p.type != "builtin" && !client) client = std::make_shared<http::client>(http::client_options{p.ca_file});
+      if (auto impl = actors::make_provider(name, p, client)) rc.providers[name] = impl;
+    }
+  }
+  router_ = actors::spawn_llm_router(sys_, std::move(rc));
   customer_ = sys_.spawn(actors::customer_agent, router_);
   qa_ = sys_.spawn(actors::qa_agent);
   integrator_ = actors::spawn_integrator(sys_, opts_.repo, telemetry_);
@@ -59,6 +89,7 @@ void node::subscribe(actors::event_sink_actor sink) {
 messages::job_report node::run(const messages::job_start& job) {
   actors::job_deps deps;
   deps.customer = customer_;
+  deps.router = router_;
   deps.qa = qa_;
   deps.integrator = integrator_;
   deps.telemetry = telemetry_;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -16,13 +17,17 @@ namespace caf {
 class actor_system_config;
 } // namespace caf
 
+namespace grove::http {
+class client;
+} // namespace grove::http
+
 namespace grove::runtime {
 
 /// How a node is put together; empty optionals take the defaults.
 struct node_options {
   std::filesystem::path repo;
   config::settings settings;
-  std::shared_ptr<actors::provider> provider; ///< default: builtin
+  std::shared_ptr<actors::provider> provider; ///< set: every role goes to it (tests); else settings.models
   bool telemetry_log = true;                  ///< .grove/telemetry.jsonl
 };
 
@@ -33,7 +38,11 @@ void configure(caf::actor_system_config& cfg, const config::settings& settings);
 /// The node-level actors of one workspace.
 class node final {
 public:
-  /// Spawns telemetry, router, customer agent, QA agent and integrator.
+  /// Spawns telemetry, router (with a provider per configured model),
+  /// customer agent, QA agent and integrator. Fails with `invalid_config`
+  /// when a configured provider cannot be built.
+  static messages::result<std::unique_ptr<node>> make(caf::actor_system& sys, node_options opts);
+
   node(caf::actor_system& sys, node_options opts);
   ~node();
   node(const node&) = delete;
@@ -62,6 +71,7 @@ public:
 private:
   caf::actor_system& sys_;
   node_options opts_;
+  std::map<std::string, std::shared_ptr<http::client>> http_; ///< one per CA file
   actors::telemetry_actor telemetry_;
   actors::router_actor router_;
   actors::customer_actor customer_;

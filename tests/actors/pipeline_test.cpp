@@ -30,15 +30,18 @@ public:
 
   std::string name() const override { return "scripted"; }
 
-  messages::result<messages::model_reply> complete(const messages::model_request& req) override {
-    if (req.role != "generate") return builtin_->complete(req);
+  void complete(const messages::model_request& req, const std::string& prompt, actors::completion done) override {
+    if (req.role != "generate") return builtin_->complete(req, prompt, std::move(done));
     int n;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       n = ++calls_[req.spec.name];
-      prompts_[req.spec.name].push_back(req.prompt);
+      prompts_[req.spec.name].push_back(prompt);
     }
-    return messages::model_reply{"scripted", script_(req, n), 1, 1};
+    messages::provider_done d;
+    d.ok = true;
+    d.reply = messages::model_reply{"scripted", script_(req, n), 1, 1, 0};
+    done(std::move(d));
   }
 
   std::vector<std::string> prompts(const std::string& component) {
@@ -219,7 +222,7 @@ TEST_F(pipeline, component_that_always_fails_is_dropped_with_its_branch_and_work
   expect_clean_repository();
 }
 
-TEST_F(pipeline, model_garbage_is_retried_then_dropped) {
+TEST_F(pipeline, model_garbage_is_self_corrected_then_retried_then_dropped) {
   auto provider = std::make_shared<scripted_provider>([](const messages::model_request&, int) {
     return std::string{"this is not json {"};
   });
@@ -229,7 +232,30 @@ TEST_F(pipeline, model_garbage_is_retried_then_dropped) {
   EXPECT_EQ(c.status, "dropped");
   EXPECT_EQ(c.attempts, 3u);
   ASSERT_FALSE(c.violations.empty());
-  EXPECT_EQ(c.violations[0].code, "invalid_json");
+  EXPECT_EQ(c.violations[0].code, "generation_failed");
+  EXPECT_NE(c.violations[0].message.find("unusable answer after 2 corrections"), std::string::npos) << c.violations[0].message;
+  // Each of the 3 attempts: the first ask and 2 self-corrections carrying the exact error.
+  auto prompts = provider->prompts("login_form");
+  ASSERT_EQ(prompts.size(), 9u);
+  EXPECT_NE(prompts[1].find("could not be used: component is not valid JSON"), std::string::npos) << prompts[1];
+  expect_clean_repository();
+}
+
+TEST_F(pipeline, an_answer_fixed_by_self_correction_counts_apart_from_attempts) {
+  auto provider = std::make_shared<scripted_provider>([](const messages::model_request& req, int call) {
+    if (call == 1) return std::string{"Sure! Here is the component: {\"component\": \"oops\"}"};
+    return "```json\n" + good_component(req.spec) + "```";
+  });
+  auto report = run({"login_form"}, provider);
+  ASSERT_EQ(report.status, "done") << report.error;
+  auto& c = component(report, "login_form");
+  EXPECT_EQ(c.attempts, 1u);
+  EXPECT_EQ(c.corrections, 1u);
+  EXPECT_EQ(c.restarts, 0u);
+  auto prompts = provider->prompts("login_form");
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_NE(prompts[1].find("component.schema.json"), std::string::npos) << prompts[1];
+  EXPECT_GE(report.model_usage.total.requests, 2u);
   expect_clean_repository();
 }
 

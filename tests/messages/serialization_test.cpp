@@ -57,9 +57,13 @@ TEST_F(serialization, plans_and_requests_round_trip) {
 
 TEST_F(serialization, model_messages_round_trip) {
   round_trip(model_request{"generate", "job", "prompt", "req", spec, 2, {a_violation}});
-  round_trip(model_reply{"builtin", "{}", 10, 20});
+  round_trip(model_reply{"builtin", "{}", 10, 20, 1});
+  round_trip(provider_done{7, true, model_reply{"p", "t", 1, 2, 0}, "err", 429, true, 1500, 30});
+  round_trip(router_retry{9});
+  round_trip(usage_request{"job"});
+  round_trip(job_usage{usage{"", 3, 1, 100, 200, 0.5}, {usage{"openai:gpt", 3, 1, 100, 200, 0.5}}});
   round_trip(generate_request{"job", spec, 3, {a_violation}, false});
-  round_trip(generation_result{"login_form", 2, true, true, "{\"a\":1}", "prompt", "builtin", "err"});
+  round_trip(generation_result{"login_form", 2, true, true, "{\"a\":1}", "prompt", "builtin", "err", 1});
 }
 
 TEST_F(serialization, git_and_qa_messages_round_trip) {
@@ -80,8 +84,9 @@ TEST_F(serialization, git_and_qa_messages_round_trip) {
 TEST_F(serialization, reports_and_telemetry_round_trip) {
   round_trip(telemetry_event{"job", "x", "landed", 2, true, "detail", 1234567});
   round_trip(telemetry_stats{1, 2, 3, 4, 5, 6, 7});
-  component_report cr{"x", "dropped", 3, 1, false, "", {a_violation}, "why"};
+  component_report cr{"x", "dropped", 3, 1, 2, false, "", {a_violation}, "why"};
   round_trip(cr);
-  round_trip(job_report{"job", "req", "partial", {cr}, "out.html", "c0ffee", 42, "err"});
+  round_trip(job_report{"job", "req", "partial", {cr}, "out.html", "c0ffee", 42, "err",
+                        job_usage{usage{"", 1, 0, 5, 6, 0.1}, {}}});
   round_trip(generator_restart{"x"});
 }
