@@ -139,6 +139,22 @@ private:
   void read() {
     parser_.emplace();
     parser_->body_limit(in_.max_response_bytes);
+    auto on_header = [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); };
+    if (tls_) {
+      bhttp::async_read_header(*tls_, buffer_, *parser_, on_header);
+    } else {
+      bhttp::async_read_header(*plain_, buffer_, *parser_, on_header);
+    }
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    // Beast 1.74 enforces body_limit for chunked and read-to-EOF bodies but not
+    // against Content-Length (checked on this machine): check it ourselves
+    // before a single body byte is buffered.
+    if (auto len = parser_->content_length(); len && *len > in_.max_response_bytes) {
+      return on_read(bhttp::error::body_limit);
+    }
     auto on_read = [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); };
     if (tls_) {
       bhttp::async_read(*tls_, buffer_, *parser_, on_read);
