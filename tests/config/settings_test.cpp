@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "config/prompt_files.hpp"
+#include "config/settings.hpp"
+
+using namespace grove::config;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  auto r = apply_settings(text, defaults());
+  return r ? std::string{} : r.error().message;
+}
+
+} // namespace
+
+TEST(settings, example_files_load) {
+  for (auto file : {"grove.example.json", "models.example.json"}) {
+    auto r = load_settings(std::string{GROVE_SOURCE_DIR} + "/config/" + file);
+    ASSERT_TRUE(r) << file << ": " << r.error().message;
+  }
+  auto m = load_settings(std::string{GROVE_SOURCE_DIR} + "/config/models.example.json");
+  EXPECT_EQ(route_for(m->models, "generate", "simple"), (std::vector<std::string>{"local", "gpt", "builtin"}));
+  EXPECT_EQ(route_for(m->models, "review", "hard"), (std::vector<std::string>{"gpt", "builtin"}));
+  EXPECT_EQ(m->models.providers.at("local").max_concurrency, 2u);
+  EXPECT_EQ(m->models.providers.at("flash").model, "gemini-1.5-flash");
+}
+
+TEST(settings, defaults_route_everything_to_builtin) {
+  auto s = defaults();
+  EXPECT_EQ(route_for(s.models, "plan", "hard"), (std::vector<std::string>{"builtin"}));
+  EXPECT_EQ(s.models.providers.count("builtin"), 1u);
+  EXPECT_EQ(s.max_attempts, 3u);
+}
+
+TEST(settings, errors_name_the_key) {
+  EXPECT_NE(error_of(R"({"paralel": 1})").find("paralel: unknown setting"), std::string::npos);
+  EXPECT_NE(error_of(R"({"max_attempts": 0})").find("max_attempts"), std::string::npos);
+  EXPECT_NE(error_of(R"({"restart": {"jitter": "x"}})").find("restart.jitter: expected a number"), std::string::npos);
+  EXPECT_NE(error_of(R"({"providers": {"p": {"type": "claude"}}})").find("providers.p.type"), std::string::npos);
+  EXPECT_NE(error_of(R"({"providers": {"p": {"tipe": "openai"}}})").find("providers.p.tipe: unknown setting"), std::string::npos);
+  EXPECT_NE(error_of(R"({"routes": {"generate": ["nobody"]}})").find("unknown provider \"nobody\""), std::string::npos);
+  EXPECT_NE(error_of(R"({"routes": {"generate.medium": ["builtin"]}})").find("unknown difficulty tier"), std::string::npos);
+  EXPECT_NE(error_of(R"({"routes": {"paint": ["builtin"]}})").find("unknown role"), std::string::npos);
+  EXPECT_NE(error_of("[1]").find("must be a JSON object"), std::string::npos);
+  EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
+}
+
+TEST(settings, provider_flag_routes_every_role_to_one_provider) {
+  auto s = apply_provider_flag(defaults(), "openai:gpt-test");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(route_for(s->models, "plan", "hard"), (std::vector<std::string>{"openai"}));
+  EXPECT_EQ(route_for(s->models, "generate", "simple"), (std::vector<std::string>{"openai"}));
+  EXPECT_EQ(s->models.providers.at("openai").model, "gpt-test");
+  auto plain = apply_provider_flag(defaults(), "ollama");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->models.providers.at("ollama").model, "qwen2.5-coder");
+  EXPECT_FALSE(apply_provider_flag(defaults(), "claude"));
+  EXPECT_FALSE(apply_provider_flag(defaults(), ":x"));
+}
+
+TEST(prompt_files, are_embedded_with_their_placeholders) {
+  EXPECT_NE(prompt_text(prompt_file::generate).find("{{component}}"), std::string_view::npos);
+  EXPECT_NE(prompt_text(prompt_file::generate).find("{{feedback}}"), std::string_view::npos);
+  EXPECT_NE(prompt_text(prompt_file::plan).find("{{request}}"), std::string_view::npos);
+  EXPECT_NE(prompt_text(prompt_file::correction).find("{{error}}"), std::string_view::npos);
+  EXPECT_FALSE(prompt_text(prompt_file::system).empty());
+}
