@@ -390,3 +390,56 @@ TEST_F(router, refused_connection_is_retried_then_reported) {
   ASSERT_FALSE(a.ok);
   EXPECT_NE(a.error.find("connect"), std::string::npos) << a.error;
 }
+
+namespace {
+
+// A throwaway CA and a certificate for "localhost" signed by it, made with the openssl CLI.
+struct test_pki {
+  explicit test_pki(const std::filesystem::path& dir) : ca(dir / "ca.pem"), cert(dir / "srv.pem"), key(dir / "srv.key") {
+    auto d = "'" + dir.string() + "'";
+    auto r = test::run("cd " + d + " && "
+                       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
+                       "-days 2 -subj '/CN=grove test CA' 2>&1 && "
+                       "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr "
+                       "-subj '/CN=localhost' 2>&1 && "
+                       "printf 'subjectAltName=DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf && "
+                       "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
+                       "-extfile ext.cnf 2>&1");
+    ok = r.status == 0;
+    log = r.out;
+  }
+  std::filesystem::path ca, cert, key;
+  bool ok = false;
+  std::string log;
+};
+
+} // namespace
+
+TEST_F(router, tls_verifies_the_certificate_and_the_host_name) {
+  test_pki pki{dir.path()};
+  ASSERT_TRUE(pki.ok) << pki.log;
+  test::fake_llm_server server{competent("openai"), test::tls_files{pki.cert.string(), pki.key.string()}};
+  auto through = [&](const std::string& url, const std::string& ca) {
+    auto client = std::make_shared<http::client>(http::client_options{ca});
+    auto p = provider_for("openai", url);
+    p.max_retries = 0;
+    actors::router_config rc;
+    rc.telemetry = telemetry;
+    rc.providers["tls"] = actors::make_provider("tls", p, client);
+    rc.models = single("tls", p);
+    auto r = actors::spawn_llm_router(sys, std::move(rc));
+    routers.push_back(r);
+    return ask(r, generate("navbar"));
+  };
+  auto trusted = through(server.url("/v1", "localhost"), pki.ca.string());
+  EXPECT_TRUE(trusted.ok) << trusted.error;
+  auto unknown_ca = through(server.url("/v1", "localhost"), "");
+  ASSERT_FALSE(unknown_ca.ok);
+  EXPECT_NE(unknown_ca.error.find("TLS handshake"), std::string::npos) << unknown_ca.error;
+  auto wrong_host = through(server.url("/v1", "127.0.0.1"), pki.ca.string());
+  ASSERT_FALSE(wrong_host.ok) << "the certificate names localhost, not 127.0.0.1";
+  EXPECT_NE(wrong_host.error.find("TLS handshake"), std::string::npos) << wrong_host.error;
+  auto plain_server = test::fake_llm_server{competent("openai")};
+  auto not_tls = through("https://127.0.0.1:" + std::to_string(plain_server.port()) + "/v1", pki.ca.string());
+  ASSERT_FALSE(not_tls.ok);
+}

@@ -7,6 +7,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,6 +22,7 @@ namespace grove::test {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using json = nlohmann::json;
 
@@ -38,8 +40,18 @@ struct fake_llm_server::impl {
   std::atomic<int> max_in_flight{0};
   std::vector<fake_request> seen;
   uint16_t port = 0;
+  std::unique_ptr<ssl::context> tls;
 
   void serve(tcp::socket sock) {
+    if (!tls) return serve_on(sock);
+    ssl::stream<tcp::socket> stream{std::move(sock), *tls};
+    beast::error_code ec;
+    stream.handshake(ssl::stream_base::server, ec);
+    if (!ec) serve_on(stream);
+  }
+
+  template <class Stream>
+  void serve_on(Stream& sock) {
     beast::flat_buffer buf;
     bhttp::request<bhttp::string_body> req;
     beast::error_code ec;
@@ -85,7 +97,7 @@ struct fake_llm_server::impl {
       res.prepare_payload();
       bhttp::write(sock, res, ec);
     }
-    sock.shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(sock).shutdown(tcp::socket::shutdown_both, ec);
   }
 };
 
@@ -128,8 +140,16 @@ uint16_t fake_llm_server::port() const {
   return impl_->port;
 }
 
-std::string fake_llm_server::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port) + path;
+fake_llm_server::fake_llm_server(fake_handler handler, tls_files files) : fake_llm_server(std::move(handler)) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->use_certificate_chain_file(files.certificate);
+  ctx->use_private_key_file(files.key, ssl::context::pem);
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->tls = std::move(ctx);
+}
+
+std::string fake_llm_server::url(const std::string& path, const std::string& host) const {
+  return std::string{impl_->tls ? "https://" : "http://"} + host + ":" + std::to_string(impl_->port) + path;
 }
 
 int fake_llm_server::requests() const {

@@ -45,17 +45,26 @@ inline fake_reply reply(int status, std::string body, std::vector<std::pair<std:
 /// Scripts the answers; `n` counts requests from 1.
 using fake_handler = std::function<fake_reply(const fake_request& req, int n)>;
 
+/// Certificate and key (PEM files) for an HTTPS fake.
+struct tls_files {
+  std::string certificate;
+  std::string key;
+};
+
 class fake_llm_server final {
 public:
   explicit fake_llm_server(fake_handler handler);
+
+  /// The same over TLS.
+  fake_llm_server(fake_handler handler, tls_files tls);
   ~fake_llm_server();
   fake_llm_server(const fake_llm_server&) = delete;
   fake_llm_server& operator=(const fake_llm_server&) = delete;
 
   uint16_t port() const;
 
-  /// "http://127.0.0.1:<port>" followed by `path`.
-  std::string url(const std::string& path = "") const;
+  /// "http(s)://<host>:<port>" followed by `path`.
+  std::string url(const std::string& path = "", const std::string& host = "127.0.0.1") const;
 
   int requests() const;
   int max_in_flight() const;
