@@ -30,7 +30,10 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
   auto report_sync = [self, telemetry] {
     auto& why = self->state.writer->last_sync_error();
     if (!why.empty()) {
-      self->send(telemetry, messages::telemetry_event{"", "", "error", 0, false, "main worktree out of step: " + why, 0});
+      messages::telemetry_event ev;
+      ev.stage = "error";
+      ev.detail = "main worktree out of step: " + why;
+      self->send(telemetry, std::move(ev));
     }
   };
   return {
@@ -44,7 +47,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       }
       return rp;
     },
-    [self, report_sync](flush_atom) {
+    [self, report_sync, telemetry](flush_atom) {
       auto& st = self->state;
       st.flush_pending = false;
       auto batch = std::move(st.queue);
@@ -52,7 +55,14 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       if (batch.empty()) return;
       std::vector<git::merge_item> items;
       for (auto& [req, _] : batch) items.push_back({req.component, req.commit});
+      auto t0 = std::chrono::steady_clock::now();
       auto outcomes = st.writer->merge_batch(items);
+      messages::telemetry_event ev;
+      ev.stage = "merged";
+      ev.detail = "batch of " + std::to_string(items.size());
+      ev.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      ev.attempt = static_cast<uint32_t>(items.size());
+      self->send(telemetry, std::move(ev));
       report_sync();
       for (size_t i = 0; i < batch.size(); ++i) {
         auto& rp = batch[i].second;

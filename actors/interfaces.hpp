@@ -18,6 +18,7 @@ namespace grove::actors {
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 
 /// Receives telemetry events (CLI progress printer, gateway sessions).
 using event_sink_actor = caf::typed_actor<
@@ -27,7 +28,8 @@ using event_sink_actor = caf::typed_actor<
 using telemetry_actor = caf::typed_actor<
   caf::reacts_to<messages::telemetry_event>,                         // record and fan out
   caf::reacts_to<subscribe_atom, event_sink_actor>,                  // add a sink
-  caf::replies_to<stats_atom>::with<messages::telemetry_stats>>;     // counters so far
+  caf::replies_to<stats_atom>::with<messages::telemetry_stats>,      // counters so far
+  caf::replies_to<metrics_atom>::with<std::string>>;                 // Prometheus text
 
 /// The only path to a model.
 using router_actor = caf::typed_actor<
@@ -64,10 +66,16 @@ using integrator_actor = caf::typed_actor<
 using composer_actor = caf::typed_actor<
   caf::replies_to<messages::compose_request>::with<messages::compose_result>>;
 
+/// Exclusive use of component names across the jobs of a node.
+using lease_actor = caf::typed_actor<
+  caf::replies_to<messages::lease_acquire>::with<bool>, // answered once granted
+  caf::reacts_to<messages::lease_release>>;             // give it back
+
 /// Drives one job through its lifecycle.
 using job_supervisor_actor = caf::typed_actor<
   caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
-  caf::reacts_to<messages::generator_restart>>;                     // backoff elapsed
+  caf::reacts_to<messages::generator_restart>,                      // backoff elapsed
+  caf::reacts_to<messages::job_cancel>>;                            // stop, leave the repository clean
 
 /// Spawns one generator for an attempt (a child spec's start function);
 /// tests substitute generators that crash.

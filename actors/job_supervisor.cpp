@@ -19,7 +19,7 @@ namespace {
 
 constexpr auto step_timeout = std::chrono::minutes{2};
 
-enum class phase { queued, generating, committing, checking, merging, closing, done };
+enum class phase { queued, leasing, generating, committing, checking, merging, closing, done };
 
 } // namespace
 
@@ -33,6 +33,8 @@ struct component_slot {
   uint64_t gen_seq = 0;  ///< identifies the live attempt; stale answers are ignored
   caf::actor_addr gen;   ///< the live generator, if any
   std::optional<worktree_actor> wt;
+  bool wt_opened = false;
+  bool leased = false;
   std::string artifact;
 };
 
@@ -51,6 +53,7 @@ struct job_supervisor_state {
   caf::typed_response_promise<messages::job_report> promise;
   std::chrono::steady_clock::time_point started;
   std::string failure;
+  bool cancelled = false;
   bool composing = false;
   bool finishing = false;
   std::string output;
@@ -64,7 +67,14 @@ using self_ptr = job_supervisor_actor::stateful_pointer<job_supervisor_state>;
 
 void emit(self_ptr self, const std::string& component, const std::string& stage, uint32_t attempt = 0,
           bool cache_hit = false, std::string detail = {}) {
-  messages::telemetry_event ev{self->state.plan.session_id, component, stage, attempt, cache_hit, std::move(detail), now_ms()};
+  messages::telemetry_event ev;
+  ev.job = self->state.plan.session_id;
+  ev.component = component;
+  ev.stage = stage;
+  ev.attempt = attempt;
+  ev.cache_hit = cache_hit;
+  ev.detail = std::move(detail);
+  ev.ts_ms = now_ms();
   self->send(self->state.deps.telemetry, std::move(ev));
 }
 
@@ -94,18 +104,21 @@ void finish(self_ptr self) {
     r.components.push_back(s.report);
     if (s.report.status == "landed" || s.report.status == "cached") ++landed;
   }
-  r.status = !st.failure.empty() || landed == 0 ? "failed" : landed == st.slots.size() ? "done" : "partial";
+  r.status = st.cancelled                        ? "cancelled"
+             : !st.failure.empty() || landed == 0 ? "failed"
+             : landed == st.slots.size()          ? "done"
+                                                  : "partial";
   // The report carries what the job cost in model tokens; ask the router last.
   self->request(st.deps.router, step_timeout, messages::usage_request{r.job})
     .then(
       [self, r](messages::job_usage& u) mutable {
         r.model_usage = std::move(u);
-        emit(self, "", r.status == "failed" ? "failed" : "done", 0, false, r.error);
+        emit(self, "", r.status, 0, false, r.error);
         self->state.promise.deliver(std::move(r));
         self->quit();
       },
       [self, r](caf::error&) mutable {
-        emit(self, "", r.status == "failed" ? "failed" : "done", 0, false, r.error);
+        emit(self, "", r.status, 0, false, r.error);
         self->state.promise.deliver(std::move(r));
         self->quit();
       });
@@ -118,6 +131,7 @@ void settle(self_ptr self, size_t idx, const std::string& status) {
   s.at = phase::done;
   s.report.status = status;
   s.wt.reset();
+  if (st.deps.leases && s.leased) self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
   --st.in_flight;
   ++st.finished;
   emit(self, s.spec.name, status, s.report.attempts, s.report.cache_hit, status == "dropped" ? s.report.error : s.report.commit);
@@ -137,7 +151,10 @@ void close_slot(self_ptr self, size_t idx, const std::string& status) {
     return;
   }
   self->request(*s.wt, step_timeout, messages::worktree_remove{status == "landed"})
-    .then([self, idx, status](bool) { settle(self, idx, status); },
+    .then([self, idx, status](bool) {
+            emit(self, self->state.slots[idx].spec.name, "worktree_removed", self->state.slots[idx].report.attempts);
+            settle(self, idx, status);
+          },
           [self, idx, status](caf::error& err) {
             auto& s = self->state.slots[idx];
             s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
@@ -159,9 +176,9 @@ void fail_job(self_ptr self, std::string why) {
   emit(self, "", "error", 0, false, st.failure);
   for (size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
-    if (s.at == phase::queued) {
-      // Never started: count it in flight so settle() balances.
-      ++st.in_flight;
+    if (s.at == phase::queued || s.at == phase::leasing) {
+      // Never started: a queued slot is not counted in flight yet; settle() expects it.
+      if (s.at == phase::queued) ++st.in_flight;
       s.report.error = "not started: " + st.failure;
       settle(self, i, "dropped");
     } else if (s.at == phase::generating || s.at == phase::committing || s.at == phase::checking) {
@@ -250,7 +267,14 @@ void commit(self_ptr self, size_t idx) {
         [self, idx](caf::error& err) { drop(self, idx, "commit failed: " + self->system().render(err)); });
   };
   self->request(wt, step_timeout, messages::worktree_open{})
-    .then([do_commit](const std::string&) { do_commit(); },
+    .then([self, idx, do_commit](const std::string& branch) {
+            auto& s = self->state.slots[idx];
+            if (!s.wt_opened) {
+              s.wt_opened = true;
+              emit(self, s.spec.name, "worktree_opened", s.report.attempts, false, branch);
+            }
+            do_commit();
+          },
           [self, idx](caf::error& err) {
             auto& s = self->state.slots[idx];
             s.wt.reset(); // it failed to create anything, and quits on its own or with the job
@@ -318,13 +342,38 @@ void spawn_attempt(self_ptr self, size_t idx) {
       });
 }
 
+// Takes the component's name for this job (another job may hold it), then starts.
+void lease(self_ptr self, size_t idx) {
+  auto& st = self->state;
+  auto& s = st.slots[idx];
+  if (!st.deps.leases) {
+    spawn_attempt(self, idx);
+    return;
+  }
+  s.at = phase::leasing;
+  self->request(st.deps.leases, caf::infinite, messages::lease_acquire{s.spec.name, st.plan.session_id})
+    .then(
+      [self, idx](bool) {
+        auto& st = self->state;
+        auto& s = st.slots[idx];
+        if (s.at != phase::leasing) {
+          // The job stopped meanwhile: give the name straight back.
+          self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
+          return;
+        }
+        s.leased = true;
+        spawn_attempt(self, idx);
+      },
+      [self, idx](caf::error& err) { drop(self, idx, "lease failed: " + self->system().render(err)); });
+}
+
 void pump(self_ptr self) {
   auto& st = self->state;
   while (st.failure.empty() && st.next < st.slots.size() && st.in_flight < st.deps.settings.parallel) {
     auto idx = st.next++;
     ++st.in_flight;
     st.slots[idx].report.attempts = 1;
-    spawn_attempt(self, idx);
+    lease(self, idx);
   }
 }
 
@@ -399,11 +448,15 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       st.started = std::chrono::steady_clock::now();
       st.promise = self->make_response_promise<messages::job_report>();
       if (req.has_plan) {
+        if (!req.job.empty()) req.ready_plan.session_id = req.job;
+        st.plan.session_id = req.ready_plan.session_id;
+        emit(self, "", "started", 0, false, req.ready_plan.request);
         start(self, std::move(req.ready_plan));
         return st.promise;
       }
-      st.plan.session_id = messages::new_session_id();
+      st.plan.session_id = req.job.empty() ? messages::new_session_id() : req.job;
       st.plan.request = req.request;
+      emit(self, "", "started", 0, false, req.request);
       emit(self, "", "planning");
       self->request(st.deps.customer, step_timeout, messages::plan_request{st.plan.session_id, req.request})
         .then([self](messages::plan& p) { start(self, std::move(p)); },
@@ -412,6 +465,18 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
                 finish(self);
               });
       return st.promise;
+    },
+    [self](const messages::job_cancel& msg) {
+      auto& st = self->state;
+      if (st.cancelled || st.finishing) return;
+      st.cancelled = true;
+      if (st.slots.empty()) {
+        // Still planning: nothing touched the repository yet.
+        st.failure = "cancelled: " + msg.reason;
+        finish(self);
+        return;
+      }
+      fail_job(self, "cancelled: " + msg.reason);
     },
     [self](const messages::generator_restart& msg) {
       auto& st = self->state;

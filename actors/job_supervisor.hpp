@@ -14,6 +14,7 @@ struct job_deps {
   qa_actor qa;
   integrator_actor integrator;
   telemetry_actor telemetry;
+  lease_actor leases; ///< optional: without it, names are not coordinated across jobs
   generator_factory spawn_generator;
   std::filesystem::path repo;
   config::settings settings;

@@ -60,10 +60,19 @@ namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
+messages::telemetry_event event(self_ptr self, const call_state& c, const std::string& stage, std::string detail) {
+  messages::telemetry_event ev;
+  ev.job = c.req.job;
+  ev.component = c.req.spec.name;
+  ev.stage = stage;
+  ev.attempt = c.req.attempt;
+  ev.detail = routing::redact(std::move(detail), self->state.secrets);
+  ev.ts_ms = now_ms();
+  return ev;
+}
+
 void emit(self_ptr self, const call_state& c, const std::string& stage, std::string detail) {
-  messages::telemetry_event ev{c.req.job, c.req.spec.name, stage, c.req.attempt, false,
-                               routing::redact(std::move(detail), self->state.secrets), now_ms()};
-  self->send(self->state.telemetry, std::move(ev));
+  self->send(self->state.telemetry, event(self, c, stage, std::move(detail)));
 }
 
 void advance(self_ptr self, uint64_t id);
@@ -150,10 +159,16 @@ void on_done(self_ptr self, messages::provider_done& d) {
   per.provider = who;
   routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
                    slot.cfg.price_out_per_mtok, !d.ok);
-  emit(self, c, "model",
-       who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
-         " " + std::to_string(d.latency_ms) + " ms tokens " + std::to_string(d.reply.tokens_in) + "/" +
-         std::to_string(d.reply.tokens_out) + (d.ok ? "" : ": " + d.error));
+  auto ev = event(self, c, d.ok ? "model" : "model_failed",
+                  who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
+                    " " + std::to_string(d.latency_ms) + " ms tokens " + std::to_string(d.reply.tokens_in) + "/" +
+                    std::to_string(d.reply.tokens_out) + (d.ok ? "" : ": " + d.error));
+  ev.provider = who;
+  ev.http_status = d.http_status;
+  ev.latency_ms = d.latency_ms;
+  ev.tokens_in = d.reply.tokens_in;
+  ev.tokens_out = d.reply.tokens_out;
+  self->send(st.telemetry, std::move(ev));
   auto now = clock::now();
   if (d.ok) {
     slot.breaker.success();

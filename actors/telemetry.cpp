@@ -7,10 +7,13 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/metrics.hpp"
+
 namespace grove::actors {
 
 struct telemetry_state {
   messages::telemetry_stats stats;
+  actors::metrics prom;
   std::vector<event_sink_actor> sinks;
   std::ofstream log;
   static inline const char* name = "telemetry";
@@ -34,17 +37,28 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
     [self](messages::telemetry_event& ev) {
       if (ev.ts_ms == 0) ev.ts_ms = now_ms();
       auto& s = self->state.stats;
+      self->state.prom.observe(ev);
       ++s.events;
       if (ev.stage == "landed") ++s.landed;
       if (ev.stage == "cached") ++s.cache_hits;
       if (ev.stage == "dropped") ++s.dropped;
       if (ev.stage == "rejected") ++s.qa_retries;
       if (ev.stage == "restarting") ++s.restarts;
-      if (ev.stage == "dropped" || ev.stage == "error" || ev.stage == "crashed" || ev.stage == "failed") ++s.errors;
+      if (ev.stage == "dropped" || ev.stage == "error" || ev.stage == "crashed" ||
+          (ev.component.empty() && ev.stage == "failed")) {
+        ++s.errors;
+      }
       if (self->state.log.is_open()) {
         nlohmann::json line = {{"ts_ms", ev.ts_ms}, {"job", ev.job}, {"component", ev.component},
                                {"stage", ev.stage}, {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit},
                                {"detail", ev.detail}};
+        if (!ev.provider.empty()) {
+          line["provider"] = ev.provider;
+          line["http_status"] = ev.http_status;
+          line["tokens_in"] = ev.tokens_in;
+          line["tokens_out"] = ev.tokens_out;
+        }
+        if (ev.latency_ms != 0) line["latency_ms"] = ev.latency_ms;
         self->state.log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         self->state.log.flush();
       }
@@ -52,6 +66,7 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
     },
     [self](subscribe_atom, event_sink_actor sink) { self->state.sinks.push_back(std::move(sink)); },
     [self](stats_atom) { return self->state.stats; },
+    [self](metrics_atom) { return self->state.prom.render(); },
   };
 }
 

@@ -39,7 +39,30 @@ struct job_start {
   std::string request;
   bool has_plan = false;
   plan ready_plan;
+  std::string job; ///< the job id to use; empty: a fresh one
   bool operator==(const job_start&) const = default;
+};
+
+/// Ask a job supervisor to stop: in-flight components are dropped and the
+/// repository is left clean; the report says "cancelled".
+struct job_cancel {
+  std::string reason;
+  bool operator==(const job_cancel&) const = default;
+};
+
+/// Ask for the exclusive use of a component name on this node; answered
+/// (true) once no other job holds it. Two jobs never share a worktree.
+struct lease_acquire {
+  std::string component;
+  std::string job;
+  bool operator==(const lease_acquire&) const = default;
+};
+
+/// Give a component name back.
+struct lease_release {
+  std::string component;
+  std::string job;
+  bool operator==(const lease_release&) const = default;
 };
 
 /// Ask the customer agent for a plan.
@@ -233,6 +256,12 @@ struct telemetry_event {
   bool cache_hit = false;
   std::string detail;
   int64_t ts_ms = 0;
+  std::string provider;   ///< model events: which provider answered
+  int32_t http_status = 0;
+  int64_t latency_ms = 0; ///< model calls and merges
+  uint64_t tokens_in = 0;
+  uint64_t tokens_out = 0;
+  std::string node;       ///< where the work ran
   bool operator==(const telemetry_event&) const = default;
 };
 
@@ -299,7 +328,22 @@ typename Inspector::result_type inspect(Inspector& f, violation& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_start& x) {
-  return f(caf::meta::type_name("job_start"), x.request, x.has_plan, x.ready_plan);
+  return f(caf::meta::type_name("job_start"), x.request, x.has_plan, x.ready_plan, x.job);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_cancel& x) {
+  return f(caf::meta::type_name("job_cancel"), x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_acquire& x) {
+  return f(caf::meta::type_name("lease_acquire"), x.component, x.job);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_release& x) {
+  return f(caf::meta::type_name("lease_release"), x.component, x.job);
 }
 
 template <class Inspector>
@@ -421,7 +465,8 @@ typename Inspector::result_type inspect(Inspector& f, compose_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, telemetry_event& x) {
   return f(caf::meta::type_name("telemetry_event"), x.job, x.component, x.stage, x.attempt,
-           x.cache_hit, x.detail, x.ts_ms);
+           x.cache_hit, x.detail, x.ts_ms, x.provider, x.http_status, x.latency_ms, x.tokens_in,
+           x.tokens_out, x.node);
 }
 
 template <class Inspector>

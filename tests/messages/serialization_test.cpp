@@ -51,7 +51,10 @@ TEST_F(serialization, plans_and_requests_round_trip) {
   round_trip(spec);
   round_trip(a_plan);
   round_trip(a_violation);
-  round_trip(job_start{"req", true, a_plan});
+  round_trip(job_start{"req", true, a_plan, "job7"});
+  round_trip(job_cancel{"client asked"});
+  round_trip(lease_acquire{"navbar", "job7"});
+  round_trip(lease_release{"navbar", "job7"});
   round_trip(plan_request{"job", "req"});
 }
 
@@ -82,7 +85,7 @@ TEST_F(serialization, git_and_qa_messages_round_trip) {
 }
 
 TEST_F(serialization, reports_and_telemetry_round_trip) {
-  round_trip(telemetry_event{"job", "x", "landed", 2, true, "detail", 1234567});
+  round_trip(telemetry_event{"job", "x", "model", 2, true, "detail", 1234567, "openai:m", 429, 1500, 10, 20, "node-a"});
   round_trip(telemetry_stats{1, 2, 3, 4, 5, 6, 7});
   component_report cr{"x", "dropped", 3, 1, 2, false, "", {a_violation}, "why"};
   round_trip(cr);

@@ -1,0 +1,154 @@
+#include "actors/metrics.hpp"
+
+#include <cstdio>
+
+namespace grove::actors {
+
+namespace {
+
+std::string escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", x);
+  return buf;
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels, double value) {
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += ' ' + number(value) + '\n';
+}
+
+void render_histogram(std::string& out, const char* name, const std::string& labels, const metrics::histogram& h) {
+  uint64_t cumulative = 0;
+  auto prefix = labels.empty() ? std::string{} : labels + ",";
+  for (size_t i = 0; i < h.bounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    sample(out, std::string{name} + "_bucket", prefix + "le=\"" + number(h.bounds[i]) + "\"", static_cast<double>(cumulative));
+  }
+  sample(out, std::string{name} + "_bucket", prefix + "le=\"+Inf\"", static_cast<double>(h.count));
+  sample(out, std::string{name} + "_sum", labels, h.sum);
+  sample(out, std::string{name} + "_count", labels, static_cast<double>(h.count));
+}
+
+bool is_job_end(const std::string& stage) {
+  return stage == "done" || stage == "partial" || stage == "failed" || stage == "cancelled";
+}
+
+} // namespace
+
+void metrics::histogram::add(double seconds) {
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) {
+      ++buckets[i];
+      break;
+    }
+  }
+  ++count;
+  sum += seconds;
+}
+
+void metrics::observe(const messages::telemetry_event& ev) {
+  ++events_;
+  const auto& s = ev.stage;
+  if (ev.component.empty()) {
+    if (s == "started") ++jobs_in_flight_;
+    if (is_job_end(s)) {
+      ++jobs_[s];
+      --jobs_in_flight_;
+    }
+  }
+  if (s == "merged") {
+    merge_latency_.add(static_cast<double>(ev.latency_ms) / 1000.0);
+    merged_components_ += ev.attempt;
+    return;
+  }
+  if (ev.component.empty()) return;
+  if (s == "landed" || s == "cached" || s == "dropped") ++components_[s];
+  if (s == "generating") ++attempts_;
+  if (s == "rejected") ++qa_rejections_;
+  if (s == "crashed") ++restarts_;
+  if (s == "correcting") ++corrections_;
+  if (s == "worktree_opened") ++worktrees_in_flight_;
+  if (s == "worktree_removed") --worktrees_in_flight_;
+  if (s == "model" || s == "model_failed") {
+    auto outcome = s == "model" ? std::string{"ok"} : "error";
+    ++model_requests_[{ev.provider, outcome}];
+    model_latency_[ev.provider].add(static_cast<double>(ev.latency_ms) / 1000.0);
+    tokens_[{ev.provider, "in"}] += ev.tokens_in;
+    tokens_[{ev.provider, "out"}] += ev.tokens_out;
+  }
+}
+
+std::string metrics::render() const {
+  std::string out;
+  header(out, "grove_jobs_total", "counter", "Jobs finished, by final status.");
+  for (auto status : {"done", "partial", "failed", "cancelled"}) {
+    auto i = jobs_.find(status);
+    sample(out, "grove_jobs_total", "status=\"" + std::string{status} + "\"", i == jobs_.end() ? 0.0 : static_cast<double>(i->second));
+  }
+  header(out, "grove_jobs_in_flight", "gauge", "Jobs running now.");
+  sample(out, "grove_jobs_in_flight", "", static_cast<double>(jobs_in_flight_));
+  header(out, "grove_components_total", "counter", "Components finished, by result.");
+  for (auto result : {"landed", "cached", "dropped"}) {
+    auto i = components_.find(result);
+    sample(out, "grove_components_total", "result=\"" + std::string{result} + "\"", i == components_.end() ? 0.0 : static_cast<double>(i->second));
+  }
+  header(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).");
+  sample(out, "grove_generation_attempts_total", "", static_cast<double>(attempts_));
+  header(out, "grove_qa_rejections_total", "counter", "Artifacts the QA gate rejected.");
+  sample(out, "grove_qa_rejections_total", "", static_cast<double>(qa_rejections_));
+  header(out, "grove_generator_restarts_total", "counter", "Crashed generators restarted by a supervisor.");
+  sample(out, "grove_generator_restarts_total", "", static_cast<double>(restarts_));
+  header(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.");
+  sample(out, "grove_self_corrections_total", "", static_cast<double>(corrections_));
+  header(out, "grove_model_requests_total", "counter", "Model requests by provider and outcome.");
+  for (auto& [key, n] : model_requests_) {
+    sample(out, "grove_model_requests_total", "provider=\"" + escape(key.first) + "\",outcome=\"" + key.second + "\"", static_cast<double>(n));
+  }
+  header(out, "grove_model_latency_seconds", "histogram", "Model request latency by provider.");
+  for (auto& [provider, h] : model_latency_) {
+    render_histogram(out, "grove_model_latency_seconds", "provider=\"" + escape(provider) + "\"", h);
+  }
+  header(out, "grove_model_tokens_total", "counter", "Model tokens by provider and direction.");
+  for (auto& [key, n] : tokens_) {
+    sample(out, "grove_model_tokens_total", "provider=\"" + escape(key.first) + "\",direction=\"" + key.second + "\"", static_cast<double>(n));
+  }
+  header(out, "grove_merge_latency_seconds", "histogram", "Time to land one merge batch on main.");
+  render_histogram(out, "grove_merge_latency_seconds", "", merge_latency_);
+  header(out, "grove_merged_components_total", "counter", "Components merged into main.");
+  sample(out, "grove_merged_components_total", "", static_cast<double>(merged_components_));
+  header(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.");
+  sample(out, "grove_worktrees_in_flight", "", static_cast<double>(worktrees_in_flight_));
+  header(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.");
+  sample(out, "grove_telemetry_events_total", "", static_cast<double>(events_));
+  return out;
+}
+
+} // namespace grove::actors
