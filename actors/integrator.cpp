@@ -80,7 +80,12 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       auto id = self->state.writer->commit_files(req.message, files);
       if (!id) return to_caf(id.error());
       report_sync();
-      return messages::commit_files_result{*id, !id->empty()};
+      if (id->empty()) {
+        // Unchanged: main already holds these files; name the commit that does.
+        auto head = self->state.writer->repo().main_head();
+        return messages::commit_files_result{head ? *head : std::string{}, false};
+      }
+      return messages::commit_files_result{*id, true};
     },
   };
 }

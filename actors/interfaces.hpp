@@ -19,6 +19,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 /// Receives telemetry events (CLI progress printer, gateway sessions).
 using event_sink_actor = caf::typed_actor<
@@ -65,6 +66,20 @@ using integrator_actor = caf::typed_actor<
 /// Builds the page of one job.
 using composer_actor = caf::typed_actor<
   caf::replies_to<messages::compose_request>::with<messages::compose_result>>;
+
+/// Receives a job's events and, at the end, its report (gateway sessions).
+using job_sink_actor = caf::typed_actor<
+  caf::reacts_to<messages::telemetry_event>, // progress
+  caf::reacts_to<messages::job_report>>;     // the end
+
+/// The jobs of a node: submit, follow, cancel.
+using job_registry_actor = caf::typed_actor<
+  caf::replies_to<messages::submit_job, job_sink_actor>::with<std::string>, // start, the sink (may be null) follows it; the job id
+  caf::replies_to<subscribe_atom, std::string, job_sink_actor>::with<bool>, // follow one job ("*": all)
+  caf::replies_to<messages::status_request>::with<messages::status_reply>,  // where jobs stand
+  caf::replies_to<messages::cancel_job>::with<bool>,                        // stop one
+  caf::reacts_to<messages::telemetry_event>,                                // from the event bus
+  caf::replies_to<drain_atom, bool>::with<bool>>;                           // stop taking jobs (cancel the rest?); answered when idle
 
 /// Exclusive use of component names across the jobs of a node.
 using lease_actor = caf::typed_actor<

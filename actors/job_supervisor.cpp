@@ -416,7 +416,7 @@ void compose(self_ptr self) {
   self->request(c, step_timeout, std::move(req))
     .then(
       [self](const messages::compose_result& r) {
-        self->state.output = r.path;
+        self->state.output = (self->state.deps.repo / r.path).string();
         self->state.composition_commit = r.commit;
         finish(self);
       },

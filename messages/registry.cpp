@@ -43,7 +43,13 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<telemetry_stats>("grove.telemetry_stats")
     .add_message_type<component_report>("grove.component_report")
     .add_message_type<job_report>("grove.job_report")
-    .add_message_type<generator_restart>("grove.generator_restart");
+    .add_message_type<generator_restart>("grove.generator_restart")
+    .add_message_type<component_status>("grove.component_status")
+    .add_message_type<job_status>("grove.job_status")
+    .add_message_type<submit_job>("grove.submit_job")
+    .add_message_type<status_request>("grove.status_request")
+    .add_message_type<status_reply>("grove.status_reply")
+    .add_message_type<cancel_job>("grove.cancel_job");
   cfg.add_error_category(caf::atom("grove"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<errc>(code));

@@ -305,6 +305,64 @@ struct job_report {
   bool operator==(const job_report&) const = default;
 };
 
+/// Where one component of a running job stands, for status and the dashboard.
+struct component_status {
+  std::string name;
+  std::string stage;
+  uint32_t attempt = 0;
+  uint32_t restarts = 0;
+  bool cache_hit = false;
+  std::string detail;
+  std::string node;
+  int64_t started_ms = 0;
+  int64_t updated_ms = 0;
+  uint64_t tokens_in = 0;
+  uint64_t tokens_out = 0;
+  bool operator==(const component_status&) const = default;
+};
+
+/// Where one job stands; `finished` jobs carry their report.
+struct job_status {
+  std::string job;
+  std::string request;
+  std::string state; ///< queued, planning, running, composing, done, partial, failed, cancelled
+  int64_t started_ms = 0;
+  int64_t updated_ms = 0;
+  std::vector<component_status> components;
+  uint64_t tokens_in = 0;
+  uint64_t tokens_out = 0;
+  std::vector<std::string> errors; ///< recent error details, newest last
+  bool finished = false;
+  job_report report;
+  bool operator==(const job_status&) const = default;
+};
+
+/// Submit a job to the node's registry; answered with the job id, or an
+/// error (`busy` beyond the jobs-in-flight limit).
+struct submit_job {
+  job_start start;
+  bool operator==(const submit_job&) const = default;
+};
+
+/// Ask the registry about one job, or all when `job` is empty.
+struct status_request {
+  std::string job;
+  bool operator==(const status_request&) const = default;
+};
+
+/// The registry's answer to a status_request.
+struct status_reply {
+  std::vector<job_status> jobs;
+  bool operator==(const status_reply&) const = default;
+};
+
+/// Ask the registry to cancel a job; answered with whether it was running.
+struct cancel_job {
+  std::string job;
+  std::string reason;
+  bool operator==(const cancel_job&) const = default;
+};
+
 /// Internal to job_supervisor: restart a crashed generator after its backoff.
 struct generator_restart {
   std::string component;
@@ -485,6 +543,38 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_report& x) {
   return f(caf::meta::type_name("job_report"), x.job, x.request, x.status, x.components,
            x.output, x.composition_commit, x.elapsed_ms, x.error, x.model_usage);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, component_status& x) {
+  return f(caf::meta::type_name("component_status"), x.name, x.stage, x.attempt, x.restarts,
+           x.cache_hit, x.detail, x.node, x.started_ms, x.updated_ms, x.tokens_in, x.tokens_out);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_status& x) {
+  return f(caf::meta::type_name("job_status"), x.job, x.request, x.state, x.started_ms,
+           x.updated_ms, x.components, x.tokens_in, x.tokens_out, x.errors, x.finished, x.report);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, submit_job& x) {
+  return f(caf::meta::type_name("submit_job"), x.start);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status_request& x) {
+  return f(caf::meta::type_name("status_request"), x.job);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status_reply& x) {
+  return f(caf::meta::type_name("status_reply"), x.jobs);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cancel_job& x) {
+  return f(caf::meta::type_name("cancel_job"), x.job, x.reason);
 }
 
 template <class Inspector>

@@ -8,7 +8,9 @@
 #include "actors/http_provider.hpp"
 #include "actors/generator.hpp"
 #include "actors/integrator.hpp"
+#include "actors/job_registry.hpp"
 #include "actors/job_supervisor.hpp"
+#include "actors/leases.hpp"
 #include "actors/llm_router.hpp"
 #include "actors/qa_agent.hpp"
 #include "actors/telemetry.hpp"
@@ -59,6 +61,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   customer_ = sys_.spawn(actors::customer_agent, router_);
   qa_ = sys_.spawn(actors::qa_agent);
   integrator_ = actors::spawn_integrator(sys_, opts_.repo, telemetry_);
+  leases_ = actors::spawn_leases(sys_);
   factory_ = default_generator_factory();
 }
 
@@ -77,8 +80,9 @@ void node::shutdown() {
   down_ = true;
   for (auto h : {caf::actor_cast<caf::actor>(telemetry_), caf::actor_cast<caf::actor>(router_),
                  caf::actor_cast<caf::actor>(customer_), caf::actor_cast<caf::actor>(qa_),
-                 caf::actor_cast<caf::actor>(integrator_)}) {
-    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+                 caf::actor_cast<caf::actor>(integrator_), caf::actor_cast<caf::actor>(leases_),
+                 caf::actor_cast<caf::actor>(registry_)}) {
+    if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   }
 }
 
@@ -86,7 +90,7 @@ void node::subscribe(actors::event_sink_actor sink) {
   caf::anon_send(telemetry_, actors::subscribe_atom::value, std::move(sink));
 }
 
-messages::job_report node::run(const messages::job_start& job) {
+actors::job_supervisor_actor node::spawn_job() {
   actors::job_deps deps;
   deps.customer = customer_;
   deps.router = router_;
@@ -95,8 +99,23 @@ messages::job_report node::run(const messages::job_start& job) {
   deps.telemetry = telemetry_;
   deps.repo = opts_.repo;
   deps.settings = opts_.settings;
+  deps.leases = leases_;
   deps.spawn_generator = factory_;
-  auto sup = actors::spawn_job_supervisor(sys_, std::move(deps));
+  return actors::spawn_job_supervisor(sys_, std::move(deps));
+}
+
+actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight) {
+  if (!registry_) {
+    actors::registry_limits limits;
+    limits.max_jobs_in_flight = max_jobs_in_flight;
+    registry_ = actors::spawn_job_registry(sys_, [this] { return spawn_job(); }, limits);
+    subscribe(registry_);
+  }
+  return registry_;
+}
+
+messages::job_report node::run(const messages::job_start& job) {
+  auto sup = spawn_job();
   messages::job_report report;
   caf::scoped_actor self{sys_};
   self->request(sup, caf::infinite, job).receive(

@@ -57,6 +57,12 @@ public:
   /// Runs one job to its end; blocks the calling (non-actor) thread.
   messages::job_report run(const messages::job_start& job);
 
+  /// A new job supervisor wired to this node's actors (not started).
+  actors::job_supervisor_actor spawn_job();
+
+  /// The node's job registry (grove serve), subscribed to telemetry; made on first use.
+  actors::job_registry_actor registry(uint32_t max_jobs_in_flight);
+
   /// The real generator: cache, else this node's router.
   actors::generator_factory default_generator_factory() const;
 
@@ -77,6 +83,8 @@ private:
   actors::customer_actor customer_;
   actors::qa_actor qa_;
   actors::integrator_actor integrator_;
+  actors::lease_actor leases_;
+  actors::job_registry_actor registry_;
   actors::generator_factory factory_;
   bool down_ = false;
 };

@@ -1,10 +1,17 @@
 #include "runtime/progress.hpp"
 
+#include <optional>
+
 #include <caf/all.hpp>
 
 namespace grove::runtime {
 
 bool progress_table::apply(const messages::telemetry_event& ev) {
+  static const char* quiet[] = {"model", "model_failed", "model_retry", "model_cooldown", "model_skipped",
+                                "worktree_opened", "worktree_removed", "merged"};
+  for (auto* q : quiet) {
+    if (ev.stage == q) return false;
+  }
   if (ev.component.empty()) {
     job_line_ = ev.stage + (ev.detail.empty() ? "" : ": " + ev.detail);
     return true;
@@ -36,37 +43,33 @@ std::string progress_table::line(const std::string& component) const {
   return out;
 }
 
+void progress_view::on_event(const messages::telemetry_event& ev) {
+  if (!table_.apply(ev)) return;
+  if (!tty_) {
+    std::fprintf(out_, "%s\n", ev.component.empty() ? ("job " + table_.job_line()).c_str() : table_.line(ev.component).c_str());
+    std::fflush(out_);
+    return;
+  }
+  // Move up over the previous drawing and repaint every line.
+  if (drawn_ > 0) std::fprintf(out_, "\x1b[%zuA", drawn_);
+  std::fprintf(out_, "\r\x1b[2Kjob %s\n", table_.job_line().c_str());
+  for (auto& c : table_.order()) std::fprintf(out_, "\r\x1b[2K%s\n", table_.line(c).c_str());
+  drawn_ = table_.order().size() + 1;
+  std::fflush(out_);
+}
+
 namespace {
 
 struct progress_state {
-  progress_table table;
-  size_t drawn = 0; // lines on screen from the last redraw
+  std::optional<progress_view> view;
   static inline const char* name = "progress_printer";
 };
 
-} // namespace
-
-namespace {
-
 actors::event_sink_actor::behavior_type progress_printer(
   actors::event_sink_actor::stateful_pointer<progress_state> self, FILE* out, bool tty) {
+  self->state.view.emplace(out, tty);
   return {
-    [self, out, tty](const messages::telemetry_event& ev) {
-      auto& st = self->state;
-      st.table.apply(ev);
-      if (!tty) {
-        std::fprintf(out, "%s\n", ev.component.empty() ? ("job " + st.table.job_line()).c_str()
-                                                       : st.table.line(ev.component).c_str());
-        std::fflush(out);
-        return;
-      }
-      // Move up over the previous drawing and repaint every line.
-      if (st.drawn > 0) std::fprintf(out, "\x1b[%zuA", st.drawn);
-      std::fprintf(out, "\r\x1b[2Kjob %s\n", st.table.job_line().c_str());
-      for (auto& c : st.table.order()) std::fprintf(out, "\r\x1b[2K%s\n", st.table.line(c).c_str());
-      st.drawn = st.table.order().size() + 1;
-      std::fflush(out);
-    },
+    [self](const messages::telemetry_event& ev) { self->state.view->on_event(ev); },
   };
 }
 

@@ -41,6 +41,20 @@ private:
   std::string job_line_;
 };
 
+/// Prints a progress table as events arrive: redrawn in place on a TTY,
+/// one line per change otherwise. Not thread-safe: one owner.
+class progress_view final {
+public:
+  progress_view(FILE* out, bool tty) : out_(out), tty_(tty) {}
+  void on_event(const messages::telemetry_event& ev);
+
+private:
+  FILE* out_;
+  bool tty_;
+  progress_table table_;
+  size_t drawn_ = 0;
+};
+
 /// An event sink printing progress to `out`; `tty` selects in-place redraw.
 actors::event_sink_actor spawn_progress_printer(caf::actor_system& sys, FILE* out, bool tty);
 

@@ -65,6 +65,9 @@ private:
   std::filesystem::path workdir_;
 };
 
+/// The content of `path` in `commit` (hex), read from the object database.
+result<std::string> read_file_at(repository& repo, const std::string& commit, const std::string& path);
+
 /// What remove_stale found and removed.
 struct cleanup_report {
   std::vector<std::string> worktrees;

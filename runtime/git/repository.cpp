@@ -248,6 +248,26 @@ result<repository> repository::open_or_init(const fs::path& dir) {
   return repository{guard.release(), workdir.lexically_normal()};
 }
 
+result<std::string> read_file_at(repository& repo, const std::string& commit, const std::string& path) {
+  auto id = from_hex(commit);
+  if (!id) return id.error();
+  git_commit* c = nullptr;
+  if (auto s = check(git_commit_lookup(&c, repo.raw(), &*id), "lookup commit"); !s) return s.error();
+  commit_ptr cg{c};
+  git_tree* t = nullptr;
+  if (auto s = check(git_commit_tree(&t, c), "read tree"); !s) return s.error();
+  tree_ptr tg{t};
+  git_tree_entry* e = nullptr;
+  if (auto s = check(git_tree_entry_bypath(&e, t, path.c_str()), "find " + path); !s) return s.error();
+  git_blob* b = nullptr;
+  int rc = git_blob_lookup(&b, repo.raw(), git_tree_entry_id(e));
+  git_tree_entry_free(e);
+  if (auto s = check(rc, "read " + path); !s) return s.error();
+  std::string out{static_cast<const char*>(git_blob_rawcontent(b)), static_cast<size_t>(git_blob_rawsize(b))};
+  git_blob_free(b);
+  return out;
+}
+
 std::string branch_for(std::string_view component) {
   return "feat/" + std::string{component} + "_gen";
 }

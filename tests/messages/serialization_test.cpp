@@ -92,4 +92,12 @@ TEST_F(serialization, reports_and_telemetry_round_trip) {
   round_trip(job_report{"job", "req", "partial", {cr}, "out.html", "c0ffee", 42, "err",
                         job_usage{usage{"", 1, 0, 5, 6, 0.1}, {}}});
   round_trip(generator_restart{"x"});
+  component_status cs{"navbar", "qa", 2, 1, true, "d", "node-a", 10, 20, 30, 40};
+  job_status js{"job", "req", "running", 1, 2, {cs}, 5, 6, {"oops"}, true, job_report{"job", "req", "done", {cr}, "o", "c", 1, "", {}}};
+  round_trip(cs);
+  round_trip(js);
+  round_trip(submit_job{job_start{"req", false, {}, ""}});
+  round_trip(status_request{"job"});
+  round_trip(status_reply{{js}});
+  round_trip(cancel_job{"job", "why"});
 }

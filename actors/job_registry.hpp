@@ -1,0 +1,28 @@
+#pragma once
+
+#include <functional>
+
+#include "actors/interfaces.hpp"
+
+namespace grove::actors {
+
+/// How the registry starts a job supervisor.
+using job_spawner = std::function<job_supervisor_actor()>;
+
+/// Limits of a node's registry.
+struct registry_limits {
+  uint32_t max_jobs_in_flight = 16; ///< beyond it: submit fails with `busy`
+  uint32_t history = 200;           ///< finished jobs kept for status and the dashboard
+};
+
+/// The jobs of a node (grove serve): starts each submitted job under its own
+/// job supervisor, keeps where every job stands (from the event bus), fans
+/// events and final reports out to subscribers (one job, or "*" for all),
+/// cancels on request, and drains for a graceful shutdown. Subscribe it to
+/// the telemetry actor.
+job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits);
+
+/// The error code a busy registry answers with (for the gateway's `busy`).
+inline constexpr const char* busy_message = "busy: too many jobs in flight";
+
+} // namespace grove::actors

@@ -1,0 +1,90 @@
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "messages/codec.hpp"
+#include "messages/names.hpp"
+#include "runtime/cli.hpp"
+
+namespace grove::runtime::cli {
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "grove: %s\n", msg.c_str());
+  return exit_usage;
+}
+
+messages::result<config::settings> load(const common_args& a) {
+  auto settings = config::defaults();
+  if (!a.config_file.empty()) {
+    auto loaded = config::load_settings(a.config_file);
+    if (!loaded) return loaded.error();
+    settings = *loaded;
+  }
+  if (a.max_attempts != 0) settings.max_attempts = a.max_attempts;
+  if (a.parallel != 0) settings.parallel = a.parallel;
+  if (a.threads != 0) settings.threads = a.threads;
+  if (!a.provider.empty()) {
+    auto with = config::apply_provider_flag(settings, a.provider);
+    if (!with) return with.error();
+    settings = *with;
+  }
+  return settings;
+}
+
+messages::result<messages::job_start> job_from(const std::string& request, const std::string& plan_file) {
+  messages::job_start job;
+  if (!plan_file.empty()) {
+    std::ifstream in{plan_file};
+    if (!in) return messages::make_failure(messages::errc::invalid_plan, "cannot read plan file " + plan_file);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    auto p = messages::parse_plan(buf.str());
+    if (!p) return messages::make_failure(p.error().code, plan_file + ": " + p.error().message);
+    job.has_plan = true;
+    job.ready_plan = std::move(*p);
+    return job;
+  }
+  job.request = messages::sanitize_utf8(request);
+  if (job.request.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return messages::make_failure(messages::errc::invalid_plan, "the request is empty");
+  }
+  if (job.request.size() > 8000) {
+    return messages::make_failure(messages::errc::invalid_plan, "the request is longer than 8000 bytes");
+  }
+  return job;
+}
+
+void print_summary(const messages::job_report& r) {
+  size_t landed = 0, cached = 0, dropped = 0;
+  for (auto& c : r.components) {
+    landed += c.status == "landed";
+    cached += c.status == "cached";
+    dropped += c.status == "dropped";
+  }
+  std::fprintf(stderr, "\njob %s: %s in %.2f s: %zu landed, %zu from cache, %zu dropped\n", r.job.c_str(),
+               r.status.c_str(), static_cast<double>(r.elapsed_ms) / 1000.0, landed, cached, dropped);
+  for (auto& c : r.components) {
+    if (c.status == "dropped") std::fprintf(stderr, "  dropped %s: %s\n", c.name.c_str(), c.error.c_str());
+  }
+  if (!r.error.empty()) std::fprintf(stderr, "  error: %s\n", r.error.c_str());
+  if (r.model_usage.total.requests > 0) {
+    std::fprintf(stderr, "model: %llu requests, %llu tokens in, %llu out, ~$%.4f\n",
+                 static_cast<unsigned long long>(r.model_usage.total.requests),
+                 static_cast<unsigned long long>(r.model_usage.total.tokens_in),
+                 static_cast<unsigned long long>(r.model_usage.total.tokens_out), r.model_usage.total.cost_usd);
+  }
+  if (!r.output.empty()) std::fprintf(stderr, "page: %s\n", r.output.c_str());
+}
+
+int exit_code(const messages::job_report& r) {
+  return r.status == "done" ? exit_ok : exit_partial;
+}
+
+std::string token_from(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("GROVE_TOKEN");
+  return env != nullptr ? std::string{env} : std::string{};
+}
+
+} // namespace grove::runtime::cli

@@ -1,0 +1,207 @@
+#include "runtime/gateway/backend.hpp"
+
+#include <set>
+
+#include <caf/all.hpp>
+
+#include "actors/job_registry.hpp"
+#include "runtime/git/git.hpp"
+
+namespace grove::gateway {
+
+namespace {
+
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+
+using session_actor = actors::job_sink_actor::extend<caf::reacts_to<frame_atom, std::string>, // a text frame arrived
+                                                     caf::reacts_to<closed_atom>>;           // the client is gone
+
+constexpr auto ask_timeout = std::chrono::seconds{30};
+
+struct session_state {
+  std::shared_ptr<connection> conn;
+  backend_deps deps;
+  std::set<std::string> running; ///< jobs this connection started and that have not ended
+  static inline const char* name = "gateway_session";
+};
+
+using session_ptr = session_actor::stateful_pointer<session_state>;
+
+// The protocol code for a registry or CAF error.
+std::string code_for(const std::string& rendered) {
+  if (rendered.find(actors::busy_message) != std::string::npos) return "busy";
+  if (rendered.find("shutting down") != std::string::npos) return "shutting_down";
+  if (rendered.find("unknown job") != std::string::npos) return "unknown_job";
+  return "internal";
+}
+
+void on_command(session_ptr self, protocol::command& cmd) {
+  auto& st = self->state;
+  auto conn = st.conn;
+  auto id = cmd.id;
+  auto fail = [self, conn, id](caf::error& err) {
+    auto text = self->system().render(err);
+    conn->send(protocol::error_frame(code_for(text), text, id));
+  };
+  switch (cmd.kind) {
+    case protocol::command::ping:
+      conn->send(protocol::pong(id));
+      return;
+    case protocol::command::build: {
+      if (st.running.size() >= st.deps.max_jobs_per_connection) {
+        conn->send(protocol::error_frame("busy", "this connection already runs " + std::to_string(st.running.size()) +
+                                                   " jobs (the limit per connection)", id));
+        return;
+      }
+      auto sink = caf::actor_cast<actors::job_sink_actor>(self);
+      self->request(st.deps.registry, ask_timeout, messages::submit_job{std::move(cmd.start)}, sink)
+        .then(
+          [self, conn, id](const std::string& job) {
+            self->state.running.insert(job);
+            conn->send(protocol::accepted(job, id));
+          },
+          fail);
+      return;
+    }
+    case protocol::command::status:
+      self->request(st.deps.registry, ask_timeout, messages::status_request{cmd.job})
+        .then([conn, id](const messages::status_reply& r) { conn->send(protocol::status(r, id)); }, fail);
+      return;
+    case protocol::command::cancel: {
+      auto job = cmd.job;
+      self->request(st.deps.registry, ask_timeout, messages::cancel_job{job, "cancelled by a client"})
+        .then([conn, id, job](bool was_running) { conn->send(protocol::cancelled(job, was_running, id)); }, fail);
+      return;
+    }
+    case protocol::command::subscribe: {
+      auto job = cmd.job;
+      auto sink = caf::actor_cast<actors::job_sink_actor>(self);
+      self->request(st.deps.registry, ask_timeout, actors::subscribe_atom::value, job, sink)
+        .then(
+          [conn, id, job](bool known) {
+            conn->send(known ? protocol::subscribed(job, id) : protocol::error_frame("unknown_job", "unknown job " + job, id, job));
+          },
+          fail);
+      return;
+    }
+  }
+}
+
+session_actor::behavior_type session(session_ptr self, std::shared_ptr<connection> conn, backend_deps deps) {
+  self->state.conn = std::move(conn);
+  self->state.deps = std::move(deps);
+  return {
+    [self](frame_atom, std::string& text) {
+      auto parsed = protocol::parse(text, self->state.deps.limits);
+      if (auto* err = std::get_if<protocol::error>(&parsed)) {
+        self->state.conn->send(protocol::error_frame(err->code, err->message, err->id));
+        return;
+      }
+      on_command(self, std::get<protocol::command>(parsed));
+    },
+    [self](closed_atom) { self->quit(); },
+    [self](const messages::telemetry_event& ev) { self->state.conn->send(protocol::event(ev)); },
+    [self](const messages::job_report& r) {
+      self->state.running.erase(r.job);
+      self->state.conn->send(protocol::result(r));
+    },
+  };
+}
+
+// Turns WebSocket callbacks (I/O thread) into messages for the session actor.
+class session_handler final : public connection_handler {
+public:
+  explicit session_handler(session_actor a) : actor_(std::move(a)) {}
+  ~session_handler() override { caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown); }
+  void on_frame(std::string text) override { caf::anon_send(actor_, frame_atom::value, std::move(text)); }
+  void on_close() override { caf::anon_send(actor_, closed_atom::value); }
+
+private:
+  session_actor actor_;
+};
+
+bool safe_job_id(const std::string& job) {
+  if (job.empty() || job.size() > 64) return false;
+  for (char c : job) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class caf_backend final : public backend {
+public:
+  caf_backend(caf::actor_system& sys, backend_deps deps) : sys_(sys), deps_(std::move(deps)) {}
+
+  std::unique_ptr<connection_handler> open(std::shared_ptr<connection> conn) override {
+    return std::make_unique<session_handler>(sys_.spawn(session, std::move(conn), deps_));
+  }
+
+  void get(const std::string& path, std::function<void(http_reply)> done) override {
+    auto deps = deps_;
+    sys_.spawn([path, done, deps](caf::event_based_actor* self) {
+      auto fail = [self, done](caf::error& err) {
+        done({500, "text/plain; charset=utf-8", self->system().render(err) + "\n"});
+        self->quit();
+      };
+      if (path == "/metrics") {
+        self->request(deps.telemetry, ask_timeout, actors::metrics_atom::value)
+          .then(
+            [self, done](const std::string& text) {
+              done({200, "text/plain; version=0.0.4; charset=utf-8", text});
+              self->quit();
+            },
+            fail);
+        return;
+      }
+      if (path == "/api/jobs") {
+        self->request(deps.registry, ask_timeout, messages::status_request{})
+          .then(
+            [self, done](const messages::status_reply& r) {
+              done({200, "application/json", protocol::jobs_json(r)});
+              self->quit();
+            },
+            fail);
+        return;
+      }
+      auto job = path.substr(std::string{"/output/"}.size());
+      if (!safe_job_id(job)) {
+        done({404, "text/plain; charset=utf-8", "no such job\n"});
+        self->quit();
+        return;
+      }
+      self->request(deps.registry, ask_timeout, messages::status_request{job})
+        .then(
+          [self, done, deps](const messages::status_reply& r) {
+            auto& js = r.jobs.at(0);
+            if (!js.finished || js.report.composition_commit.empty()) {
+              done({404, "text/plain; charset=utf-8", "job " + js.job + " has no page (yet)\n"});
+            } else if (auto repo = git::repository::open(deps.repo); !repo) {
+              done({500, "text/plain; charset=utf-8", repo.error().message + "\n"});
+            } else if (auto page = git::read_file_at(*repo, js.report.composition_commit, "output/builder_output.html"); !page) {
+              done({404, "text/plain; charset=utf-8", page.error().message + "\n"});
+            } else {
+              done({200, "text/html; charset=utf-8", std::move(*page)});
+            }
+            self->quit();
+          },
+          [self, done](caf::error&) {
+            done({404, "text/plain; charset=utf-8", "no such job\n"});
+            self->quit();
+          });
+    });
+  }
+
+private:
+  caf::actor_system& sys_;
+  backend_deps deps_;
+};
+
+} // namespace
+
+std::shared_ptr<backend> make_backend(caf::actor_system& sys, backend_deps deps) {
+  return std::make_shared<caf_backend>(sys, std::move(deps));
+}
+
+} // namespace grove::gateway

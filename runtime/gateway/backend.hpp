@@ -1,0 +1,27 @@
+#pragma once
+
+// The CAF side of the gateway: one session actor per WebSocket connection,
+// and the dynamic HTTP routes. Business logic stays in the node's actors.
+
+#include <filesystem>
+#include <memory>
+
+#include "actors/interfaces.hpp"
+#include "runtime/gateway/protocol.hpp"
+#include "runtime/gateway/server.hpp"
+
+namespace grove::gateway {
+
+/// What sessions and routes talk to.
+struct backend_deps {
+  actors::job_registry_actor registry;
+  actors::telemetry_actor telemetry;
+  std::filesystem::path repo;
+  protocol::limits limits;
+  uint32_t max_jobs_per_connection = 8;
+};
+
+/// The backend the Beast server calls into.
+std::shared_ptr<backend> make_backend(caf::actor_system& sys, backend_deps deps);
+
+} // namespace grove::gateway

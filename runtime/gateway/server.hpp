@@ -1,0 +1,94 @@
+#pragma once
+
+// The gateway's network side: one Boost.Beast server on one port for HTTP
+// and WebSocket, on its own I/O thread. No CAF here: sessions reach actors
+// through the `backend` interface, which the CAF side implements.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace grove::gateway {
+
+/// A WebSocket connection as the CAF side sees it. Thread-safe.
+class connection {
+public:
+  virtual ~connection() = default;
+  /// Queues one text frame (frames are written one at a time, in order).
+  virtual void send(std::string text) = 0;
+  /// Closes the connection (close code 1001, going away).
+  virtual void close() = 0;
+};
+
+/// Receives what one connection sends; called on the I/O thread, must not block.
+class connection_handler {
+public:
+  virtual ~connection_handler() = default;
+  virtual void on_frame(std::string text) = 0;
+  virtual void on_close() = 0;
+};
+
+/// An HTTP answer.
+struct http_reply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+/// The business side: sessions and dynamic HTTP routes.
+class backend {
+public:
+  virtual ~backend() = default;
+  /// A WebSocket client connected; the handler lives as long as the connection.
+  virtual std::unique_ptr<connection_handler> open(std::shared_ptr<connection> conn) = 0;
+  /// Answers GET `path` (/metrics, /api/jobs, /output/<job>); `done` may run on any thread.
+  virtual void get(const std::string& path, std::function<void(http_reply)> done) = 0;
+};
+
+/// Server limits and settings.
+struct server_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;             ///< 0: any free port (see server::port)
+  std::string token;                ///< empty: no authentication
+  size_t max_frame_bytes = 64 * 1024;
+  size_t max_connections = 256;
+  size_t max_http_body_bytes = 64 * 1024;
+};
+
+/// Routes: GET / (dashboard), /app.js, /style.css, /healthz, /metrics,
+/// /api/jobs, /output/<job>; WebSocket upgrade on /ws. With a token set,
+/// everything but /healthz needs `Authorization: Bearer <token>` or
+/// `?token=<token>` (compared in constant time).
+class server final {
+public:
+  server(server_options opts, std::shared_ptr<backend> be);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds and starts serving; returns an error text, or empty on success.
+  std::string start();
+
+  /// The bound port (after start).
+  uint16_t port() const;
+
+  /// Stops accepting connections; open ones go on.
+  void stop_accepting();
+
+  /// Closes every WebSocket connection and stops the I/O thread.
+  void stop();
+
+  /// Open WebSocket connections.
+  size_t connections() const;
+
+  struct impl; ///< shared with the sessions in server.cpp
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+/// Constant-time comparison of a presented token with the expected one.
+bool token_matches(const std::string& presented, const std::string& expected);
+
+} // namespace grove::gateway
