@@ -31,7 +31,7 @@ struct component_slot {
   std::vector<messages::violation> feedback;
   bool use_cache = true;
   uint64_t gen_seq = 0;  ///< identifies the live attempt; stale answers are ignored
-  caf::actor_addr gen;   ///< the live generator, if any
+  generator_actor gen;   ///< the live generator, if any
   std::optional<worktree_actor> wt;
   bool wt_opened = false;
   bool leased = false;
@@ -183,7 +183,9 @@ void fail_job(self_ptr self, std::string why) {
       settle(self, i, "dropped");
     } else if (s.at == phase::generating || s.at == phase::committing || s.at == phase::checking) {
       // A merge already requested finishes on its own; everything before it stops here.
-      s.gen = caf::actor_addr{};
+      // Abandon the attempt: its generator would otherwise wait for a model until its timeout.
+      if (s.gen) self->send_exit(s.gen, caf::exit_reason::user_shutdown);
+      s.gen = nullptr;
       ++s.gen_seq;
       drop(self, i, "job failed: " + st.failure);
     }
@@ -285,7 +287,7 @@ void commit(self_ptr self, size_t idx) {
 void on_crash(self_ptr self, size_t idx, const std::string& why) {
   auto& st = self->state;
   auto& s = st.slots[idx];
-  s.gen = caf::actor_addr{};
+  s.gen = nullptr;
   ++s.gen_seq;
   ++s.report.restarts;
   emit(self, s.spec.name, "crashed", s.report.attempts, false, why);
@@ -312,7 +314,7 @@ void spawn_attempt(self_ptr self, size_t idx) {
   auto seq = ++s.gen_seq;
   auto gen = st.deps.spawn_generator(self);
   self->monitor(gen);
-  s.gen = gen.address();
+  s.gen = gen;
   emit(self, s.spec.name, "generating", s.report.attempts);
   messages::generate_request req{st.plan.session_id, s.spec, s.report.attempts, s.feedback, s.use_cache};
   self->request(gen, std::chrono::milliseconds{st.deps.settings.generator_timeout_ms}, std::move(req))
@@ -320,7 +322,7 @@ void spawn_attempt(self_ptr self, size_t idx) {
       [self, idx, seq](messages::generation_result& r) {
         auto& s = self->state.slots[idx];
         if (s.gen_seq != seq || s.at != phase::generating) return;
-        s.gen = caf::actor_addr{};
+        s.gen = nullptr;
         s.report.corrections += r.corrections;
         if (!r.ok) {
           reject(self, idx, {{"generation_failed", r.error}});
@@ -436,7 +438,7 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
     if (msg.reason == caf::exit_reason::normal) return;
     for (size_t i = 0; i < self->state.slots.size(); ++i) {
       auto& s = self->state.slots[i];
-      if (s.gen && s.gen == msg.source && s.at == phase::generating) {
+      if (s.gen && s.gen.address() == msg.source && s.at == phase::generating) {
         on_crash(self, i, self->system().render(msg.reason));
         return;
       }

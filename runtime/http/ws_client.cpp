@@ -63,8 +63,14 @@ messages::result<std::unique_ptr<ws_client>> ws_client::connect(const std::strin
     req.set(bhttp::field::user_agent, "grove-submit");
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   }));
+  // The async handshake hands back the server's response even when it declines
+  // the upgrade (the sync one in Beast 1.74 does not): we want its status.
   websocket::response_type res;
-  i->ws.handshake(res, u->host + ":" + u->port, u->target, ec);
+  ec = net::error::would_block;
+  i->ws.async_handshake(res, u->host + ":" + u->port, u->target, [&ec](beast::error_code e) { ec = e; });
+  i->ioc.run_for(timeout);
+  i->ioc.restart();
+  if (ec == net::error::would_block) return make_failure(errc::timeout, "WebSocket handshake timed out");
   if (ec) {
     auto status = res.result_int();
     if (status == 401) return make_failure(errc::invalid_config, "the server refused the token (HTTP 401)");

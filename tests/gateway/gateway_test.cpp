@@ -1,0 +1,453 @@
+// The gateway over real WebSocket and HTTP on loopback: the protocol, every
+// error code, limits, tokens, cancel, many clients at once, /metrics.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <regex>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/provider.hpp"
+#include "actors/templates.hpp"
+#include "runtime/gateway/backend.hpp"
+#include "runtime/gateway/server.hpp"
+#include "runtime/git/git.hpp"
+#include "runtime/http/ws_client.hpp"
+#include "runtime/node.hpp"
+#include "support.hpp"
+
+using namespace grove;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+// Answers like the builtin provider, but from its own thread after `delay`,
+// as an HTTP provider would: the router never blocks.
+class slow_provider final : public actors::provider {
+public:
+  explicit slow_provider(std::chrono::milliseconds delay) : delay_(delay), builtin_(actors::make_builtin_provider()) {}
+  ~slow_provider() override {
+    for (auto& t : threads_) t.join();
+  }
+  std::string name() const override { return "slow"; }
+  void complete(const messages::model_request& req, const std::string& prompt, actors::completion done) override {
+    if (req.role != "generate") return builtin_->complete(req, prompt, std::move(done));
+    std::lock_guard<std::mutex> guard{mtx_};
+    threads_.emplace_back([this, req, prompt, done = std::move(done)]() mutable {
+      std::this_thread::sleep_for(delay_);
+      builtin_->complete(req, prompt, std::move(done));
+    });
+  }
+
+private:
+  std::chrono::milliseconds delay_;
+  std::shared_ptr<actors::provider> builtin_;
+  std::mutex mtx_;
+  std::vector<std::thread> threads_;
+};
+
+struct frames {
+  std::vector<json> all;
+  json last_of(const std::string& type) const {
+    for (auto i = all.rbegin(); i != all.rend(); ++i) {
+      if ((*i)["type"] == type) return *i;
+    }
+    return json{};
+  }
+};
+
+class gateway_protocol : public ::testing::Test {
+protected:
+  struct system_config : caf::actor_system_config {
+    system_config() { runtime::configure(*this, config::settings{}); }
+  };
+
+  void start(std::chrono::milliseconds model_delay = 0ms, std::string token = {}, uint32_t max_jobs = 64,
+             size_t max_connections = 256, uint32_t per_connection = 8) {
+    ASSERT_TRUE(git::repository::open_or_init(root()));
+    runtime::node_options opts;
+    opts.repo = root();
+    opts.settings.parallel = 4;
+    opts.provider = model_delay.count() > 0 ? std::make_shared<slow_provider>(model_delay) : actors::make_builtin_provider();
+    node = std::make_unique<runtime::node>(sys, opts);
+    registry = node->registry(max_jobs);
+    grove::gateway::backend_deps deps;
+    deps.registry = registry;
+    deps.telemetry = node->telemetry();
+    deps.repo = root();
+    deps.limits.max_request_bytes = 2000;
+    deps.max_jobs_per_connection = per_connection;
+    grove::gateway::server_options so;
+    so.port = 0;
+    so.token = std::move(token);
+    so.max_frame_bytes = 4096;
+    so.max_connections = max_connections;
+    server = std::make_unique<grove::gateway::server>(so, grove::gateway::make_backend(sys, deps));
+    ASSERT_EQ(server->start(), "");
+  }
+
+  void TearDown() override {
+    if (server) server->stop();
+    if (node) node->shutdown();
+  }
+
+  std::filesystem::path root() const { return dir.path() / "ws"; }
+  std::string ws_url() const { return "ws://127.0.0.1:" + std::to_string(server->port()) + "/ws"; }
+  std::string http_url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server->port()) + path; }
+
+  std::unique_ptr<http::ws_client> connect(const std::string& token = {}) {
+    auto c = http::ws_client::connect(ws_url(), token);
+    EXPECT_TRUE(c) << c.error().message;
+    return c ? std::move(*c) : nullptr;
+  }
+
+  static json ask(http::ws_client& c, const json& frame) {
+    auto sent = c.send_text(frame.dump());
+    EXPECT_TRUE(sent);
+    auto text = c.read(10s);
+    EXPECT_TRUE(text) << text.error().message;
+    return text ? json::parse(*text) : json{};
+  }
+
+  // Reads frames until a result (or an error) arrives.
+  static frames until_result(http::ws_client& c, std::chrono::seconds timeout = 60s) {
+    frames out;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto text = c.read(timeout);
+      if (!text) break;
+      out.all.push_back(json::parse(*text));
+      auto type = out.all.back()["type"];
+      if (type == "result" || type == "error") break;
+    }
+    return out;
+  }
+
+  static json next(http::ws_client& c) {
+    auto text = c.read(10s);
+    EXPECT_TRUE(text) << text.error().message;
+    return text ? json::parse(*text) : json{};
+  }
+
+  static void expect_usable(http::ws_client& c) {
+    auto pong = ask(c, {{"type", "ping"}, {"id", "still-there"}});
+    EXPECT_EQ(pong["type"], "pong");
+    EXPECT_EQ(pong["id"], "still-there");
+  }
+
+  test::temp_dir dir;
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  std::unique_ptr<runtime::node> node;
+  actors::job_registry_actor registry;
+  std::unique_ptr<grove::gateway::server> server;
+};
+
+json plan_of(const std::vector<std::string>& names) {
+  json comps = json::array();
+  for (auto& n : names) comps.push_back({{"name", n}});
+  return {{"request", "test plan"}, {"components", comps}};
+}
+
+} // namespace
+
+TEST_F(gateway_protocol, build_streams_events_then_the_result) {
+  start();
+  auto c = connect();
+  ASSERT_TRUE(c);
+  auto accepted = ask(*c, {{"type", "build"}, {"request", "a navbar and a login form"}, {"id", 7}});
+  ASSERT_EQ(accepted["type"], "accepted") << accepted.dump();
+  EXPECT_EQ(accepted["id"], "7");
+  auto job = accepted["job"].get<std::string>();
+  auto f = until_result(*c);
+  auto result = f.last_of("result");
+  ASSERT_FALSE(result.is_null()) << f.all.back().dump();
+  EXPECT_EQ(result["job"], job);
+  EXPECT_EQ(result["report"]["status"], "done");
+  EXPECT_EQ(result["report"]["components"].size(), 2u);
+  std::set<std::string> stages;
+  for (auto& fr : f.all) {
+    if (fr["type"] == "event") {
+      EXPECT_EQ(fr["job"], job);
+      stages.insert(fr["stage"].get<std::string>());
+    }
+  }
+  for (auto s : {"started", "planning", "planned", "generating", "qa", "merging", "landed", "composing", "done"}) {
+    EXPECT_TRUE(stages.count(s)) << "missing event stage " << s;
+  }
+  EXPECT_EQ(f.all.back()["type"], "result") << "the result is the last frame of a job";
+  // status of a finished job carries its report; /output serves its page.
+  auto st = ask(*c, {{"type", "status"}, {"job", job}});
+  ASSERT_EQ(st["type"], "status");
+  EXPECT_EQ(st["jobs"][0]["state"], "done");
+  EXPECT_EQ(st["jobs"][0]["report"]["status"], "done");
+  auto page = http::http_get(http_url("/output/" + job));
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("data-component=\"login_form\""), std::string::npos);
+  test::expect_clean_repository(root());
+}
+
+TEST_F(gateway_protocol, every_error_code_answers_and_the_connection_stays_usable) {
+  start();
+  auto c = connect();
+  ASSERT_TRUE(c);
+  auto code = [&](const std::string& raw) {
+    EXPECT_TRUE(c->send_text(raw));
+    auto text = c->read(10s);
+    EXPECT_TRUE(text);
+    auto f = json::parse(text ? *text : "{}");
+    EXPECT_EQ(f["type"], "error") << raw;
+    EXPECT_FALSE(f.value("message", "").empty());
+    return f.value("code", "");
+  };
+  EXPECT_EQ(code("{not json"), "invalid_json");
+  EXPECT_EQ(code("[1,2]"), "invalid_message");
+  EXPECT_EQ(code(R"({"request":"x"})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":7})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"build"})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"build","request":42})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"build","request":"   "})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"build","request":"x","plan":{}})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"cancel"})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"status","job":{"$ne":1}})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"launch_missiles"})"), "unknown_type");
+  EXPECT_EQ(code(json{{"type", "build"}, {"request", std::string(3000, 'a')}}.dump()), "request_too_long");
+  EXPECT_EQ(code(R"({"type":"build","plan":{"components":[{"name":"../.."}]}})"), "invalid_plan");
+  EXPECT_EQ(code(R"({"type":"build","plan":{"components":[]}})"), "invalid_plan");
+  EXPECT_EQ(code(R"({"type":"status","job":"nosuchjob"})"), "unknown_job");
+  EXPECT_EQ(code(R"({"type":"cancel","job":"nosuchjob"})"), "unknown_job");
+  EXPECT_EQ(code(R"({"type":"subscribe","job":"nosuchjob"})"), "unknown_job");
+  ASSERT_TRUE(c->send_binary("\x01\x02\x03"));
+  EXPECT_EQ(next(*c)["code"], "binary_not_supported");
+  ASSERT_TRUE(c->send_text(json{{"type", "ping"}, {"pad", std::string(6000, 'x')}}.dump()));
+  EXPECT_EQ(next(*c)["code"], "frame_too_large");
+  expect_usable(*c);
+  // Invalid UTF-8 in a text frame breaks RFC 6455 itself: that connection is
+  // closed (1007), the server stays up.
+  ASSERT_TRUE(c->send_text(std::string{"{\"type\":\"build\",\"request\":\"\xff\xfe\xfd navbar\"}"}));
+  EXPECT_FALSE(c->read(5s));
+  c = connect();
+  ASSERT_TRUE(c);
+  expect_usable(*c);
+  // A frame far beyond the limit closes that connection (1009); the server stays up.
+  ASSERT_TRUE(c->send_text(std::string(2 * 1024 * 1024, ' ')));
+  EXPECT_FALSE(c->read(5s));
+  auto fresh = connect();
+  ASSERT_TRUE(fresh);
+  expect_usable(*fresh);
+  auto health = http::http_get(http_url("/healthz"));
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(gateway_protocol, jobs_beyond_the_limit_are_refused_with_busy) {
+  start(400ms, {}, /*max_jobs=*/1, 256, /*per_connection=*/8);
+  auto a = connect();
+  auto b = connect();
+  ASSERT_TRUE(a && b);
+  auto first = ask(*a, {{"type", "build"}, {"plan", plan_of({"navbar", "footer"})}});
+  ASSERT_EQ(first["type"], "accepted");
+  auto second = ask(*b, {{"type", "build"}, {"plan", plan_of({"hero"})}});
+  EXPECT_EQ(second["type"], "error");
+  EXPECT_EQ(second["code"], "busy") << second.dump();
+  expect_usable(*b);
+  EXPECT_EQ(until_result(*a).last_of("result")["report"]["status"], "done");
+  auto third = ask(*b, {{"type", "build"}, {"plan", plan_of({"hero"})}});
+  EXPECT_EQ(third["type"], "accepted") << "capacity comes back once the first job ends";
+  until_result(*b);
+}
+
+TEST_F(gateway_protocol, a_connection_runs_at_most_its_share_of_jobs) {
+  start(300ms, {}, 64, 256, /*per_connection=*/1);
+  auto c = connect();
+  ASSERT_TRUE(c);
+  ASSERT_EQ(ask(*c, {{"type", "build"}, {"plan", plan_of({"navbar"})}})["type"], "accepted");
+  auto refused = ask(*c, {{"type", "build"}, {"plan", plan_of({"footer"})}});
+  // An event of the first job may come first: skip to the answer.
+  while (refused["type"] == "event") refused = next(*c);
+  EXPECT_EQ(refused["code"], "busy") << refused.dump();
+  until_result(*c);
+}
+
+TEST_F(gateway_protocol, token_is_required_everywhere_but_healthz) {
+  start(0ms, "s3cret-token");
+  EXPECT_FALSE(http::ws_client::connect(ws_url(), ""));
+  auto wrong = http::ws_client::connect(ws_url(), "s3cret-tokeN");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("401"), std::string::npos) << wrong.error().message;
+  auto right = http::ws_client::connect(ws_url(), "s3cret-token");
+  ASSERT_TRUE(right) << right.error().message;
+  expect_usable(**right);
+  auto by_query = http::ws_client::connect(ws_url() + "?token=s3cret-token", "");
+  ASSERT_TRUE(by_query) << by_query.error().message;
+  EXPECT_EQ(http::http_get(http_url("/api/jobs"))->status, 401);
+  EXPECT_EQ(http::http_get(http_url("/metrics"))->status, 401);
+  EXPECT_EQ(http::http_get(http_url("/"))->status, 401);
+  EXPECT_EQ(http::http_get(http_url("/api/jobs"), "s3cret-token")->status, 200);
+  EXPECT_EQ(http::http_get(http_url("/?token=s3cret-token"))->status, 200);
+  EXPECT_EQ(http::http_get(http_url("/healthz"))->status, 200);
+  EXPECT_TRUE(grove::gateway::token_matches("abc", "abc"));
+  EXPECT_FALSE(grove::gateway::token_matches("abd", "abc"));
+  EXPECT_FALSE(grove::gateway::token_matches("ab", "abc"));
+  EXPECT_FALSE(grove::gateway::token_matches("", "abc"));
+}
+
+TEST_F(gateway_protocol, connections_beyond_the_limit_are_refused) {
+  start(0ms, {}, 64, /*max_connections=*/2);
+  auto a = connect();
+  auto b = connect();
+  ASSERT_TRUE(a && b);
+  auto c = http::ws_client::connect(ws_url(), "");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("503"), std::string::npos) << c.error().message;
+  a->close();
+  a.reset();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(http::ws_client::connect(ws_url(), "")) << "a slot frees when a client leaves";
+}
+
+TEST_F(gateway_protocol, cancel_mid_job_leaves_the_repository_clean) {
+  start(300ms);
+  auto c = connect();
+  ASSERT_TRUE(c);
+  auto accepted = ask(*c, {{"type", "build"}, {"plan", plan_of({"navbar", "hero", "cards", "footer", "sidebar", "modal", "chart", "search"})}});
+  ASSERT_EQ(accepted["type"], "accepted");
+  auto job = accepted["job"].get<std::string>();
+  // Wait until work is under way, then cancel.
+  for (;;) {
+    auto f = next(*c);
+    if (f["type"] == "event" && f["stage"] == "generating") break;
+  }
+  ASSERT_TRUE(c->send_text(json{{"type", "cancel"}, {"job", job}, {"id", "c1"}}.dump()));
+  auto f = until_result(*c);
+  auto cancelled = f.last_of("cancelled");
+  ASSERT_FALSE(cancelled.is_null());
+  EXPECT_EQ(cancelled["was_running"], true);
+  auto result = f.last_of("result");
+  ASSERT_FALSE(result.is_null());
+  EXPECT_EQ(result["report"]["status"], "cancelled");
+  size_t dropped = 0;
+  for (auto& comp : result["report"]["components"]) dropped += comp["status"] == "dropped";
+  EXPECT_GT(dropped, 0u);
+  test::expect_clean_repository(root());
+  auto again = ask(*c, {{"type", "cancel"}, {"job", job}});
+  EXPECT_EQ(again["type"], "cancelled");
+  EXPECT_EQ(again["was_running"], false);
+}
+
+TEST_F(gateway_protocol, fifty_concurrent_clients_sharing_a_component_never_collide) {
+  start(20ms);
+  constexpr int clients = 50;
+  std::atomic<int> done{0};
+  std::vector<std::string> failures;
+  std::mutex mtx;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      auto c = http::ws_client::connect(ws_url(), "");
+      if (!c) {
+        std::lock_guard<std::mutex> g{mtx};
+        failures.push_back("connect: " + c.error().message);
+        return;
+      }
+      // Every job wants "navbar" (shared) plus a component of its own.
+      auto plan = plan_of({"navbar", "part" + std::to_string(i)});
+      (*c)->send_text(json{{"type", "build"}, {"plan", plan}}.dump());
+      auto f = until_result(**c, 120s);
+      auto r = f.last_of("result");
+      std::lock_guard<std::mutex> g{mtx};
+      if (!r.is_null() && r["report"]["status"] == "done") {
+        ++done;
+      } else {
+        failures.push_back(f.all.empty() ? "no frames" : f.all.back().dump());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(done.load(), clients) << (failures.empty() ? "" : failures.front());
+  EXPECT_EQ(test::count_lines(test::git_cli(root(), "log --oneline --grep='^grove: merge navbar$'").out), 1u)
+    << "navbar landed once; every other job waited for it and reused it";
+  test::expect_clean_repository(root());
+}
+
+TEST_F(gateway_protocol, subscribe_all_sees_other_clients_jobs) {
+  start();
+  auto watcher = connect();
+  auto worker = connect();
+  ASSERT_TRUE(watcher && worker);
+  EXPECT_EQ(ask(*watcher, {{"type", "subscribe"}, {"job", "*"}})["type"], "subscribed");
+  auto accepted = ask(*worker, {{"type", "build"}, {"request", "a footer"}});
+  auto f = until_result(*watcher);
+  EXPECT_EQ(f.last_of("result")["job"], accepted["job"]);
+  until_result(*worker);
+}
+
+TEST_F(gateway_protocol, metrics_are_prometheus_text) {
+  start();
+  auto c = connect();
+  ask(*c, {{"type", "build"}, {"request", "a navbar"}});
+  until_result(*c);
+  auto m = http::http_get(http_url("/metrics"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->content_type.find("text/plain"), std::string::npos);
+  // Every line is a HELP/TYPE comment or `name{labels} value`, and each sample's family was TYPEd.
+  std::regex sample{R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)"};
+  std::regex type_line{R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)"};
+  std::set<std::string> typed;
+  std::istringstream in{m->body};
+  std::string line;
+  size_t samples = 0;
+  while (std::getline(in, line)) {
+    std::smatch mm;
+    if (std::regex_match(line, mm, type_line)) {
+      typed.insert(mm[1]);
+      continue;
+    }
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    ASSERT_TRUE(std::regex_match(line, mm, sample)) << "not Prometheus text: " << line;
+    auto family = mm[1].str();
+    for (auto suffix : {"_bucket", "_sum", "_count"}) {
+      if (family.size() > strlen(suffix) && family.compare(family.size() - strlen(suffix), strlen(suffix), suffix) == 0 &&
+          typed.count(family.substr(0, family.size() - strlen(suffix)))) {
+        family = family.substr(0, family.size() - strlen(suffix));
+      }
+    }
+    EXPECT_TRUE(typed.count(family)) << "sample before its TYPE: " << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 20u);
+  EXPECT_NE(m->body.find("grove_jobs_total{status=\"done\"} 1"), std::string::npos);
+  EXPECT_NE(m->body.find("grove_components_total{result=\"landed\"} 1"), std::string::npos);
+  EXPECT_NE(m->body.find("grove_model_latency_seconds_bucket{provider=\"builtin\",le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(m->body.find("grove_worktrees_in_flight 0"), std::string::npos);
+}
+
+TEST_F(gateway_protocol, shutting_down_refuses_new_jobs) {
+  start();
+  caf::scoped_actor self{sys};
+  bool drained = false;
+  self->request(registry, 10s, actors::drain_atom::value, false).receive([&](bool) { drained = true; }, [](caf::error&) {});
+  ASSERT_TRUE(drained);
+  auto c = connect();
+  auto refused = ask(*c, {{"type", "build"}, {"request", "a navbar"}});
+  EXPECT_EQ(refused["code"], "shutting_down") << refused.dump();
+}
+
+TEST_F(gateway_protocol, dashboard_assets_are_served) {
+  start();
+  auto index = http::http_get(http_url("/"));
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_NE(index->content_type.find("text/html"), std::string::npos);
+  EXPECT_NE(index->body.find("/app.js"), std::string::npos);
+  EXPECT_EQ(http::http_get(http_url("/app.js"))->status, 200);
+  EXPECT_EQ(http::http_get(http_url("/style.css"))->status, 200);
+  EXPECT_EQ(http::http_get(http_url("/../../etc/passwd"))->status, 404);
+  EXPECT_EQ(http::http_get(http_url("/output/..%2f..%2fetc"))->status, 404);
+}
