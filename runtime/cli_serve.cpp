@@ -1,6 +1,8 @@
 #include <csignal>
 #include <cstdio>
 
+#include <thread>
+
 #include <pthread.h>
 
 #include <caf/all.hpp>
@@ -90,6 +92,9 @@ int serve(serve_args& a) {
     std::fprintf(stderr, "grove: cancelling the jobs still running\n");
     drain(sys, registry, true, std::chrono::seconds{120});
   }
+  // Jobs are over; their last frames travel registry -> session actor -> socket.
+  // Give them a moment, then close every connection after its queued frames.
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
   server.stop();
   n.shutdown();
   std::fprintf(stderr, "grove: stopped cleanly\n");

@@ -10,7 +10,11 @@
 #include <sstream>
 #include <string>
 
+#include <csignal>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -79,6 +83,63 @@ inline void write_file(const std::filesystem::path& p, const std::string& conten
   std::filesystem::create_directories(p.parent_path());
   std::ofstream out{p, std::ios::binary};
   out << content;
+}
+
+/// A child process started through /bin/sh (for `grove serve`, chromium);
+/// killed with SIGKILL if still running when destroyed.
+class child_process final {
+public:
+  explicit child_process(const std::string& command) {
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    if (::posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) pid_ = -1;
+  }
+  ~child_process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) { ::kill(pid_, sig); }
+
+  /// The exit status, waiting up to `timeout`; -1 if it is still running.
+  int wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return -1;
+  }
+
+private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+/// Polls `file` until `pattern` appears in it; returns the text after it up to
+/// the first non-digit (e.g. a port), or empty on timeout.
+inline std::string wait_for_number_after(const std::filesystem::path& file, const std::string& pattern,
+                                         std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto text = read_file(file);
+    auto at = text.find(pattern);
+    if (at != std::string::npos) {
+      std::string digits;
+      for (size_t i = at + pattern.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) digits += text[i];
+      if (!digits.empty()) return digits;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return {};
 }
 
 /// The repository invariants after any build: clean status, only the main

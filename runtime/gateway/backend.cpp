@@ -91,6 +91,8 @@ void on_command(session_ptr self, protocol::command& cmd) {
 session_actor::behavior_type session(session_ptr self, std::shared_ptr<connection> conn, backend_deps deps) {
   self->state.conn = std::move(conn);
   self->state.deps = std::move(deps);
+  // Sessions end with the node: when the registry goes down, so do they.
+  self->link_to(self->state.deps.registry);
   return {
     [self](frame_atom, std::string& text) {
       auto parsed = protocol::parse(text, self->state.deps.limits);

@@ -114,16 +114,18 @@ public:
 
   void send(std::string text) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      if (self->closing_) return;
       self->queue_.push_back(std::move(text));
       if (self->queue_.size() == 1) self->write_next();
     });
   }
 
+  /// Closes once every queued frame is written (a close is a write too: never two at once).
   void close() override {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
       if (self->closing_) return;
       self->closing_ = true;
-      self->ws_.async_close(websocket::close_code::going_away, [self](beast::error_code) {});
+      if (self->queue_.empty()) self->do_close();
     });
   }
 
@@ -173,7 +175,15 @@ private:
       return;
     }
     queue_.pop_front();
-    if (!queue_.empty()) write_next();
+    if (!queue_.empty()) {
+      write_next();
+    } else if (closing_) {
+      do_close();
+    }
+  }
+
+  void do_close() {
+    ws_.async_close(websocket::close_code::going_away, [self = shared_from_this()](beast::error_code) {});
   }
 
   websocket::stream<beast::tcp_stream> ws_;

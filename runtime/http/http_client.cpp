@@ -74,7 +74,8 @@ public:
     req_.version(11);
     req_.method_string(in_.method);
     req_.target(url_.target);
-    req_.set(bhttp::field::host, url_.host);
+    bool default_port = (url_.scheme == "https" && url_.port == "443") || (url_.scheme == "http" && url_.port == "80");
+    req_.set(bhttp::field::host, default_port ? url_.host : url_.host + ":" + url_.port);
     req_.set(bhttp::field::user_agent, "grove/0.1");
     req_.set(bhttp::field::content_type, "application/json");
     req_.set(bhttp::field::accept, "application/json");

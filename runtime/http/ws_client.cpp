@@ -136,7 +136,7 @@ messages::result<get_result> http_get(const std::string& url_text, const std::st
   stream.connect(results, ec);
   if (ec) return make_failure(errc::io, "connect: " + ec.message());
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, u->target, 11};
-  req.set(bhttp::field::host, u->host);
+  req.set(bhttp::field::host, u->host + ":" + u->port);
   if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   bhttp::write(stream, req, ec);
   if (ec) return make_failure(errc::io, "write: " + ec.message());
