@@ -79,7 +79,12 @@ using job_registry_actor = caf::typed_actor<
   caf::replies_to<messages::status_request>::with<messages::status_reply>,  // where jobs stand
   caf::replies_to<messages::cancel_job>::with<bool>,                        // stop one
   caf::reacts_to<messages::telemetry_event>,                                // from the event bus
+  caf::reacts_to<messages::job_status>,                                     // remember a job finished before a restart
   caf::replies_to<drain_atom, bool>::with<bool>>;                           // stop taking jobs (cancel the rest?); answered when idle
+
+/// The job journal (SQLite, detached): acknowledges each write once durable.
+using journal_actor = caf::typed_actor<
+  caf::replies_to<messages::journal_entry>::with<bool>>; // write; true when on disk
 
 /// Exclusive use of component names across the jobs of a node.
 using lease_actor = caf::typed_actor<

@@ -214,6 +214,14 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
         if (e.pending_report) finished(self, ev.job, std::move(*e.pending_report));
       }
     },
+    [self](messages::job_status& js) {
+      // A job that finished before a restart: known to status and subscribe, not in flight.
+      auto& st = self->state;
+      if (st.jobs.count(js.job)) return;
+      auto id = js.job;
+      st.jobs[id].status = std::move(js);
+      st.finished_order.push_back(id);
+    },
     [self](drain_atom, bool cancel_running) -> caf::result<bool> {
       auto& st = self->state;
       st.draining = true;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
@@ -87,6 +88,40 @@ std::string join(const std::vector<messages::violation>& vs) {
 void pump(self_ptr self);
 void spawn_attempt(self_ptr self, size_t idx);
 void compose(self_ptr self);
+void finish(self_ptr self);
+void fail_job(self_ptr self, std::string why);
+
+// Writes to the journal, then runs `next` once the entry is on disk. A
+// journal that cannot write (disk full, read-only) stops the job: nothing
+// may take effect that the journal does not know.
+void journaled(self_ptr self, messages::journal_entry e, std::function<void()> next) {
+  auto& st = self->state;
+  if (!st.deps.journal) {
+    next();
+    return;
+  }
+  self->request(st.deps.journal, step_timeout, std::move(e))
+    .then([next](bool) { next(); },
+          [self](caf::error& err) {
+            auto why = self->system().render(err);
+            if (self->state.slots.empty()) {
+              self->state.failure = why;
+              finish(self);
+            } else {
+              fail_job(self, why);
+            }
+          });
+}
+
+// A journal write whose effect does not wait for it (it only records progress).
+void journal_note(self_ptr self, messages::journal_entry e) {
+  journaled(self, std::move(e), [] {});
+}
+
+messages::journal_entry component_entry(self_ptr self, const component_slot& s, const std::string& state,
+                                        const std::string& commit = {}) {
+  return {"component", self->state.plan.session_id, state, {}, {s.spec.name}, s.report.attempts, commit};
+}
 
 void finish(self_ptr self) {
   auto& st = self->state;
@@ -113,9 +148,20 @@ void finish(self_ptr self) {
     .then(
       [self, r](messages::job_usage& u) mutable {
         r.model_usage = std::move(u);
-        emit(self, "", r.status, 0, false, r.error);
-        self->state.promise.deliver(std::move(r));
-        self->quit();
+        auto text = messages::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        auto deliver = [self, r]() mutable {
+          emit(self, "", r.status, 0, false, r.error);
+          self->state.promise.deliver(std::move(r));
+          self->quit();
+        };
+        if (!self->state.deps.journal) return deliver();
+        // The report is delivered whether or not the journal could record it.
+        self->request(self->state.deps.journal, step_timeout, messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}})
+          .then([deliver](bool) mutable { deliver(); },
+                [deliver, self](caf::error& err) mutable {
+                  emit(self, "", "error", 0, false, self->system().render(err));
+                  deliver();
+                });
       },
       [self, r](caf::error&) mutable {
         emit(self, "", r.status, 0, false, r.error);
@@ -132,6 +178,7 @@ void settle(self_ptr self, size_t idx, const std::string& status) {
   s.report.status = status;
   s.wt.reset();
   if (st.deps.leases && s.leased) self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
+  if (st.deps.journal) journal_note(self, component_entry(self, s, status, s.report.commit));
   --st.in_flight;
   ++st.finished;
   emit(self, s.spec.name, status, s.report.attempts, s.report.cache_hit, status == "dropped" ? s.report.error : s.report.commit);
@@ -212,13 +259,16 @@ void merge(self_ptr self, size_t idx, std::string commit) {
   auto& s = self->state.slots[idx];
   s.at = phase::merging;
   emit(self, s.spec.name, "merging", s.report.attempts);
-  self->request(self->state.deps.integrator, step_timeout, messages::merge_request{s.spec.name, commit})
+  // The journal knows which commit is about to land before main can change.
+  journaled(self, component_entry(self, s, "merging", commit), [self, idx, commit] {
+  self->request(self->state.deps.integrator, step_timeout, messages::merge_request{self->state.slots[idx].spec.name, commit})
     .then(
       [self, idx](const messages::merge_result& r) {
         self->state.slots[idx].report.commit = r.merge_commit;
         close_slot(self, idx, "landed");
       },
       [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
+  });
 }
 
 void check(self_ptr self, size_t idx, std::string commit) {
@@ -364,6 +414,7 @@ void lease(self_ptr self, size_t idx) {
           return;
         }
         s.leased = true;
+        journal_note(self, component_entry(self, s, "generating"));
         spawn_attempt(self, idx);
       },
       [self, idx](caf::error& err) { drop(self, idx, "lease failed: " + self->system().render(err)); });
@@ -388,15 +439,22 @@ void start(self_ptr self, messages::plan p) {
     return;
   }
   st.plan = std::move(p);
-  emit(self, "", "planned", 0, false, std::to_string(st.plan.components.size()) + " components");
-  for (auto& c : st.plan.components) {
-    component_slot s;
-    s.spec = c;
-    s.report.name = c.name;
-    st.by_name[c.name] = st.slots.size();
-    st.slots.push_back(std::move(s));
-  }
-  pump(self);
+  std::vector<std::string> names;
+  for (auto& c : st.plan.components) names.push_back(c.name);
+  messages::journal_entry entry{"plan", st.plan.session_id, "running", messages::plan_to_text(st.plan), names, 0, {}};
+  // The plan is on disk before any component starts: a resumed job builds the same components.
+  journaled(self, std::move(entry), [self] {
+    auto& st = self->state;
+    emit(self, "", "planned", 0, false, std::to_string(st.plan.components.size()) + " components");
+    for (auto& c : st.plan.components) {
+      component_slot s;
+      s.spec = c;
+      s.report.name = c.name;
+      st.by_name[c.name] = st.slots.size();
+      st.slots.push_back(std::move(s));
+    }
+    pump(self);
+  });
 }
 
 void compose(self_ptr self) {
@@ -414,7 +472,8 @@ void compose(self_ptr self) {
     return;
   }
   emit(self, "", "composing", 0, false, std::to_string(req.artifacts.size()) + " components");
-  auto c = self->spawn(composer, st.deps.integrator);
+  journaled(self, {"state", st.plan.session_id, "composing", {}, {}, 0, {}}, [self, req = std::move(req)]() mutable {
+  auto c = self->spawn(composer, self->state.deps.integrator);
   self->request(c, step_timeout, std::move(req))
     .then(
       [self](const messages::compose_result& r) {
@@ -426,6 +485,7 @@ void compose(self_ptr self) {
         self->state.failure = "composition failed: " + self->system().render(err);
         finish(self);
       });
+  });
 }
 
 job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps) {
@@ -452,20 +512,24 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       if (req.has_plan) {
         if (!req.job.empty()) req.ready_plan.session_id = req.job;
         st.plan.session_id = req.ready_plan.session_id;
+        st.plan.request = req.ready_plan.request;
         emit(self, "", "started", 0, false, req.ready_plan.request);
-        start(self, std::move(req.ready_plan));
+        journaled(self, {"begin", st.plan.session_id, {}, st.plan.request, {}, 0, {}},
+                  [self, p = std::move(req.ready_plan)]() mutable { start(self, std::move(p)); });
         return st.promise;
       }
       st.plan.session_id = req.job.empty() ? messages::new_session_id() : req.job;
       st.plan.request = req.request;
       emit(self, "", "started", 0, false, req.request);
-      emit(self, "", "planning");
-      self->request(st.deps.customer, step_timeout, messages::plan_request{st.plan.session_id, req.request})
-        .then([self](messages::plan& p) { start(self, std::move(p)); },
-              [self](caf::error& err) {
-                self->state.failure = "planning failed: " + self->system().render(err);
-                finish(self);
-              });
+      journaled(self, {"begin", st.plan.session_id, {}, req.request, {}, 0, {}}, [self, request = req.request] {
+        emit(self, "", "planning");
+        self->request(self->state.deps.customer, step_timeout, messages::plan_request{self->state.plan.session_id, request})
+          .then([self](messages::plan& p) { start(self, std::move(p)); },
+                [self](caf::error& err) {
+                  self->state.failure = "planning failed: " + self->system().render(err);
+                  finish(self);
+                });
+      });
       return st.promise;
     },
     [self](const messages::job_cancel& msg) {

@@ -110,6 +110,49 @@ result<nlohmann::json> parse_component(std::string_view text) {
   return doc;
 }
 
+job_report report_from_json(const nlohmann::json& r) {
+  job_report out;
+  if (!r.is_object()) return out;
+  out.job = r.value("job", "");
+  out.request = r.value("request", "");
+  out.status = r.value("status", "failed");
+  out.output = r.value("output", "");
+  out.error = r.value("error", "");
+  out.elapsed_ms = r.value("elapsed_ms", int64_t{0});
+  out.composition_commit = r.value("composition_commit", "");
+  for (auto& c : r.value("components", json::array())) {
+    component_report cr;
+    cr.name = c.value("name", "");
+    cr.status = c.value("status", "");
+    cr.attempts = c.value("attempts", 0u);
+    cr.restarts = c.value("restarts", 0u);
+    cr.corrections = c.value("corrections", 0u);
+    cr.cache_hit = c.value("cache_hit", false);
+    cr.commit = c.value("commit", "");
+    cr.error = c.value("error", "");
+    for (auto& v : c.value("violations", json::array())) cr.violations.push_back({v.value("code", ""), v.value("message", "")});
+    out.components.push_back(cr);
+  }
+  auto read_usage = [](const json& u, usage& x) {
+    x.requests = u.value("requests", uint64_t{0});
+    x.failures = u.value("failures", uint64_t{0});
+    x.tokens_in = u.value("tokens_in", uint64_t{0});
+    x.tokens_out = u.value("tokens_out", uint64_t{0});
+    x.cost_usd = u.value("cost_usd", 0.0);
+  };
+  if (auto u = r.find("usage"); u != r.end() && u->is_object()) {
+    read_usage(*u, out.model_usage.total);
+    auto by_provider = u->value("by_provider", json::object()); // a copy: items() of a temporary dangles
+    for (auto& [name, pu] : by_provider.items()) {
+      usage x;
+      x.provider = name;
+      read_usage(pu, x);
+      out.model_usage.by_provider.push_back(x);
+    }
+  }
+  return out;
+}
+
 nlohmann::json report_to_json(const job_report& r) {
   json comps = json::array();
   for (auto& c : r.components) {

@@ -32,4 +32,7 @@ result<nlohmann::json> parse_component(std::string_view text);
 /// A job report as JSON (the `--json` output).
 nlohmann::json report_to_json(const job_report& r);
 
+/// A job report read back from report_to_json's output (missing fields default).
+job_report report_from_json(const nlohmann::json& j);
+
 } // namespace grove::messages

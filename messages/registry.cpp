@@ -49,7 +49,8 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<submit_job>("grove.submit_job")
     .add_message_type<status_request>("grove.status_request")
     .add_message_type<status_reply>("grove.status_reply")
-    .add_message_type<cancel_job>("grove.cancel_job");
+    .add_message_type<cancel_job>("grove.cancel_job")
+    .add_message_type<journal_entry>("grove.journal_entry");
   cfg.add_error_category(caf::atom("grove"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<errc>(code));

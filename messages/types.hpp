@@ -363,6 +363,20 @@ struct cancel_job {
   bool operator==(const cancel_job&) const = default;
 };
 
+/// One write to the job journal. `kind`: begin (job, text = request), plan
+/// (job, text = plan JSON, names), state (job, state), finish (job, state,
+/// text = report JSON), component (job, names[0], state, attempts, commit).
+struct journal_entry {
+  std::string kind;
+  std::string job;
+  std::string state;
+  std::string text;
+  std::vector<std::string> names;
+  uint32_t attempts = 0;
+  std::string commit;
+  bool operator==(const journal_entry&) const = default;
+};
+
 /// Internal to job_supervisor: restart a crashed generator after its backoff.
 struct generator_restart {
   std::string component;
@@ -575,6 +589,11 @@ typename Inspector::result_type inspect(Inspector& f, status_reply& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cancel_job& x) {
   return f(caf::meta::type_name("cancel_job"), x.job, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
+  return f(caf::meta::type_name("journal_entry"), x.kind, x.job, x.state, x.text, x.names, x.attempts, x.commit);
 }
 
 template <class Inspector>

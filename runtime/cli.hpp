@@ -5,7 +5,11 @@
 // configuration errors.
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
+
+#include "runtime/workspace_lock.hpp"
 
 #include "config/settings.hpp"
 #include "messages/types.hpp"
@@ -30,6 +34,7 @@ struct build_args {
   common_args common;
   std::string request;
   std::string plan_file;
+  std::string resume; ///< a job id to continue
   bool json = false;
   bool quiet = false;
 };
@@ -55,9 +60,26 @@ struct submit_args {
   bool quiet = false;
 };
 
+struct status_args {
+  std::string repo = "workspace";
+  bool json = false;
+};
+
 int build(build_args& a);
+int status(status_args& a);
 int serve(serve_args& a);
 int submit(submit_args& a);
+
+/// Opens the workspace for a run: repository, lock, repair of what a killed
+/// run left (locks, half-written output/, stale worktrees and branches).
+struct workspace {
+  std::filesystem::path root;
+  std::optional<workspace_lock> lock;
+};
+messages::result<workspace> open_workspace(const std::string& repo, bool quiet);
+
+/// The job_start that continues a journaled job (its plan when it has one).
+messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json);
 
 /// Prints `grove: <msg>` on stderr; returns exit_usage.
 int usage_error(const std::string& msg);

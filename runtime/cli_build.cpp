@@ -8,38 +8,57 @@
 
 #include "messages/codec.hpp"
 #include "runtime/cli.hpp"
-#include "runtime/git/git.hpp"
+#include "runtime/journal/journal.hpp"
 #include "runtime/node.hpp"
 #include "runtime/progress.hpp"
-#include "runtime/workspace_lock.hpp"
 
 namespace grove::runtime::cli {
+
+namespace {
+
+void print_report(const messages::job_report& report, const build_args& a) {
+  if (!a.quiet) print_summary(report);
+  if (a.json) {
+    std::cout << messages::report_to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+}
+
+} // namespace
 
 int build(build_args& a) {
   auto settings = load(a.common);
   if (!settings) return usage_error(settings.error().message);
-  auto job = job_from(a.request, a.plan_file);
-  if (!job) return usage_error(job.error().message);
-
-  auto repo = git::repository::open_or_init(a.common.repo);
-  if (!repo) return usage_error(repo.error().message);
-  auto root = repo->workdir();
-  auto lock = workspace_lock::acquire(root);
-  if (!lock) return usage_error(lock.error().message);
-  auto stale = git::remove_stale(*repo);
-  if (!stale) return usage_error("cleaning stale worktrees: " + stale.error().message);
-  if (!stale->empty() && !a.quiet) {
-    std::fprintf(stderr, "grove: removed %zu stale worktree(s), %zu branch(es), %zu folder(s) left by an earlier run\n",
-                 stale->worktrees.size(), stale->branches.size(), stale->directories.size());
+  std::optional<messages::job_start> job;
+  if (a.resume.empty()) {
+    auto j = job_from(a.request, a.plan_file);
+    if (!j) return usage_error(j.error().message);
+    job = std::move(*j);
   }
+  auto ws = open_workspace(a.common.repo, a.quiet);
+  if (!ws) return usage_error(ws.error().message);
+  auto jr = journal::journal::open(ws->root);
+  if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
+  auto unfinished = (*jr)->unfinished();
+  if (!unfinished) return usage_error(unfinished.error().message);
+  if (!a.resume.empty()) {
+    auto known = (*jr)->job(a.resume);
+    if (!known) return usage_error("no job " + a.resume + " in this workspace's journal (see grove status)");
+    if (journal::is_final(known->state)) {
+      // Nothing to continue: show what it ended with.
+      auto report = messages::report_from_json(nlohmann::json::parse(known->report_json, nullptr, false));
+      print_report(report, a);
+      return exit_code(report);
+    }
+  }
+  jr->reset();
 
   caf::actor_system_config cfg;
   configure(cfg, *settings);
   caf::actor_system sys{cfg};
   node_options opts;
-  opts.repo = root;
+  opts.repo = ws->root;
   opts.settings = *settings;
-  messages::job_report report;
+  std::optional<messages::job_report> result;
   {
     auto made = node::make(sys, opts);
     if (!made) return usage_error(made.error().message);
@@ -50,15 +69,59 @@ int build(build_args& a) {
       n.subscribe(printer);
       printer_handle = caf::actor_cast<caf::actor>(printer);
     }
-    report = n.run(*job);
+    // Jobs a killed run left unfinished go first, oldest first: landed components
+    // are not regenerated (the cache holds them) and each composes once at its end.
+    for (auto& u : *unfinished) {
+      if (!a.quiet) std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(), u.state.c_str());
+      auto report = n.run(resume_start(u.id, u.request, u.plan_json));
+      bool is_target = u.id == a.resume ||
+                       (job && !job->has_plan && a.resume.empty() && !result && u.request == job->request);
+      if (is_target) {
+        result = std::move(report);
+      } else if (!a.quiet) {
+        print_summary(report);
+      }
+    }
+    if (!result && job) result = n.run(*job);
     n.shutdown();
     if (printer_handle) caf::anon_send_exit(printer_handle, caf::exit_reason::user_shutdown);
   }
-  if (!a.quiet) print_summary(report);
-  if (a.json) {
-    std::cout << messages::report_to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  if (!result) return usage_error("job " + a.resume + " could not be resumed");
+  print_report(*result, a);
+  return exit_code(*result);
+}
+
+int status(status_args& a) {
+  auto root = std::filesystem::path{a.repo};
+  if (!std::filesystem::exists(root / ".grove" / "journal.db")) {
+    if (a.json) std::cout << "[]\n";
+    else std::fprintf(stderr, "grove: no jobs in %s yet\n", root.c_str());
+    return exit_ok;
   }
-  return exit_code(report);
+  auto jr = journal::journal::open(root);
+  if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
+  auto jobs = (*jr)->recent(50);
+  if (!jobs) return usage_error(jobs.error().message);
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& j : *jobs) {
+    auto comps = (*jr)->components(j.id);
+    size_t landed = 0, total = comps ? comps->size() : 0;
+    nlohmann::json cj = nlohmann::json::array();
+    if (comps) {
+      for (auto& c : *comps) {
+        landed += c.state == "landed" || c.state == "cached";
+        cj.push_back({{"name", c.name}, {"state", c.state}, {"attempts", c.attempts}, {"commit", c.commit}});
+      }
+    }
+    out.push_back({{"job", j.id}, {"state", j.state}, {"request", j.request}, {"created_ms", j.created_ms},
+                   {"updated_ms", j.updated_ms}, {"components", cj}, {"finished", journal::is_final(j.state)}});
+    if (!a.json) {
+      std::printf("%-16s  %-10s  %3zu/%-3zu  %s%s\n", j.id.c_str(), j.state.c_str(), landed, total,
+                  j.request.substr(0, 60).c_str(), journal::is_final(j.state) ? "" : "   (unfinished: grove build --resume)");
+    }
+  }
+  if (a.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return exit_ok;
 }
 
 } // namespace grove::runtime::cli

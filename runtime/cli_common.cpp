@@ -6,8 +6,45 @@
 #include "messages/codec.hpp"
 #include "messages/names.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/git/git.hpp"
 
 namespace grove::runtime::cli {
+
+messages::result<workspace> open_workspace(const std::string& repo_dir, bool quiet) {
+  auto repo = git::repository::open_or_init(repo_dir);
+  if (!repo) return repo.error();
+  workspace ws;
+  ws.root = repo->workdir();
+  auto lock = workspace_lock::acquire(ws.root);
+  if (!lock) return lock.error();
+  ws.lock.emplace(std::move(*lock));
+  auto repaired = git::repair_workspace(*repo);
+  if (!repaired) return messages::make_failure(messages::errc::workspace, "repairing the workspace: " + repaired.error().message);
+  auto stale = git::remove_stale(*repo);
+  if (!stale) return messages::make_failure(messages::errc::workspace, "cleaning stale worktrees: " + stale.error().message);
+  if (!quiet) {
+    for (auto& line : *repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
+    if (!stale->empty()) {
+      std::fprintf(stderr, "grove: removed %zu stale worktree(s), %zu branch(es), %zu folder(s) left by an earlier run\n",
+                   stale->worktrees.size(), stale->branches.size(), stale->directories.size());
+    }
+  }
+  return ws;
+}
+
+messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json) {
+  messages::job_start start;
+  start.job = id;
+  start.request = request;
+  if (!plan_json.empty()) {
+    if (auto p = messages::parse_plan(plan_json)) {
+      start.has_plan = true;
+      start.ready_plan = std::move(*p);
+      start.ready_plan.session_id = id;
+    }
+  }
+  return start;
+}
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "grove: %s\n", msg.c_str());

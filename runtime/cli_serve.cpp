@@ -11,7 +11,10 @@
 #include "runtime/cli.hpp"
 #include "runtime/gateway/backend.hpp"
 #include "runtime/gateway/server.hpp"
-#include "runtime/git/git.hpp"
+#include <nlohmann/json.hpp>
+
+#include "messages/codec.hpp"
+#include "runtime/journal/journal.hpp"
 #include "runtime/node.hpp"
 #include "runtime/workspace_lock.hpp"
 
@@ -41,13 +44,15 @@ int serve(serve_args& a) {
 
   auto settings = load(a.common);
   if (!settings) return usage_error(settings.error().message);
-  auto repo = git::repository::open_or_init(a.common.repo);
-  if (!repo) return usage_error(repo.error().message);
-  auto root = repo->workdir();
-  auto lock = workspace_lock::acquire(root);
-  if (!lock) return usage_error(lock.error().message);
-  auto stale = git::remove_stale(*repo);
-  if (!stale) return usage_error("cleaning stale worktrees: " + stale.error().message);
+  auto ws = open_workspace(a.common.repo, false);
+  if (!ws) return usage_error(ws.error().message);
+  auto root = ws->root;
+  auto jr = journal::journal::open(root);
+  if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
+  auto unfinished = (*jr)->unfinished();
+  auto recent = (*jr)->recent(200);
+  if (!unfinished || !recent) return usage_error("reading the job journal failed");
+  jr->reset();
 
   caf::actor_system_config cfg;
   configure(cfg, *settings);
@@ -59,6 +64,27 @@ int serve(serve_args& a) {
   if (!made) return usage_error(made.error().message);
   auto& n = **made;
   auto registry = n.registry(a.max_jobs);
+  // Jobs that finished before a restart stay readable; unfinished ones continue under their ids.
+  for (auto& j : *recent) {
+    if (!journal::is_final(j.state)) continue;
+    messages::job_status js;
+    js.job = j.id;
+    js.request = j.request;
+    js.state = j.state;
+    js.started_ms = j.created_ms;
+    js.updated_ms = j.updated_ms;
+    js.finished = true;
+    js.report = messages::report_from_json(nlohmann::json::parse(j.report_json, nullptr, false));
+    caf::anon_send(registry, std::move(js));
+  }
+  for (auto& u : *unfinished) {
+    std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(), u.state.c_str());
+    caf::scoped_actor self{sys};
+    self->request(registry, std::chrono::seconds{30}, messages::submit_job{resume_start(u.id, u.request, u.plan_json)},
+                  actors::job_sink_actor{})
+      .receive([](const std::string&) {},
+               [&](caf::error& err) { std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.id.c_str(), sys.render(err).c_str()); });
+  }
 
   gateway::backend_deps deps;
   deps.registry = registry;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "messages/codec.hpp"
 #include "runtime/cli.hpp"
 #include "runtime/http/ws_client.hpp"
 #include "runtime/progress.hpp"
@@ -24,31 +25,6 @@ messages::telemetry_event event_from(const json& f) {
   ev.cache_hit = f.value("cache_hit", false);
   ev.detail = f.value("detail", "");
   return ev;
-}
-
-messages::job_report report_from(const json& r) {
-  messages::job_report out;
-  out.job = r.value("job", "");
-  out.request = r.value("request", "");
-  out.status = r.value("status", "failed");
-  out.output = r.value("output", "");
-  out.error = r.value("error", "");
-  out.elapsed_ms = r.value("elapsed_ms", int64_t{0});
-  out.composition_commit = r.value("composition_commit", "");
-  for (auto& c : r.value("components", json::array())) {
-    messages::component_report cr;
-    cr.name = c.value("name", "");
-    cr.status = c.value("status", "");
-    cr.error = c.value("error", "");
-    out.components.push_back(cr);
-  }
-  if (auto u = r.find("usage"); u != r.end()) {
-    out.model_usage.total.requests = u->value("requests", uint64_t{0});
-    out.model_usage.total.tokens_in = u->value("tokens_in", uint64_t{0});
-    out.model_usage.total.tokens_out = u->value("tokens_out", uint64_t{0});
-    out.model_usage.total.cost_usd = u->value("cost_usd", 0.0);
-  }
-  return out;
 }
 
 } // namespace
@@ -88,7 +64,7 @@ int submit(submit_args& a) {
       return exit_partial;
     } else if (type == "result") {
       auto& r = f["report"];
-      auto report = report_from(r);
+      auto report = messages::report_from_json(r);
       if (!a.quiet) print_summary(report);
       if (a.json) std::cout << r.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
       (*client)->close();

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   auto* build = app.add_subcommand("build", "Build a page from a request (or a ready plan) in a workspace repository");
   build->add_option("request", b.request, "What to build, e.g. \"a dashboard page and a login form\"");
   build->add_option("--plan", b.plan_file, "Use a ready plan (JSON, plan.schema.json) and skip the customer agent");
+  build->add_option("--resume", b.resume, "Continue a job a killed run left unfinished (see grove status)");
   add_common(build, b.common);
   build->add_flag("--json", b.json, "Print the final report as JSON on stdout");
   build->add_flag("-q,--quiet", b.quiet, "No progress on stderr");
@@ -44,6 +45,11 @@ int main(int argc, char** argv) {
   serve->add_option("--jobs-per-connection", s.jobs_per_connection, "Jobs one connection may run at once")->capture_default_str()->check(CLI::Range(1, 10000));
   serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")->capture_default_str();
   add_common(serve, s.common);
+
+  cli::status_args st;
+  auto* status = app.add_subcommand("status", "List the jobs of a workspace and their state, from its journal");
+  status->add_option("--repo", st.repo, "Workspace repository")->capture_default_str();
+  status->add_flag("--json", st.json, "Print the jobs as JSON");
 
   cli::submit_args u;
   auto* submit = app.add_subcommand("submit", "Send a build to a running grove serve and stream its progress");
@@ -61,11 +67,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? cli::exit_ok : cli::exit_usage;
   }
   if (build->parsed()) {
-    if (b.request.empty() == b.plan_file.empty()) {
-      return cli::usage_error("build takes a request or --plan FILE (exactly one); see grove build --help");
+    int given = !b.request.empty() + !b.plan_file.empty() + !b.resume.empty();
+    if (given != 1) {
+      return cli::usage_error("build takes a request, --plan FILE or --resume JOB (exactly one); see grove build --help");
     }
     return cli::build(b);
   }
+  if (status->parsed()) return cli::status(st);
   if (serve->parsed()) return cli::serve(s);
   if (submit->parsed()) {
     if (u.request.empty() == u.plan_file.empty()) {

@@ -10,7 +10,9 @@
 #include "actors/integrator.hpp"
 #include "actors/job_registry.hpp"
 #include "actors/job_supervisor.hpp"
+#include "actors/journal_writer.hpp"
 #include "actors/leases.hpp"
+#include "runtime/journal/journal.hpp"
 #include "actors/llm_router.hpp"
 #include "actors/qa_agent.hpp"
 #include "actors/telemetry.hpp"
@@ -26,6 +28,12 @@ void configure(caf::actor_system_config& cfg, const config::settings& settings) 
 }
 
 messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_options opts) {
+  if (opts.journal) {
+    // Open it here once, so a read-only or full workspace is a clear error before any work starts.
+    if (auto j = journal::journal::open(opts.repo); !j) {
+      return messages::make_failure(messages::errc::workspace, "cannot open the job journal: " + j.error().message);
+    }
+  }
   if (!opts.provider) {
     for (auto& [name, p] : opts.settings.models.providers) {
       if (p.type == "builtin") continue;
@@ -62,6 +70,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   qa_ = sys_.spawn(actors::qa_agent);
   integrator_ = actors::spawn_integrator(sys_, opts_.repo, telemetry_);
   leases_ = actors::spawn_leases(sys_);
+  if (opts_.journal) journal_ = actors::spawn_journal(sys_, opts_.repo);
   factory_ = default_generator_factory();
 }
 
@@ -81,6 +90,7 @@ void node::shutdown() {
   for (auto h : {caf::actor_cast<caf::actor>(telemetry_), caf::actor_cast<caf::actor>(router_),
                  caf::actor_cast<caf::actor>(customer_), caf::actor_cast<caf::actor>(qa_),
                  caf::actor_cast<caf::actor>(integrator_), caf::actor_cast<caf::actor>(leases_),
+                 caf::actor_cast<caf::actor>(journal_),
                  caf::actor_cast<caf::actor>(registry_)}) {
     if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   }
@@ -100,6 +110,7 @@ actors::job_supervisor_actor node::spawn_job() {
   deps.repo = opts_.repo;
   deps.settings = opts_.settings;
   deps.leases = leases_;
+  deps.journal = journal_;
   deps.spawn_generator = factory_;
   return actors::spawn_job_supervisor(sys_, std::move(deps));
 }

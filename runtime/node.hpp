@@ -29,6 +29,7 @@ struct node_options {
   config::settings settings;
   std::shared_ptr<actors::provider> provider; ///< set: every role goes to it (tests); else settings.models
   bool telemetry_log = true;                  ///< .grove/telemetry.jsonl
+  bool journal = true;                        ///< .grove/journal.db: jobs survive a crash
 };
 
 /// Registers grove's messages and applies the settings (scheduler threads:
@@ -84,6 +85,7 @@ private:
   actors::qa_actor qa_;
   actors::integrator_actor integrator_;
   actors::lease_actor leases_;
+  actors::journal_actor journal_;
   actors::job_registry_actor registry_;
   actors::generator_factory factory_;
   bool down_ = false;

@@ -68,6 +68,13 @@ private:
 /// The content of `path` in `commit` (hex), read from the object database.
 result<std::string> read_file_at(repository& repo, const std::string& commit, const std::string& path);
 
+/// Undoes what a process killed mid-write leaves in the main worktree: stale
+/// lock files (index.lock, the main ref's lock) are removed and grove's own
+/// folder `output/` is put back to what `main` holds (files half written by
+/// an interrupted checkout, or missing). Call under the workspace lock.
+/// Returns a line per thing repaired.
+result<std::vector<std::string>> repair_workspace(repository& repo);
+
 /// What remove_stale found and removed.
 struct cleanup_report {
   std::vector<std::string> worktrees;

@@ -268,6 +268,37 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
   return out;
 }
 
+result<std::vector<std::string>> repair_workspace(repository& repo) {
+  std::vector<std::string> done;
+  auto gitdir = repo.gitdir();
+  for (auto lock : {gitdir / "index.lock", gitdir / "refs" / "heads" / "main.lock", gitdir / "HEAD.lock"}) {
+    std::error_code ec;
+    if (fs::exists(lock, ec)) {
+      fs::remove(lock, ec);
+      if (!ec) done.push_back("removed stale " + lock.filename().string());
+    }
+  }
+  git_status_options so = GIT_STATUS_OPTIONS_INIT;
+  so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  char path_spec[] = "output/*";
+  char* paths[] = {path_spec};
+  so.pathspec.strings = paths;
+  so.pathspec.count = 1;
+  git_status_list* list = nullptr;
+  if (auto s = check(git_status_list_new(&list, repo.raw(), &so), "read workspace status"); !s) return s.error();
+  auto dirty = git_status_list_entrycount(list);
+  git_status_list_free(list);
+  if (dirty == 0) return done;
+  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+  co.paths.strings = paths;
+  co.paths.count = 1;
+  if (auto s = check(git_checkout_head(repo.raw(), &co), "restore output/ from main"); !s) return s.error();
+  done.push_back("restored " + std::to_string(dirty) + " file(s) under output/ to main");
+  return done;
+}
+
 std::string branch_for(std::string_view component) {
   return "feat/" + std::string{component} + "_gen";
 }
