@@ -1,6 +1,8 @@
 #include "actors/composer.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -18,6 +20,12 @@ composer_actor::behavior_type composer(composer_actor::pointer self, integrator_
         if (!p) return to_caf(p.error());
         parts.push_back(std::move(*p));
       }
+      // Test hook for crash tests: hold the composition open so a kill can land inside it.
+      static const long pause_ms = [] {
+        const char* v = std::getenv("GROVE_TEST_COMPOSE_DELAY_MS");
+        return v != nullptr ? std::strtol(v, nullptr, 10) : 0L;
+      }();
+      if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds{pause_ms});
       messages::commit_files_request commit;
       commit.message = "grove: compose page (" + std::to_string(parts.size()) + " components)";
       commit.files.push_back({page_path, layout::compose_page(req.request, parts)});

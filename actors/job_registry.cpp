@@ -164,7 +164,7 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
               });
       return job;
     },
-    [self](subscribe_atom, const std::string& job, job_sink_actor sink) -> bool {
+    [self](subscribe_atom, const std::string& job, job_sink_actor sink) -> caf::result<bool> {
       auto& st = self->state;
       self->monitor(sink);
       if (job == "*") {
@@ -173,12 +173,15 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
       }
       auto it = st.jobs.find(job);
       if (it == st.jobs.end()) return false;
-      if (it->second.status.finished) {
-        self->send(sink, it->second.status.report);
-      } else {
+      if (!it->second.status.finished) {
         it->second.sinks.push_back(sink);
+        return true;
       }
-      return true;
+      // Answer first, then the stored result: the subscriber sees "subscribed" before it.
+      auto rp = self->make_response_promise<bool>();
+      rp.deliver(true);
+      self->send(sink, it->second.status.report);
+      return rp;
     },
     [self](const messages::status_request& req) -> caf::result<messages::status_reply> {
       messages::status_reply out;

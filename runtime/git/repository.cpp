@@ -270,13 +270,25 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
 
 result<std::vector<std::string>> repair_workspace(repository& repo) {
   std::vector<std::string> done;
+  // Lock files of a killed writer: the index, HEAD, packed-refs, any ref, and the
+  // same inside worktree admin folders. We hold the workspace lock: no grove writes now.
   auto gitdir = repo.gitdir();
-  for (auto lock : {gitdir / "index.lock", gitdir / "refs" / "heads" / "main.lock", gitdir / "HEAD.lock"}) {
+  std::vector<fs::path> locks;
+  for (auto top : {gitdir / "index.lock", gitdir / "HEAD.lock", gitdir / "packed-refs.lock", gitdir / "config.lock"}) {
     std::error_code ec;
-    if (fs::exists(lock, ec)) {
-      fs::remove(lock, ec);
-      if (!ec) done.push_back("removed stale " + lock.filename().string());
+    if (fs::exists(top, ec)) locks.push_back(top);
+  }
+  for (auto dir : {gitdir / "refs", gitdir / "worktrees", gitdir / "logs"}) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    for (auto it = fs::recursive_directory_iterator{dir, ec}; !ec && it != fs::recursive_directory_iterator{}; it.increment(ec)) {
+      if (it->path().extension() == ".lock") locks.push_back(it->path());
     }
+  }
+  for (auto& lock : locks) {
+    std::error_code ec;
+    fs::remove(lock, ec);
+    if (!ec) done.push_back("removed stale lock " + fs::relative(lock, gitdir, ec).string());
   }
   git_status_options so = GIT_STATUS_OPTIONS_INIT;
   so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
