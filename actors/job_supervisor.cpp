@@ -94,7 +94,8 @@ void fail_job(self_ptr self, std::string why);
 // Writes to the journal, then runs `next` once the entry is on disk. A
 // journal that cannot write (disk full, read-only) stops the job: nothing
 // may take effect that the journal does not know.
-void journaled(self_ptr self, messages::journal_entry e, std::function<void()> next) {
+void journaled(self_ptr self, messages::journal_entry e, std::function<void()> next,
+               std::function<void(std::string)> on_fail = {}) {
   auto& st = self->state;
   if (!st.deps.journal) {
     next();
@@ -102,9 +103,11 @@ void journaled(self_ptr self, messages::journal_entry e, std::function<void()> n
   }
   self->request(st.deps.journal, step_timeout, std::move(e))
     .then([next](bool) { next(); },
-          [self](caf::error& err) {
+          [self, on_fail](caf::error& err) {
             auto why = self->system().render(err);
-            if (self->state.slots.empty()) {
+            if (on_fail) {
+              on_fail(why);
+            } else if (self->state.slots.empty()) {
               self->state.failure = why;
               finish(self);
             } else {
@@ -174,6 +177,7 @@ void finish(self_ptr self) {
 void settle(self_ptr self, size_t idx, const std::string& status) {
   auto& st = self->state;
   auto& s = st.slots[idx];
+  if (s.at == phase::done) return; // settled already: counts must stay exact
   s.at = phase::done;
   s.report.status = status;
   s.wt.reset();
@@ -212,6 +216,9 @@ void close_slot(self_ptr self, size_t idx, const std::string& status) {
 
 void drop(self_ptr self, size_t idx, std::string why) {
   auto& s = self->state.slots[idx];
+  // A failed job drops its slots while their requests are still out: the late
+  // error of such a request must not close the slot a second time.
+  if (s.at == phase::closing || s.at == phase::done) return;
   s.report.error = std::move(why);
   close_slot(self, idx, "dropped");
 }
@@ -261,6 +268,11 @@ void merge(self_ptr self, size_t idx, std::string commit) {
   emit(self, s.spec.name, "merging", s.report.attempts);
   // The journal knows which commit is about to land before main can change.
   journaled(self, component_entry(self, s, "merging", commit), [self, idx, commit] {
+  if (!self->state.failure.empty()) {
+    // The job failed while the journal wrote: this merge never starts.
+    drop(self, idx, "job failed: " + self->state.failure);
+    return;
+  }
   self->request(self->state.deps.integrator, step_timeout, messages::merge_request{self->state.slots[idx].spec.name, commit})
     .then(
       [self, idx](const messages::merge_result& r) {
@@ -268,6 +280,11 @@ void merge(self_ptr self, size_t idx, std::string commit) {
         close_slot(self, idx, "landed");
       },
       [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
+  },
+  [self, idx](std::string why) {
+    // Not journaled, so not merged: main never changes behind the journal's back.
+    drop(self, idx, why);
+    fail_job(self, why);
   });
 }
 
@@ -485,6 +502,10 @@ void compose(self_ptr self) {
         self->state.failure = "composition failed: " + self->system().render(err);
         finish(self);
       });
+  },
+  [self](std::string why) {
+    self->state.failure = "composition not started: " + why;
+    finish(self);
   });
 }
 
@@ -494,6 +515,10 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
   auto& r = st.deps.settings.restart;
   st.intensity.emplace(r.intensity, supervision::millis{r.period_ms});
   st.backoff = {supervision::millis{r.backoff_base_ms}, supervision::millis{r.backoff_max_ms}, r.jitter};
+  // Worktree actors are linked so they die with us; one of them failing (it
+  // could not open the repository) is reported through its requests and must
+  // not take the whole job down with it.
+  self->set_exit_handler([](caf::exit_msg&) {});
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.reason == caf::exit_reason::normal) return;
     for (size_t i = 0; i < self->state.slots.size(); ++i) {

@@ -302,6 +302,18 @@ result<std::vector<std::string>> repair_workspace(repository& repo) {
   auto dirty = git_status_list_entrycount(list);
   git_status_list_free(list);
   if (dirty == 0) return done;
+  // A kill between the ref update and the checkout leaves the index behind main:
+  // reset the index entries first (like `git reset -- output`), then the files.
+  auto head = main_commit(repo.raw());
+  if (!head) return head.error();
+  char reset_spec[] = "output";
+  char* reset_paths[] = {reset_spec};
+  git_strarray reset_array{reset_paths, 1};
+  if (auto s = check(git_reset_default(repo.raw(), reinterpret_cast<git_object*>(head->get()), &reset_array),
+                     "reset the index for output/");
+      !s) {
+    return s.error();
+  }
   git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
   co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
   co.paths.strings = paths;

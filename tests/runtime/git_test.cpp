@@ -223,3 +223,30 @@ TEST_F(git_layer, merging_an_unknown_commit_is_an_error_for_that_item_only) {
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
 }
+
+TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
+  auto id = commit_component("navbar", "v1");
+  git::main_writer writer{std::move(*repo)};
+  ASSERT_TRUE(writer.merge_batch({{"navbar", id}})[0].ok());
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+  // Killed between the ref update and the checkout: index and files lag behind main ...
+  ASSERT_EQ(git_cli(root(), "read-tree HEAD~1").status, 0);
+  test::write_file(root() / "output/components/navbar.json", "half-writ");
+  test::write_file(root() / "output/stray.tmp", "x");
+  // ... and lock files of writers that never finished.
+  test::write_file(root() / ".git/index.lock", "");
+  test::write_file(root() / ".git/refs/heads/feat/ghost_gen.lock", "");
+  ASSERT_NE(git_cli(root(), "status --porcelain").out, "");
+  auto done = git::repair_workspace(writer.repo());
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_GE(done->size(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(root() / ".git/index.lock"));
+  EXPECT_FALSE(std::filesystem::exists(root() / ".git/refs/heads/feat/ghost_gen.lock"));
+  EXPECT_FALSE(std::filesystem::exists(root() / "output/stray.tmp"));
+  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "v1");
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+  auto again = git::repair_workspace(*repo);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->empty()) << "a clean workspace needs no repair";
+}
