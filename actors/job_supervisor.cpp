@@ -85,6 +85,10 @@ std::string join(const std::vector<messages::violation>& vs) {
   return out;
 }
 
+bool on_main(const component_slot& s) {
+  return s.report.status == "landed" || s.report.status == "cached";
+}
+
 void pump(self_ptr self);
 void spawn_attempt(self_ptr self, size_t idx);
 void compose(self_ptr self);
@@ -140,7 +144,7 @@ void finish(self_ptr self) {
   size_t landed = 0;
   for (auto& s : st.slots) {
     r.components.push_back(s.report);
-    if (s.report.status == "landed" || s.report.status == "cached") ++landed;
+    if (on_main(s)) ++landed;
   }
   r.status = st.cancelled                        ? "cancelled"
              : !st.failure.empty() || landed == 0 ? "failed"
@@ -482,7 +486,7 @@ void compose(self_ptr self) {
   req.job = st.plan.session_id;
   req.request = st.plan.request;
   for (auto& s : st.slots) {
-    if (s.report.status == "landed" || s.report.status == "cached") req.artifacts.push_back(s.artifact);
+    if (on_main(s)) req.artifacts.push_back(s.artifact);
   }
   if (req.artifacts.empty()) {
     finish(self);

@@ -45,6 +45,12 @@ void sample(std::string& out, const std::string& name, const std::string& labels
   out += ' ' + number(value) + '\n';
 }
 
+// A metric with one unlabelled sample.
+void scalar(std::string& out, const char* name, const char* type, const char* help, double value) {
+  header(out, name, type, help);
+  sample(out, name, "", value);
+}
+
 void render_histogram(std::string& out, const char* name, const std::string& labels, const metrics::histogram& h) {
   uint64_t cumulative = 0;
   auto prefix = labels.empty() ? std::string{} : labels + ",";
@@ -113,21 +119,16 @@ std::string metrics::render() const {
     auto i = jobs_.find(status);
     sample(out, "grove_jobs_total", "status=\"" + std::string{status} + "\"", i == jobs_.end() ? 0.0 : static_cast<double>(i->second));
   }
-  header(out, "grove_jobs_in_flight", "gauge", "Jobs running now.");
-  sample(out, "grove_jobs_in_flight", "", static_cast<double>(jobs_in_flight_));
+  scalar(out, "grove_jobs_in_flight", "gauge", "Jobs running now.", static_cast<double>(jobs_in_flight_));
   header(out, "grove_components_total", "counter", "Components finished, by result.");
   for (auto result : {"landed", "cached", "dropped"}) {
     auto i = components_.find(result);
     sample(out, "grove_components_total", "result=\"" + std::string{result} + "\"", i == components_.end() ? 0.0 : static_cast<double>(i->second));
   }
-  header(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).");
-  sample(out, "grove_generation_attempts_total", "", static_cast<double>(attempts_));
-  header(out, "grove_qa_rejections_total", "counter", "Artifacts the QA gate rejected.");
-  sample(out, "grove_qa_rejections_total", "", static_cast<double>(qa_rejections_));
-  header(out, "grove_generator_restarts_total", "counter", "Crashed generators restarted by a supervisor.");
-  sample(out, "grove_generator_restarts_total", "", static_cast<double>(restarts_));
-  header(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.");
-  sample(out, "grove_self_corrections_total", "", static_cast<double>(corrections_));
+  scalar(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).", static_cast<double>(attempts_));
+  scalar(out, "grove_qa_rejections_total", "counter", "Artifacts the QA gate rejected.", static_cast<double>(qa_rejections_));
+  scalar(out, "grove_generator_restarts_total", "counter", "Crashed generators restarted by a supervisor.", static_cast<double>(restarts_));
+  scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.", static_cast<double>(corrections_));
   header(out, "grove_model_requests_total", "counter", "Model requests by provider and outcome.");
   for (auto& [key, n] : model_requests_) {
     sample(out, "grove_model_requests_total", "provider=\"" + escape(key.first) + "\",outcome=\"" + key.second + "\"", static_cast<double>(n));
@@ -142,12 +143,9 @@ std::string metrics::render() const {
   }
   header(out, "grove_merge_latency_seconds", "histogram", "Time to land one merge batch on main.");
   render_histogram(out, "grove_merge_latency_seconds", "", merge_latency_);
-  header(out, "grove_merged_components_total", "counter", "Components merged into main.");
-  sample(out, "grove_merged_components_total", "", static_cast<double>(merged_components_));
-  header(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.");
-  sample(out, "grove_worktrees_in_flight", "", static_cast<double>(worktrees_in_flight_));
-  header(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.");
-  sample(out, "grove_telemetry_events_total", "", static_cast<double>(events_));
+  scalar(out, "grove_merged_components_total", "counter", "Components merged into main.", static_cast<double>(merged_components_));
+  scalar(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.", static_cast<double>(worktrees_in_flight_));
+  scalar(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.", static_cast<double>(events_));
   return out;
 }
 
