@@ -21,7 +21,7 @@ if [[ -z "$build" ]]; then
   build="$top/build-bench"
   echo "building Release in $build ..." >&2
   cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target grove core_bench >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target grove core_bench bench_tools >/dev/null
 fi
 grove="$build/runtime/grove"
 core_bench="$build/benchmarks/core_bench"
@@ -52,6 +52,54 @@ if [[ -f "$reference" ]]; then
 fi
 p1_ratio=$(python3 -c "r='$p1_ref'; print('n/a' if r=='n/a' else f'{float(r)/$p1_grove:.1f}x')")
 
+# P2/P3: components in flight against an OpenAI-compatible fake model answering after 500 ms.
+tools="$build/benchmarks/bench_tools"
+n2=1000; n2_ref=200
+[[ $smoke -eq 1 ]] && { n2=20; n2_ref=8; }
+mkfifo "$tmp/hold"
+"$tools" fake-model 500 < "$tmp/hold" > "$tmp/model.port" &
+model_pid=$!
+exec 3>"$tmp/hold"
+for _ in $(seq 100); do [[ -s "$tmp/model.port" ]] && break; sleep 0.05; done
+model_port=$(cat "$tmp/model.port")
+cat > "$tmp/p2.json" <<CFG
+{"providers": {"m": {"type": "openai", "model": "bench", "base_url": "http://127.0.0.1:$model_port/v1",
+                     "max_concurrency": $n2, "timeout_ms": 120000}},
+ "routes": {"default": ["m"]}, "parallel": $n2}
+CFG
+python3 - "$n2" > "$tmp/plan2.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps({"session_id": "p2", "request": "benchmark", "components": [{"name": f"part{i}"} for i in range(n)]}))
+PY
+echo "P2: grove build of $n2 components against a 500 ms model ..." >&2
+t0=$(now)
+/usr/bin/time -f "%M" -o "$tmp/p2.rss" "$grove" build --plan "$tmp/plan2.json" --repo "$tmp/p2" --config "$tmp/p2.json" -q --json > "$tmp/p2.out" || true
+t1=$(now)
+exec 3>&-
+wait "$model_pid" 2>/dev/null || true
+p2_grove=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
+p2_status=$(python3 -c "import json; print(json.load(open('$tmp/p2.out'))['status'])" 2>/dev/null || echo "error")
+p3_rss=$(python3 -c "print(f'{int(open(\"$tmp/p2.rss\").read().split()[-1]) / 1024:.0f}')")
+p2_ref="n/a"; p2_ratio="n/a"
+if [[ -f "$reference" ]]; then
+  echo "P2: reference_pipeline.py $n2_ref --llm-ms 500 --workers 4 ..." >&2
+  p2_ref=$(python3 "$reference" "$n2_ref" --llm-ms 500 --workers 4 | python3 -c "import json,sys; print(json.load(sys.stdin)['wall_s'])")
+  p2_ratio=$(python3 -c "print(f'{($p2_ref/$n2_ref)/($p2_grove/$n2):.0f}x per component')")
+fi
+
+# P4: concurrent WebSocket clients, each submitting a one-component job to grove serve.
+clients=500
+[[ $smoke -eq 1 ]] && clients=20
+"$grove" serve --repo "$tmp/p4" --port 0 --max-jobs $((clients * 2)) --max-connections $((clients * 2)) 2> "$tmp/serve.log" &
+serve_pid=$!
+for _ in $(seq 200); do grep -q "http://127.0.0.1:" "$tmp/serve.log" 2>/dev/null && break; sleep 0.05; done
+serve_port=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/serve.log" | head -1 | cut -d: -f3)
+echo "P4: $clients WebSocket clients against grove serve ..." >&2
+"$tools" ws-load "ws://127.0.0.1:$serve_port/ws" "$clients" > "$tmp/p4.json" || true
+kill -TERM "$serve_pid"; wait "$serve_pid" || true
+read -r p4_ok p4_err p4_p50 p4_p99 < <(python3 -c "import json; r=json.load(open('$tmp/p4.json')); print(r['ok'], r['errors'], f\"{r['p50_ms']:.0f}\", f\"{r['p99_ms']:.0f}\")")
+
 # P5: actor round trips and libgit2 cost per stage.
 echo "P5: core_bench ..." >&2
 min_time=0.5
@@ -71,9 +119,9 @@ table=$(cat <<TABLE
 | scenario | grove | reference | ratio | target |
 | --- | --- | --- | --- | --- |
 | P1 overhead: $n components, builtin, end to end (s) | $p1_grove ($p1_status) | $p1_ref | $p1_ratio | ≥ 30x |
-| P2 latency hiding: 1000 components, 500 ms model (s) | not measured yet | | | ≤ 4 s |
-| P3 peak RSS during P2 (MB) | not measured yet | | | ≤ 300 MB |
-| P4 gateway: 500 WebSocket clients, p50/p99 (ms) | not measured yet | | | all answered |
+| P2 latency hiding: $n2 components, 500 ms model (s) | $p2_grove ($p2_status) | $p2_ref ($n2_ref components, 4 workers) | $p2_ratio | ≤ 4 s |
+| P3 peak RSS during P2 (MB) | $p3_rss | | | ≤ 300 MB |
+| P4 gateway: $clients WebSocket clients: answered, errors, p50 / p99 (ms) | $p4_ok, $p4_err errors, $p4_p50 / $p4_p99 | | | all answered, 0 errors |
 | P5 actor round trips per second | $rtt | | | |
 | P5 libgit2 per component: add / commit / merge / prune (ms) | $add / $commit / $merge / $prune | | | |
 TABLE
