@@ -54,7 +54,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       st.queue.clear();
       if (batch.empty()) return;
       std::vector<git::merge_item> items;
-      for (auto& [req, _] : batch) items.push_back({req.component, req.commit});
+      for (auto& [req, _] : batch) items.push_back({req.component, req.commit, req.base});
       auto t0 = std::chrono::steady_clock::now();
       auto outcomes = st.writer->merge_batch(items);
       messages::telemetry_event ev;

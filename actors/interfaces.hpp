@@ -49,7 +49,7 @@ using generator_actor = caf::typed_actor<
 
 /// Owns one component's branch and worktree.
 using worktree_actor = caf::typed_actor<
-  caf::replies_to<messages::worktree_open>::with<std::string>,   // create; the branch name
+  caf::replies_to<messages::worktree_open>::with<std::string>,   // create; the main commit it starts from
   caf::replies_to<messages::worktree_commit>::with<std::string>, // commit; the commit id
   caf::replies_to<messages::worktree_remove>::with<bool>>;       // prune and delete branch
 

@@ -35,6 +35,7 @@ struct component_slot {
   generator_actor gen;   ///< the live generator, if any
   std::optional<worktree_actor> wt;
   bool wt_opened = false;
+  std::string base; ///< the main commit the worktree's branch started from
   bool leased = false;
   std::string artifact;
 };
@@ -277,7 +278,8 @@ void merge(self_ptr self, size_t idx, std::string commit) {
     drop(self, idx, "job failed: " + self->state.failure);
     return;
   }
-  self->request(self->state.deps.integrator, step_timeout, messages::merge_request{self->state.slots[idx].spec.name, commit})
+  auto& slot = self->state.slots[idx];
+  self->request(self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base})
     .then(
       [self, idx](const messages::merge_result& r) {
         self->state.slots[idx].report.commit = r.merge_commit;
@@ -340,11 +342,12 @@ void commit(self_ptr self, size_t idx) {
         [self, idx](caf::error& err) { drop(self, idx, "commit failed: " + self->system().render(err)); });
   };
   self->request(wt, step_timeout, messages::worktree_open{})
-    .then([self, idx, do_commit](const std::string& branch) {
+    .then([self, idx, do_commit](const std::string& base) {
             auto& s = self->state.slots[idx];
             if (!s.wt_opened) {
               s.wt_opened = true;
-              emit(self, s.spec.name, "worktree_opened", s.report.attempts, false, branch);
+              s.base = base;
+              emit(self, s.spec.name, "worktree_opened", s.report.attempts, false, "feat/" + s.spec.name + "_gen");
             }
             do_commit();
           },

@@ -34,11 +34,11 @@ worktree_actor::behavior_type worktree(worktree_actor::stateful_pointer<worktree
   return {
     [self](const messages::worktree_open& req) -> caf::result<std::string> {
       auto& st = self->state;
-      if (st.info) return st.info->branch;
+      if (st.info) return st.info->base_commit;
       auto info = git::add_worktree(*st.repo, st.component, {git::component_path(st.component)}, req.base_commit);
       if (!info) return to_caf(info.error());
       st.info = std::move(*info);
-      return st.info->branch;
+      return st.info->base_commit;
     },
     [self](const messages::worktree_commit& req) -> caf::result<std::string> {
       auto& st = self->state;

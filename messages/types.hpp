@@ -199,6 +199,7 @@ struct qa_verdict {
 struct merge_request {
   std::string component;
   std::string commit;
+  std::string base; ///< the main commit the branch started from (empty: unknown)
   bool operator==(const merge_request&) const = default;
 };
 
@@ -501,7 +502,7 @@ typename Inspector::result_type inspect(Inspector& f, qa_verdict& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, merge_request& x) {
-  return f(caf::meta::type_name("merge_request"), x.component, x.commit);
+  return f(caf::meta::type_name("merge_request"), x.component, x.commit, x.base);
 }
 
 template <class Inspector>

@@ -117,6 +117,7 @@ status remove_worktree(repository& repo, std::string_view component);
 struct merge_item {
   std::string component;
   std::string commit;
+  std::string base = {}; ///< the main commit the branch started from; empty: computed
 };
 
 /// What became of one merge_item: the merge commit, or an error.

@@ -75,7 +75,7 @@ TEST_F(serialization, git_and_qa_messages_round_trip) {
   round_trip(worktree_remove{true});
   round_trip(qa_request{"x", "{}"});
   round_trip(qa_verdict{"x", false, {a_violation}});
-  round_trip(merge_request{"x", "0123"});
+  round_trip(merge_request{"x", "0123", "4567"});
   round_trip(merge_result{"x", "4567", 3});
   round_trip(file_entry{"output/a", "content"});
   round_trip(commit_files_request{"msg", {file_entry{"p", "c"}}});

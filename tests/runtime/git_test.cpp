@@ -250,3 +250,34 @@ TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->empty()) << "a clean workspace needs no repair";
 }
+
+TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite) {
+  auto first = commit_component("nav", "v1");
+  git::main_writer writer{std::move(*repo)};
+  auto base = writer.repo().main_head();
+  ASSERT_TRUE(writer.merge_batch({{"nav", first, *base}})[0].ok());
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
+  // Two branches from the same main both rewrite nav.json: the second to land conflicts.
+  auto start = writer.repo().main_head();
+  auto a = git::add_worktree(writer.repo(), "nav", {git::component_path("nav")});
+  ASSERT_TRUE(a);
+  auto ca = git::commit_in_worktree(*a, {{git::component_path("nav"), "from a"}}, "a");
+  auto other = git::repository::open(root());
+  ASSERT_TRUE(other);
+  // The second branch is made by hand on the same base (names are per component).
+  ASSERT_EQ(git_cli(root(), "branch feat/other_gen " + *start).status, 0);
+  ASSERT_EQ(git_cli(root(), "worktree add -q worktrees/temp_other feat/other_gen").status, 0);
+  test::write_file(root() / "worktrees/temp_other/output/components/nav.json", "from b");
+  ASSERT_EQ(git_cli(root() / "worktrees/temp_other", "-c user.name=t -c user.email=t@t commit -qam b").status, 0);
+  auto cb = git_cli(root() / "worktrees/temp_other", "rev-parse HEAD").out;
+  cb.pop_back();
+  ASSERT_TRUE(writer.merge_batch({{"nav", *ca, *start}})[0].ok());
+  auto second = writer.merge_batch({{"other", cb, *start}});
+  ASSERT_FALSE(second[0].ok()) << "main changed nav.json since the base: no silent overwrite";
+  EXPECT_NE(second[0].error.find("conflict"), std::string::npos) << second[0].error;
+  EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "from a");
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "other"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
