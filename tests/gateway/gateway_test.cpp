@@ -235,7 +235,8 @@ TEST_F(gateway_protocol, every_error_code_answers_and_the_connection_stays_usabl
   ASSERT_TRUE(c);
   expect_usable(*c);
   // A frame far beyond the limit closes that connection (1009); the server stays up.
-  ASSERT_TRUE(c->send_text(std::string(2 * 1024 * 1024, ' ')));
+  // The server may close while the client is still writing: the send itself can fail.
+  (void)c->send_text(std::string(2 * 1024 * 1024, ' '));
   EXPECT_FALSE(c->read(5s));
   auto fresh = connect();
   ASSERT_TRUE(fresh);
