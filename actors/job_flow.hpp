@@ -1,0 +1,101 @@
+#pragma once
+
+// Internal to the job supervisor: its state and the steps of one job, split in
+// two files by responsibility: job_supervisor.cpp drives the job (plan,
+// leases, composition, report, journal) and job_component.cpp drives one
+// component (generate, commit, QA, merge, retry, restart, drop).
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "actors/job_supervisor.hpp"
+#include "runtime/supervision/supervision.hpp"
+
+namespace grove::actors::job_flow {
+
+constexpr auto step_timeout = std::chrono::minutes{2};
+
+/// Where a component stands in the job.
+enum class phase { queued, leasing, generating, committing, checking, merging, closing, done };
+
+/// One component of the job, in plan order.
+struct component_slot {
+  messages::component_spec spec;
+  messages::component_report report;
+  phase at = phase::queued;
+  std::vector<messages::violation> feedback;
+  bool use_cache = true;
+  uint64_t gen_seq = 0;  ///< identifies the live attempt; stale answers are ignored
+  generator_actor gen;   ///< the live generator, if any
+  std::optional<worktree_actor> wt;
+  bool wt_opened = false;
+  std::string base; ///< the main commit the worktree's branch started from
+  bool leased = false;
+  std::string artifact;
+};
+
+/// A job supervisor's state (CAF stateful actor).
+struct job_supervisor_state {
+  job_deps deps;
+  messages::plan plan;
+  std::vector<component_slot> slots;
+  std::map<std::string, size_t> by_name;
+  size_t next = 0;
+  size_t in_flight = 0;
+  size_t finished = 0;
+  std::optional<supervision::restart_intensity> intensity;
+  supervision::backoff_policy backoff;
+  supervision::child_spec child;
+  std::mt19937_64 rng{std::random_device{}()};
+  caf::typed_response_promise<messages::job_report> promise;
+  std::chrono::steady_clock::time_point started;
+  std::string failure;
+  bool cancelled = false;
+  bool composing = false;
+  bool finishing = false;
+  std::string output;
+  std::string composition_commit;
+  static inline const char* name = "job_supervisor";
+};
+
+using self_ptr = job_supervisor_actor::stateful_pointer<job_supervisor_state>;
+
+// Telemetry and small helpers (job_supervisor.cpp).
+void emit(self_ptr self, const std::string& component, const std::string& stage, uint32_t attempt = 0,
+          bool cache_hit = false, std::string detail = {});
+std::string join(const std::vector<messages::violation>& vs);
+bool on_main(const component_slot& s);
+
+// The journal (job_supervisor.cpp): `next` runs once the entry is on disk; a
+// failed write calls `on_fail`, by default failing the job.
+void journaled(self_ptr self, messages::journal_entry e, std::function<void()> next,
+               std::function<void(std::string)> on_fail = {});
+void journal_note(self_ptr self, messages::journal_entry e);
+messages::journal_entry component_entry(self_ptr self, const component_slot& s, const std::string& state,
+                                        const std::string& commit = {});
+
+// The job (job_supervisor.cpp).
+void start(self_ptr self, messages::plan p);
+void pump(self_ptr self);
+void lease(self_ptr self, size_t idx);
+void compose(self_ptr self);
+void finish(self_ptr self);
+
+// One component (job_component.cpp).
+void spawn_attempt(self_ptr self, size_t idx);
+void on_crash(self_ptr self, size_t idx, const std::string& why);
+void commit(self_ptr self, size_t idx);
+void check(self_ptr self, size_t idx, std::string commit);
+void merge(self_ptr self, size_t idx, std::string commit);
+void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations);
+void drop(self_ptr self, size_t idx, std::string why);
+void close_slot(self_ptr self, size_t idx, const std::string& status);
+void settle(self_ptr self, size_t idx, const std::string& status);
+void fail_job(self_ptr self, std::string why);
+
+} // namespace grove::actors::job_flow
