@@ -1,0 +1,89 @@
+#pragma once
+
+// Plans and jobs: what the customer agent produces and what starts or stops a job.
+// Plain structs with a CAF 0.17 `inspect`, registered in registry.cpp.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace grove::messages {
+
+/// One component the customer agent asked for.
+struct component_spec {
+  std::string name;        ///< normalised, `[a-z0-9_]{1,48}`
+  std::string description; ///< free text for the generator
+  bool operator==(const component_spec&) const = default;
+};
+
+/// The customer agent's output: a validated plan.
+struct plan {
+  std::string session_id;
+  std::string request;
+  std::vector<component_spec> components;
+  bool operator==(const plan&) const = default;
+};
+
+/// One QA rule broken: a stable code and a human message.
+struct violation {
+  std::string code;
+  std::string message;
+  bool operator==(const violation&) const = default;
+};
+
+/// Ask a job supervisor to run a job: from a request, or from a ready plan.
+struct job_start {
+  std::string request;
+  bool has_plan = false;
+  plan ready_plan;
+  std::string job; ///< the job id to use; empty: a fresh one
+  bool operator==(const job_start&) const = default;
+};
+
+/// Ask a job supervisor to stop: in-flight components are dropped and the
+/// repository is left clean; the report says "cancelled".
+struct job_cancel {
+  std::string reason;
+  bool operator==(const job_cancel&) const = default;
+};
+
+/// Ask the customer agent for a plan.
+struct plan_request {
+  std::string job;
+  std::string request;
+  bool operator==(const plan_request&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, component_spec& x) {
+  return f(caf::meta::type_name("component_spec"), x.name, x.description);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan& x) {
+  return f(caf::meta::type_name("plan"), x.session_id, x.request, x.components);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, violation& x) {
+  return f(caf::meta::type_name("violation"), x.code, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_start& x) {
+  return f(caf::meta::type_name("job_start"), x.request, x.has_plan, x.ready_plan, x.job);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_cancel& x) {
+  return f(caf::meta::type_name("job_cancel"), x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_request& x) {
+  return f(caf::meta::type_name("plan_request"), x.job, x.request);
+}
+
+} // namespace grove::messages
