@@ -78,6 +78,10 @@ struct workspace {
 };
 messages::result<workspace> open_workspace(const std::string& repo, bool quiet);
 
+/// After the node stopped: puts output/ back in step with main and removes
+/// any worktree or branch left (a full disk can leave either); warns on failure.
+void settle_workspace(const workspace& ws, bool quiet);
+
 /// The job_start that continues a journaled job (its plan when it has one).
 messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json);
 

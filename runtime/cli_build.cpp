@@ -86,6 +86,7 @@ int build(build_args& a) {
     n.shutdown();
     if (printer_handle) caf::anon_send_exit(printer_handle, caf::exit_reason::user_shutdown);
   }
+  settle_workspace(*ws, a.quiet);
   if (!result) return usage_error("job " + a.resume + " could not be resumed");
   print_report(*result, a);
   return exit_code(*result);

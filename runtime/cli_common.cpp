@@ -32,6 +32,21 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
   return ws;
 }
 
+void settle_workspace(const workspace& ws, bool quiet) {
+  // The node is down: nothing else writes. A full disk may have kept output/
+  // behind main during the run; worktrees are gone now, so try again.
+  auto repo = git::repository::open(ws.root);
+  if (!repo) return;
+  auto repaired = git::repair_workspace(*repo);
+  auto stale = repaired ? git::remove_stale(*repo) : messages::result<git::cleanup_report>{repaired.error()};
+  if (!repaired || !stale) {
+    std::fprintf(stderr, "grove: the workspace could not be tidied (%s); the next grove run repairs it\n",
+                 (!repaired ? repaired.error() : stale.error()).message.c_str());
+  } else if (!quiet) {
+    for (auto& line : *repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
+  }
+}
+
 messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json) {
   messages::job_start start;
   start.job = id;

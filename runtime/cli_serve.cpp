@@ -123,6 +123,7 @@ int serve(serve_args& a) {
   std::this_thread::sleep_for(std::chrono::milliseconds{300});
   server.stop();
   n.shutdown();
+  settle_workspace(*ws, false);
   std::fprintf(stderr, "grove: stopped cleanly\n");
   return exit_ok;
 }

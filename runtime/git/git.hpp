@@ -13,6 +13,7 @@
 #include "messages/errors.hpp"
 
 struct git_repository;
+struct git_oid;
 
 namespace grove::git {
 
@@ -146,10 +147,16 @@ public:
   repository& repo() { return repo_; }
 
   /// Why the main worktree could not be brought in step after the last
-  /// update of `main` (local edits in the workspace), or empty.
+  /// update of `main` (local edits in the workspace, a full disk), or empty.
+  /// The next update of `main`, or resync(), tries again for all of output/.
   const std::string& last_sync_error() const { return last_sync_error_; }
 
+  /// Brings output/ of the main worktree (files and index) to `main`.
+  status resync();
+
 private:
+  void sync(const git_oid& from, const git_oid& to);
+
   repository repo_;
   std::string last_sync_error_;
 };

@@ -196,11 +196,31 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
     if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue; // main moved: redo on the new main
     if (auto s = check(rc, "update main"); !s) return fail_all(s.error().message);
     // main holds the merges whatever happens next; a lagging checkout is reported apart.
-    auto synced = sync_checkout(repo, base_id, new_id);
-    last_sync_error_ = synced ? std::string{} : synced.error().message;
+    sync(base_id, new_id);
     return out;
   }
   return fail_all("main kept moving during the merge; gave up after retries");
+}
+
+void main_writer::sync(const git_oid& from, const git_oid& to) {
+  if (last_sync_error_.empty()) {
+    auto synced = sync_checkout(repo_.raw(), from, to);
+    if (synced) return;
+    last_sync_error_ = synced.error().message;
+  }
+  // The worktree is not at `from` (a full disk, an edit under output/): bring
+  // all of output/ to main. If that fails too, the next update tries again.
+  (void)resync();
+}
+
+status main_writer::resync() {
+  auto restored = restore_output(repo_.raw());
+  if (!restored) {
+    if (last_sync_error_.empty()) last_sync_error_ = restored.error().message;
+    return restored.error();
+  }
+  last_sync_error_.clear();
+  return messages::ok();
 }
 
 result<std::string> main_writer::commit_files(const std::string& message,
@@ -232,8 +252,7 @@ result<std::string> main_writer::commit_files(const std::string& message,
     int rc = advance_main(repo, base_id, id, message);
     if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue;
     if (auto s = check(rc, "update main"); !s) return s.error();
-    auto synced = sync_checkout(repo, base_id, id);
-    last_sync_error_ = synced ? std::string{} : synced.error().message;
+    sync(base_id, id);
     return to_hex(id);
   }
   return make_failure(errc::git, "main kept moving during the commit; gave up after retries");

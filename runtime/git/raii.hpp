@@ -53,4 +53,8 @@ messages::result<commit_ptr> main_commit(git_repository* repo);
 messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
                                           const std::vector<std::pair<std::string, std::string>>& files);
 
+/// Puts `output/` of the main worktree (files and index entries) back to what
+/// `main` holds, when they differ. Returns how many paths were out of step.
+messages::result<size_t> restore_output(git_repository* repo);
+
 } // namespace grove::git::detail

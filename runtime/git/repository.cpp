@@ -268,6 +268,45 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
   return out;
 }
 
+result<size_t> detail::restore_output(git_repository* repo) {
+  // Judge by the index on disk: a checkout whose index write failed (full disk,
+  // lock held) leaves the repository's in-memory index ahead of the file.
+  git_index* index = nullptr;
+  if (auto s = check(git_repository_index(&index, repo), "open the index"); !s) return s.error();
+  index_ptr index_guard{index};
+  if (auto s = check(git_index_read(index, 1), "read the index"); !s) return s.error();
+  git_status_options so = GIT_STATUS_OPTIONS_INIT;
+  so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  char path_spec[] = "output/*";
+  char* paths[] = {path_spec};
+  so.pathspec.strings = paths;
+  so.pathspec.count = 1;
+  git_status_list* list = nullptr;
+  if (auto s = check(git_status_list_new(&list, repo, &so), "read workspace status"); !s) return s.error();
+  auto dirty = git_status_list_entrycount(list);
+  git_status_list_free(list);
+  if (dirty == 0) return size_t{0};
+  // A kill between the ref update and the checkout leaves the index behind main:
+  // reset the index entries first (like `git reset -- output`), then the files.
+  auto head = main_commit(repo);
+  if (!head) return head.error();
+  char reset_spec[] = "output";
+  char* reset_paths[] = {reset_spec};
+  git_strarray reset_array{reset_paths, 1};
+  if (auto s = check(git_reset_default(repo, reinterpret_cast<git_object*>(head->get()), &reset_array),
+                     "reset the index for output/");
+      !s) {
+    return s.error();
+  }
+  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+  co.paths.strings = paths;
+  co.paths.count = 1;
+  if (auto s = check(git_checkout_head(repo, &co), "restore output/ from main"); !s) return s.error();
+  return dirty;
+}
+
 result<std::vector<std::string>> repair_workspace(repository& repo) {
   std::vector<std::string> done;
   // Lock files of a killed writer: the index, HEAD, packed-refs, any ref, and the
@@ -290,36 +329,9 @@ result<std::vector<std::string>> repair_workspace(repository& repo) {
     fs::remove(lock, ec);
     if (!ec) done.push_back("removed stale lock " + fs::relative(lock, gitdir, ec).string());
   }
-  git_status_options so = GIT_STATUS_OPTIONS_INIT;
-  so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
-  char path_spec[] = "output/*";
-  char* paths[] = {path_spec};
-  so.pathspec.strings = paths;
-  so.pathspec.count = 1;
-  git_status_list* list = nullptr;
-  if (auto s = check(git_status_list_new(&list, repo.raw(), &so), "read workspace status"); !s) return s.error();
-  auto dirty = git_status_list_entrycount(list);
-  git_status_list_free(list);
-  if (dirty == 0) return done;
-  // A kill between the ref update and the checkout leaves the index behind main:
-  // reset the index entries first (like `git reset -- output`), then the files.
-  auto head = main_commit(repo.raw());
-  if (!head) return head.error();
-  char reset_spec[] = "output";
-  char* reset_paths[] = {reset_spec};
-  git_strarray reset_array{reset_paths, 1};
-  if (auto s = check(git_reset_default(repo.raw(), reinterpret_cast<git_object*>(head->get()), &reset_array),
-                     "reset the index for output/");
-      !s) {
-    return s.error();
-  }
-  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
-  co.paths.strings = paths;
-  co.paths.count = 1;
-  if (auto s = check(git_checkout_head(repo.raw(), &co), "restore output/ from main"); !s) return s.error();
-  done.push_back("restored " + std::to_string(dirty) + " file(s) under output/ to main");
+  auto restored = restore_output(repo.raw());
+  if (!restored) return restored.error();
+  if (*restored > 0) done.push_back("restored " + std::to_string(*restored) + " file(s) under output/ to main");
   return done;
 }
 

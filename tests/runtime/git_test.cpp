@@ -281,3 +281,31 @@ TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite)
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
 }
+
+TEST_F(git_layer, a_failed_checkout_of_main_is_caught_up_by_the_next_update) {
+  auto nav = commit_component("navbar", "v1");
+  auto hero = commit_component("hero", "h1");
+  git::main_writer writer{std::move(*repo)};
+  // The index cannot be written (as on a full disk: here another writer holds its lock).
+  test::write_file(root() / ".git/index.lock", "");
+  ASSERT_TRUE(writer.merge_batch({{"navbar", nav}})[0].ok()) << "main moves even if the checkout cannot follow";
+  EXPECT_NE(writer.last_sync_error(), "");
+  std::filesystem::remove(root() / ".git/index.lock");
+  // The next update of main brings all of output/ in step, not only its own paths.
+  ASSERT_TRUE(writer.merge_batch({{"hero", hero}})[0].ok());
+  EXPECT_EQ(writer.last_sync_error(), "");
+  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "v1");
+  EXPECT_EQ(test::read_file(root() / "output/components/hero.json"), "h1");
+  // resync() alone does the same after a failure.
+  test::write_file(root() / ".git/index.lock", "");
+  ASSERT_TRUE(writer.commit_files("compose", {{"output/builder_output.html", "page"}}));
+  EXPECT_NE(writer.last_sync_error(), "");
+  std::filesystem::remove(root() / ".git/index.lock");
+  ASSERT_TRUE(writer.resync());
+  EXPECT_EQ(writer.last_sync_error(), "");
+  EXPECT_EQ(test::read_file(root() / "output/builder_output.html"), "page");
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "hero"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
