@@ -1,5 +1,7 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
-#include <mutex>
 
 #include "messages/names.hpp"
 #include "runtime/git/git.hpp"
@@ -14,15 +16,6 @@ using messages::make_failure;
 using namespace detail;
 
 namespace {
-
-// Adding and pruning worktrees edits the shared admin folder .git/worktrees/ and
-// libgit2 reads every worktree's HEAD to refuse double checkouts: concurrent
-// adds see each other half-written ("reference is already checked out").
-// Serialise them in this process; commits inside worktrees stay parallel.
-std::mutex& admin_mutex() {
-  static std::mutex m;
-  return m;
-}
 
 // Worktree names double as folder names and ref names: refuse anything else.
 status require_valid(std::string_view component) {
@@ -41,33 +34,78 @@ void remove_tree(const fs::path& p, std::vector<std::string>* removed) {
   }
 }
 
+// Deletes a feat/*_gen branch and its reflog. Not git_branch_delete: that opens
+// every worktree to refuse deleting a checked-out branch (O(worktrees) per call,
+// quadratic over a job); these branches are grove's own and their worktree goes first.
 status delete_branch(git_repository* repo, const std::string& branch) {
+  auto ref_name = "refs/heads/" + branch;
   git_reference* ref = nullptr;
-  int rc = git_branch_lookup(&ref, repo, branch.c_str(), GIT_BRANCH_LOCAL);
+  int rc = git_reference_lookup(&ref, repo, ref_name.c_str());
   if (rc == GIT_ENOTFOUND) return messages::ok();
   if (auto s = check(rc, "lookup branch " + branch); !s) return s;
   reference_ptr guard{ref};
-  return check(git_branch_delete(ref), "delete branch " + branch);
+  if (auto s = check(git_reference_delete(ref), "delete branch " + branch); !s) return s;
+  rc = git_reflog_delete(repo, ref_name.c_str());
+  if (rc == GIT_ENOTFOUND) return messages::ok();
+  return check(rc, "delete reflog of " + branch);
 }
 
-// Prunes a registered worktree, or clears the debris of a half-created one.
-status remove_worktree_by_name(repository& repo, const std::string& name,
-                               std::vector<std::string>* removed_dirs) {
-  git_worktree* wt = nullptr;
-  if (git_worktree_lookup(&wt, repo.raw(), name.c_str()) == 0) {
-    worktree_ptr guard{wt};
-    git_worktree_prune_options opts = GIT_WORKTREE_PRUNE_OPTIONS_INIT;
-    opts.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_LOCKED | GIT_WORKTREE_PRUNE_WORKING_TREE;
-    if (auto s = check(git_worktree_prune(wt, &opts), "prune worktree " + name); !s) return s;
-  }
-  // A failed git_worktree_add leaves both folders behind and lookup fails: remove them ourselves.
-  remove_tree(repo.gitdir() / "worktrees" / name, removed_dirs);
+// Removes a worktree's two folders (its files, its admin folder): what
+// `git worktree remove --force` does. Tolerates either being gone or half made.
+void remove_worktree_by_name(repository& repo, const std::string& name, std::vector<std::string>* removed_dirs) {
   remove_tree(repo.workdir() / "worktrees" / name, removed_dirs);
+  remove_tree(repo.gitdir() / "worktrees" / name, removed_dirs);
+}
+
+status write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out{file, std::ios::binary | std::ios::trunc};
+  out << text;
+  out.close();
+  if (!out) return make_failure(errc::io, "cannot write " + file.string() + ": " + std::strerror(errno));
   return messages::ok();
+}
+
+status write_files(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  for (auto& [path, content] : files) {
+    auto target = dir / path;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return make_failure(errc::io, "cannot create " + target.parent_path().string() + ": " + ec.message());
+    if (auto s = write_text(target, content); !s) return s;
+  }
+  return messages::ok();
+}
+
+// The worktree's index: every entry of `tree`, those not in `present` marked
+// skip-worktree (a sparse checkout: git status there stays clean).
+status write_sparse_index(git_repository* repo, git_tree* tree, const std::vector<std::string>& present) {
+  git_index* index = nullptr;
+  if (auto s = check(git_repository_index(&index, repo), "open worktree index"); !s) return s;
+  index_ptr guard{index};
+  if (auto s = check(git_index_read_tree(index, tree), "read tree into worktree index"); !s) return s;
+  std::vector<git_index_entry> sparse;
+  for (size_t i = 0; i < git_index_entrycount(index); ++i) {
+    const git_index_entry* e = git_index_get_byindex(index, i);
+    if (std::find(present.begin(), present.end(), e->path) != present.end()) continue;
+    sparse.push_back(*e);
+  }
+  std::vector<std::string> paths;
+  paths.reserve(sparse.size());
+  for (auto& e : sparse) {
+    paths.emplace_back(e.path); // git_index_add copies; keep the path alive while adding
+    e.path = paths.back().c_str();
+    e.flags_extended |= GIT_INDEX_ENTRY_SKIP_WORKTREE;
+    if (auto s = check(git_index_add(index, &e), "mark skip-worktree"); !s) return s;
+  }
+  return check(git_index_write(index), "write worktree index");
 }
 
 } // namespace
 
+// What `git worktree add -b feat/<c>_gen worktrees/temp_<c> <base>` leaves on
+// disk (gitrepository-layout: worktrees/<id>/{HEAD,commondir,gitdir,index}
+// and the worktree's .git file), written directly: git_worktree_add opens
+// every other worktree to refuse double checkouts, O(worktrees) per add.
 result<worktree_info> add_worktree(repository& repo, std::string_view component,
                                    const std::vector<std::string>& checkout_paths,
                                    const std::string& base_commit) {
@@ -78,12 +116,6 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   info.branch = branch_for(component);
   info.dir = repo.workdir() / "worktrees" / info.name;
 
-  std::lock_guard<std::mutex> guard{admin_mutex()};
-  std::error_code ec;
-  fs::create_directories(repo.workdir() / "worktrees", ec);
-  if (ec) {
-    return make_failure(errc::workspace, "cannot create worktrees/: " + ec.message());
-  }
   git_commit* base = nullptr;
   if (base_commit.empty()) {
     auto head = main_commit(repo.raw());
@@ -97,35 +129,60 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   commit_ptr base_guard{base};
   info.base_commit = to_hex(*git_commit_id(base));
 
+  auto admin = repo.gitdir() / "worktrees" / info.name;
+  std::error_code ec;
+  if (fs::exists(admin, ec) || fs::exists(info.dir, ec)) {
+    return make_failure(errc::git, "add worktree " + info.name + ": it already exists");
+  }
+  auto ref_name = "refs/heads/" + info.branch;
   git_reference* branch = nullptr;
-  if (auto s = check(git_branch_create(&branch, repo.raw(), info.branch.c_str(), base, 0),
+  auto log = "branch: Created from " + info.base_commit;
+  if (auto s = check(git_reference_create(&branch, repo.raw(), ref_name.c_str(), git_commit_id(base), 0, log.c_str()),
                      "create branch " + info.branch);
       !s) {
     return s.error();
   }
-  reference_ptr branch_guard{branch};
+  git_reference_free(branch);
 
-  std::vector<char*> paths;
-  for (auto& p : checkout_paths) paths.push_back(const_cast<char*>(p.c_str()));
-  git_worktree_add_options opts = GIT_WORKTREE_ADD_OPTIONS_INIT;
-  opts.ref = branch;
-  opts.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE;
-  // Only the component's own file: checking out a large main costs ~0.3 ms per file.
-  opts.checkout_options.paths.strings = paths.data();
-  opts.checkout_options.paths.count = paths.size();
-  if (paths.empty()) {
-    opts.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE;
-  }
-  git_worktree* wt = nullptr;
-  int rc = git_worktree_add(&wt, repo.raw(), info.name.c_str(), info.dir.c_str(), &opts);
-  if (rc < 0) {
-    auto err = git_failure(rc, "add worktree " + info.name);
-    branch_guard.reset();
+  auto fail = [&](const messages::failure& f) -> result<worktree_info> {
     remove_worktree_by_name(repo, info.name, nullptr);
     delete_branch(repo.raw(), info.branch);
-    return err;
+    return make_failure(f.code, "add worktree " + info.name + ": " + f.message);
+  };
+  fs::create_directories(admin, ec);
+  if (!ec) fs::create_directories(info.dir, ec);
+  if (ec) return fail(make_failure(errc::workspace, "cannot create its folders: " + ec.message()));
+  auto worktree_git = fs::absolute(info.dir) / ".git";
+  for (auto& [file, text] : std::vector<std::pair<fs::path, std::string>>{
+           {admin / "commondir", "../..\n"},
+           {admin / "gitdir", worktree_git.string() + "\n"},
+           {admin / "HEAD", "ref: " + ref_name + "\n"},
+           {worktree_git, "gitdir: " + fs::absolute(admin).string() + "\n"}}) {
+    if (auto s = write_text(file, text); !s) return fail(s.error());
   }
-  git_worktree_free(wt);
+  // Check out only the paths asked for (the component's file, when main has it).
+  git_tree* tree = nullptr;
+  if (auto s = check(git_commit_tree(&tree, base), "base tree"); !s) return fail(s.error());
+  tree_ptr tree_guard{tree};
+  std::vector<std::pair<std::string, std::string>> present;
+  std::vector<std::string> present_paths;
+  for (auto& path : checkout_paths) {
+    git_tree_entry* e = nullptr;
+    if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) continue;
+    git_blob* blob = nullptr;
+    int rc = git_blob_lookup(&blob, repo.raw(), git_tree_entry_id(e));
+    git_tree_entry_free(e);
+    if (auto s = check(rc, "read " + path); !s) return fail(s.error());
+    present.emplace_back(path, std::string{static_cast<const char*>(git_blob_rawcontent(blob)),
+                                           static_cast<size_t>(git_blob_rawsize(blob))});
+    present_paths.push_back(path);
+    git_blob_free(blob);
+  }
+  if (auto s = write_files(info.dir, present); !s) return fail(s.error());
+  git_repository* raw = nullptr;
+  if (auto s = check(git_repository_open(&raw, info.dir.c_str()), "open it"); !s) return fail(s.error());
+  repo_ptr wt_repo{raw};
+  if (auto s = write_sparse_index(raw, tree, present_paths); !s) return fail(s.error());
   return info;
 }
 
@@ -137,17 +194,7 @@ result<std::string> commit_in_worktree(const worktree_info& wt,
     return s.error();
   }
   repo_ptr repo{raw};
-  for (auto& [path, content] : files) {
-    auto target = wt.dir / path;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    std::ofstream out{target, std::ios::binary | std::ios::trunc};
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (ec || !out) {
-      return make_failure(errc::io, "cannot write " + target.string());
-    }
-  }
+  if (auto s = write_files(wt.dir, files); !s) return s.error();
   git_oid head_id;
   if (auto s = check(git_reference_name_to_id(&head_id, raw, "HEAD"), "resolve worktree HEAD"); !s) {
     return s.error();
@@ -176,23 +223,19 @@ result<std::string> commit_in_worktree(const worktree_info& wt,
     return s.error();
   }
   // Keep the worktree's index in step with its branch, so `git status` there is truthful.
-  git_index* index = nullptr;
-  if (git_repository_index(&index, raw) == 0) {
-    index_ptr index_guard{index};
-    if (git_index_read_tree(index, tree) == 0) git_index_write(index);
-  }
+  std::vector<std::string> present;
+  for (auto& f : files) present.push_back(f.first);
+  if (auto s = write_sparse_index(raw, tree, present); !s) return s.error();
   return to_hex(commit_id);
 }
 
 status remove_worktree(repository& repo, std::string_view component) {
   if (auto s = require_valid(component); !s) return s;
-  std::lock_guard<std::mutex> guard{admin_mutex()};
-  if (auto s = remove_worktree_by_name(repo, worktree_for(component), nullptr); !s) return s;
+  remove_worktree_by_name(repo, worktree_for(component), nullptr);
   return delete_branch(repo.raw(), branch_for(component));
 }
 
 result<cleanup_report> remove_stale(repository& repo) {
-  std::lock_guard<std::mutex> guard{admin_mutex()};
   cleanup_report report;
   git_strarray names{};
   if (auto s = check(git_worktree_list(&names, repo.raw()), "list worktrees"); !s) return s.error();
@@ -200,7 +243,7 @@ result<cleanup_report> remove_stale(repository& repo) {
   git_strarray_dispose(&names);
   for (auto& name : registered) {
     if (name.rfind("temp_", 0) == 0) {
-      if (auto s = remove_worktree_by_name(repo, name, nullptr); !s) return s.error();
+      remove_worktree_by_name(repo, name, nullptr);
       report.worktrees.push_back(name);
     }
   }

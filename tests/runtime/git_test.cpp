@@ -160,6 +160,12 @@ TEST_F(git_layer, only_the_component_file_is_checked_out) {
   ASSERT_TRUE(id);
   // The commit still carries every file of main: nothing is deleted by the sparse checkout.
   EXPECT_EQ(git_cli(root(), "show " + *id + ":big/a.txt").out, "a");
+  // To git itself it is an ordinary worktree on its branch, clean (big/a.txt is skip-worktree).
+  EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "");
+  EXPECT_EQ(git_cli(wt->dir, "rev-parse --abbrev-ref HEAD").out, "feat/solo_gen\n");
+  EXPECT_EQ(git_cli(wt->dir, "ls-files -v big/a.txt").out, "S big/a.txt\n");
+  EXPECT_NE(git_cli(root(), "worktree list --porcelain").out.find("branch refs/heads/feat/solo_gen"), std::string::npos);
+  EXPECT_EQ(git_cli(root(), "worktree prune --dry-run -v").out, "") << "git sees nothing to prune";
   ASSERT_TRUE(git::remove_worktree(*repo, "solo"));
 }
 
