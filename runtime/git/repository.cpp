@@ -103,7 +103,13 @@ namespace {
 
 void init_library() {
   static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // libgit2 checks that every id handed to an object or index write exists,
+    // reading its header (an open + inflate per loose object): O(entries) per
+    // worktree index and tree. grove only passes ids it just wrote or read.
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+  });
 }
 
 status ensure_excluded(const fs::path& gitdir) {
