@@ -7,7 +7,7 @@
 namespace grove::actors {
 
 /// The only writer of `main`. Merge requests that arrive together are landed
-/// as one batch (one merge commit each, one ref update); the main worktree is
+/// as one batch (octopus merge commits, one ref update); the main worktree is
 /// kept checked out and clean. Runs detached: libgit2 work blocks.
 integrator_actor spawn_integrator(caf::actor_system& sys, std::filesystem::path repo, telemetry_actor telemetry);
 

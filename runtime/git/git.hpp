@@ -135,8 +135,10 @@ class main_writer final {
 public:
   explicit main_writer(repository repo);
 
-  /// Merges every item, in order, each as its own merge commit on `main`;
-  /// one ref update for the whole batch (retried if `main` moved meanwhile).
+  /// Merges every item into `main`: items that only add or change their own
+  /// paths as octopus merge commits (up to 48 branches each), any other as a
+  /// three-way merge of its own; one ref update for the whole batch (retried
+  /// if `main` moved meanwhile). Each outcome names the commit that merged it.
   std::vector<merge_outcome> merge_batch(const std::vector<merge_item>& items);
 
   /// Commits `files` on `main`; returns the commit id, or an empty id when

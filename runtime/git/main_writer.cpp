@@ -1,4 +1,5 @@
 #include <optional>
+#include <set>
 
 #include "runtime/git/git.hpp"
 #include "runtime/git/raii.hpp"
@@ -55,11 +56,19 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
                "update main worktree (local changes in the workspace?)");
 }
 
-// The tree of merging `theirs` into `cur` when only `theirs` changed its paths
-// since `base`: each path it changed must still be in `cur` exactly as in
-// `base`. Then the merge is those paths written onto `cur`'s tree, O(paths)
-// instead of git_merge_commits' O(files on main). Empty when it does not apply.
-std::optional<git_oid> trivial_merge(git_repository* repo, git_commit* cur, git_commit* theirs, const std::string& base_hex) {
+// The paths `theirs` changed since its base (added or modified files only),
+// as tree updates; empty when it cannot be applied as they are: a path also
+// changed on main since the base (`cur`), or already taken in this batch.
+// Then merging is writing those paths onto main's tree: O(paths) instead of
+// git_merge_commits' O(files on main).
+struct branch_updates {
+  std::vector<std::string> paths;
+  std::vector<git_tree_update> updates;
+};
+
+std::optional<branch_updates> trivial_updates(git_repository* repo, git_tree* cur_tree, git_commit* cur,
+                                              git_commit* theirs, const std::string& base_hex,
+                                              const std::set<std::string>& taken) {
   git_oid base_id;
   if (base_hex.empty() || git_oid_fromstrn(&base_id, base_hex.data(), base_hex.size()) < 0) {
     if (git_merge_base(&base_id, repo, git_commit_id(cur), git_commit_id(theirs)) < 0) return std::nullopt;
@@ -67,23 +76,20 @@ std::optional<git_oid> trivial_merge(git_repository* repo, git_commit* cur, git_
   git_commit* base = nullptr;
   if (git_commit_lookup(&base, repo, &base_id) < 0) return std::nullopt;
   commit_ptr base_guard{base};
-  git_tree *base_tree = nullptr, *their_tree = nullptr, *cur_tree = nullptr;
+  git_tree *base_tree = nullptr, *their_tree = nullptr;
   if (git_commit_tree(&base_tree, base) < 0) return std::nullopt;
   tree_ptr bt{base_tree};
   if (git_commit_tree(&their_tree, theirs) < 0) return std::nullopt;
   tree_ptr tt{their_tree};
-  if (git_commit_tree(&cur_tree, cur) < 0) return std::nullopt;
-  tree_ptr ct{cur_tree};
   git_diff* diff = nullptr;
   if (git_diff_tree_to_tree(&diff, repo, base_tree, their_tree, nullptr) < 0) return std::nullopt;
   diff_ptr dg{diff};
-  std::vector<git_tree_update> updates;
-  std::vector<std::string> paths;
-  paths.reserve(git_diff_num_deltas(diff));
+  branch_updates out;
+  out.paths.reserve(git_diff_num_deltas(diff));
   for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
     const git_diff_delta* d = git_diff_get_delta(diff, i);
     if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED) return std::nullopt;
-    paths.emplace_back(d->new_file.path);
+    if (taken.count(d->new_file.path) != 0) return std::nullopt;
     git_tree_entry* entry = nullptr;
     int rc = git_tree_entry_bypath(&entry, cur_tree, d->new_file.path);
     bool same;
@@ -96,23 +102,41 @@ std::optional<git_oid> trivial_merge(git_repository* repo, git_commit* cur, git_
       git_tree_entry_free(entry);
     }
     if (!same) return std::nullopt; // main changed it too: a real merge
+    out.paths.emplace_back(d->new_file.path);
     git_tree_update u{};
     u.action = GIT_TREE_UPDATE_UPSERT;
     u.id = d->new_file.id;
     u.filemode = static_cast<git_filemode_t>(d->new_file.mode);
-    u.path = paths.back().c_str();
-    updates.push_back(u);
+    out.updates.push_back(u);
   }
-  git_oid out;
-  if (git_tree_create_updated(&out, repo, cur_tree, updates.size(), updates.data()) < 0) return std::nullopt;
+  for (size_t i = 0; i < out.updates.size(); ++i) out.updates[i].path = out.paths[i].c_str();
   return out;
 }
+
+// "grove: merge <name>" for one branch; for several, a subject naming the
+// count and one "grove: merge <name>" line per branch (what `git log --grep`
+// and the crash tests look for).
+std::string merge_message(const std::vector<std::string>& names) {
+  if (names.size() == 1) return "grove: merge " + names[0];
+  std::string msg = "grove: merge " + std::to_string(names.size()) + " components\n";
+  for (auto& n : names) msg += "\ngrove: merge " + n;
+  return msg;
+}
+
+// Branches per octopus merge commit: git has no limit, but history viewers
+// draw every parent; longer batches become a chain of such commits.
+constexpr size_t max_octopus_parents = 48;
 
 } // namespace
 
 main_writer::main_writer(repository repo) : repo_(std::move(repo)) {
 }
 
+// Branches that only add or change their own files (every component branch,
+// unless main changed the same file since the branch started) land together
+// as octopus merge commits (`git merge a b c`): one tree write per group
+// instead of one per branch. Any other branch gets its own git_merge_commits
+// merge on top. One ref update for the whole batch.
 std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item>& items) {
   git_repository* repo = repo_.raw();
   std::vector<merge_outcome> out;
@@ -124,70 +148,121 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
   auto sig = signature(repo);
   if (!sig) return fail_all(sig.error().message);
   for (int round = 0; round < max_ref_retries; ++round) {
-    out.clear();
+    out.assign(items.size(), merge_outcome{});
+    for (size_t i = 0; i < items.size(); ++i) out[i].component = items[i].component;
     auto base = main_commit(repo);
     if (!base) return fail_all(base.error().message);
     git_oid base_id = *git_commit_id(base->get());
     commit_ptr current{nullptr};
     git_commit* cur = base->get();
-    for (auto& item : items) {
-      auto id = from_hex(item.commit);
-      if (!id) {
-        out.push_back({item.component, "", id.error().message});
-        continue;
-      }
-      git_commit* theirs = nullptr;
-      if (auto s = check(git_commit_lookup(&theirs, repo, &*id), "lookup " + item.component); !s) {
-        out.push_back({item.component, "", s.error().message});
-        continue;
-      }
-      commit_ptr theirs_guard{theirs};
-      git_oid tree_id;
-      if (auto fast = trivial_merge(repo, cur, theirs, item.base)) {
-        tree_id = *fast;
-      } else {
-        git_merge_options mopts = GIT_MERGE_OPTIONS_INIT;
-        mopts.flags = GIT_MERGE_FAIL_ON_CONFLICT;
-        git_index* idx = nullptr;
-        int rc = git_merge_commits(&idx, repo, cur, theirs, &mopts);
-        if (rc == GIT_EMERGECONFLICT) {
-          out.push_back({item.component, "", "merge conflict with main for " + item.component});
-          continue;
-        }
-        if (auto s = check(rc, "merge " + item.component); !s) {
-          out.push_back({item.component, "", s.error().message});
-          continue;
-        }
-        index_ptr idx_guard{idx};
-        if (auto s = check(git_index_write_tree_to(&tree_id, idx, repo), "write merged tree"); !s) {
-          out.push_back({item.component, "", s.error().message});
-          continue;
-        }
-      }
+    // Makes a merge commit of `parents` (main first) with `tree_id`; it becomes main.
+    auto commit_merge = [&](std::vector<const git_commit*> parents, const git_oid& tree_id,
+                            const std::string& msg) -> result<std::string> {
       git_tree* tree = nullptr;
-      if (auto s = check(git_tree_lookup(&tree, repo, &tree_id), "lookup merged tree"); !s) {
-        out.push_back({item.component, "", s.error().message});
-        continue;
-      }
+      if (auto s = check(git_tree_lookup(&tree, repo, &tree_id), "lookup merged tree"); !s) return s.error();
       tree_ptr tree_guard{tree};
-      const git_commit* parents[] = {cur, theirs};
-      auto msg = "grove: merge " + item.component;
       git_oid merge_id;
-      if (auto s = check(git_commit_create(&merge_id, repo, nullptr, sig->get(), sig->get(), nullptr,
-                                           msg.c_str(), tree, 2, parents),
+      if (auto s = check(git_commit_create(&merge_id, repo, nullptr, sig->get(), sig->get(), nullptr, msg.c_str(), tree,
+                                           parents.size(), parents.data()),
                          "create merge commit");
           !s) {
-        out.push_back({item.component, "", s.error().message});
-        continue;
+        return s.error();
       }
       git_commit* next = nullptr;
-      if (auto s = check(git_commit_lookup(&next, repo, &merge_id), "lookup merge commit"); !s) {
-        out.push_back({item.component, "", s.error().message});
-        continue;
-      }
+      if (auto s = check(git_commit_lookup(&next, repo, &merge_id), "lookup merge commit"); !s) return s.error();
       current.reset(next);
       cur = next;
-      out.push_back({item.component, to_hex(merge_id), ""});
+      return to_hex(merge_id);
+    };
+
+    std::vector<commit_ptr> theirs(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto id = from_hex(items[i].commit);
+      if (!id) {
+        out[i].error = id.error().message;
+        continue;
+      }
+      git_commit* c = nullptr;
+      if (auto s = check(git_commit_lookup(&c, repo, &*id), "lookup " + items[i].component); !s) {
+        out[i].error = s.error().message;
+        continue;
+      }
+      theirs[i].reset(c);
+    }
+
+    // 1. The branches that apply as they are, in groups of octopus merges.
+    git_tree* main_tree = nullptr;
+    if (auto s = check(git_commit_tree(&main_tree, cur), "read main tree"); !s) return fail_all(s.error().message);
+    tree_ptr main_tree_guard{main_tree};
+    std::set<std::string> taken;
+    std::vector<size_t> group, rest;
+    std::vector<branch_updates> group_updates;
+    auto land_group = [&]() -> status {
+      if (group.empty()) return messages::ok();
+      std::vector<git_tree_update> all;
+      for (auto& g : group_updates) all.insert(all.end(), g.updates.begin(), g.updates.end());
+      git_tree* cur_tree = nullptr;
+      if (auto s = check(git_commit_tree(&cur_tree, cur), "read main tree"); !s) return s;
+      tree_ptr cur_tree_guard{cur_tree};
+      git_oid tree_id;
+      if (auto s = check(git_tree_create_updated(&tree_id, repo, cur_tree, all.size(), all.data()), "write merged tree");
+          !s) {
+        return s;
+      }
+      std::vector<const git_commit*> parents{cur};
+      std::vector<std::string> names;
+      for (auto i : group) {
+        parents.push_back(theirs[i].get());
+        names.push_back(items[i].component);
+      }
+      auto id = commit_merge(parents, tree_id, merge_message(names));
+      for (auto i : group) {
+        if (id) out[i].merge_commit = *id;
+        else out[i].error = id.error().message;
+      }
+      group.clear();
+      group_updates.clear();
+      return messages::ok();
+    };
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!theirs[i]) continue;
+      auto ups = trivial_updates(repo, main_tree, cur, theirs[i].get(), items[i].base, taken);
+      if (!ups) {
+        rest.push_back(i);
+        continue;
+      }
+      for (auto& p : ups->paths) taken.insert(p);
+      group.push_back(i);
+      group_updates.push_back(std::move(*ups));
+      if (group.size() == max_octopus_parents) {
+        if (auto s = land_group(); !s) return fail_all(s.error().message);
+      }
+    }
+    if (auto s = land_group(); !s) return fail_all(s.error().message);
+
+    // 2. The others, each merged on its own on top (conflicts refused).
+    for (auto i : rest) {
+      git_merge_options mopts = GIT_MERGE_OPTIONS_INIT;
+      mopts.flags = GIT_MERGE_FAIL_ON_CONFLICT;
+      git_index* idx = nullptr;
+      int rc = git_merge_commits(&idx, repo, cur, theirs[i].get(), &mopts);
+      if (rc == GIT_EMERGECONFLICT) {
+        out[i].error = "merge conflict with main for " + items[i].component;
+        continue;
+      }
+      if (auto s = check(rc, "merge " + items[i].component); !s) {
+        out[i].error = s.error().message;
+        continue;
+      }
+      index_ptr idx_guard{idx};
+      git_oid tree_id;
+      if (auto s = check(git_index_write_tree_to(&tree_id, idx, repo), "write merged tree"); !s) {
+        out[i].error = s.error().message;
+        continue;
+      }
+      auto id = commit_merge({cur, theirs[i].get()}, tree_id, merge_message({items[i].component}));
+      if (id) out[i].merge_commit = *id;
+      else out[i].error = id.error().message;
     }
     if (cur == base->get()) return out;
     git_oid new_id = *git_commit_id(cur);

@@ -109,6 +109,9 @@ void init_library() {
     // reading its header (an open + inflate per loose object): O(entries) per
     // worktree index and tree. grove only passes ids it just wrote or read.
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+    // Trees above 4 KiB are never cached by default, and output/components/
+    // passes that at ~100 components: every lookup of it inflated it again.
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(4) << 20);
   });
 }
 

@@ -83,19 +83,14 @@ status write_sparse_index(git_repository* repo, git_tree* tree, const std::vecto
   if (auto s = check(git_repository_index(&index, repo), "open worktree index"); !s) return s;
   index_ptr guard{index};
   if (auto s = check(git_index_read_tree(index, tree), "read tree into worktree index"); !s) return s;
-  std::vector<git_index_entry> sparse;
   for (size_t i = 0; i < git_index_entrycount(index); ++i) {
-    const git_index_entry* e = git_index_get_byindex(index, i);
-    if (std::find(present.begin(), present.end(), e->path) != present.end()) continue;
-    sparse.push_back(*e);
-  }
-  std::vector<std::string> paths;
-  paths.reserve(sparse.size());
-  for (auto& e : sparse) {
-    paths.emplace_back(e.path); // git_index_add copies; keep the path alive while adding
-    e.path = paths.back().c_str();
-    e.flags_extended |= GIT_INDEX_ENTRY_SKIP_WORKTREE;
-    if (auto s = check(git_index_add(index, &e), "mark skip-worktree"); !s) return s;
+    // The flag is set in place: git_index_add per entry would copy and re-sort
+    // every entry (O(n log n) per write). flags_extended takes no part in the
+    // index order, and git_index_write derives the EXTENDED bit from it.
+    auto* e = const_cast<git_index_entry*>(git_index_get_byindex(index, i));
+    if (std::find(present.begin(), present.end(), e->path) == present.end()) {
+      e->flags_extended |= GIT_INDEX_ENTRY_SKIP_WORKTREE;
+    }
   }
   return check(git_index_write(index), "write worktree index");
 }

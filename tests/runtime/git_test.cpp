@@ -93,7 +93,7 @@ TEST_F(git_layer, worktree_lifecycle_commit_merge_prune) {
 
 TEST_F(git_layer, merges_many_branches_in_one_batch) {
   std::vector<git::merge_item> items;
-  for (int i = 0; i < 24; ++i) {
+  for (int i = 0; i < 60; ++i) {
     auto name = numbered("comp", i);
     items.push_back({name, commit_component(name, "{\"i\":" + std::to_string(i) + "}")});
   }
@@ -101,8 +101,19 @@ TEST_F(git_layer, merges_many_branches_in_one_batch) {
   git::main_writer writer{std::move(*repo)};
   auto out = writer.merge_batch(items);
   for (auto& o : out) EXPECT_TRUE(o.ok()) << o.component << ": " << o.error;
-  EXPECT_EQ(count_lines(git_cli(root(), "log --merges --oneline").out), 24u);
-  EXPECT_EQ(count_lines(git_cli(root(), "ls-tree --name-only main output/components/").out), 24u);
+  // Octopus merges (`git merge a b c ...`) of at most 48 branches each: 48 + 12.
+  EXPECT_EQ(count_lines(git_cli(root(), "log --merges --oneline").out), 2u);
+  EXPECT_EQ(count_lines(git_cli(root(), "rev-list --parents -n1 main").out), 1u);
+  EXPECT_EQ(git_cli(root(), "rev-list --parents -n1 main").out.size(), 41u * 14) << "main~1 and 12 branches";
+  EXPECT_EQ(git_cli(root(), "rev-list --parents -n1 main~1").out.size(), 41u * 50) << "the old main and 48 branches";
+  for (auto& i : items) {
+    // Each branch is merged exactly once, named in its merge commit's message.
+    EXPECT_EQ(count_lines(git_cli(root(), "log --oneline --grep='^grove: merge " + i.component + "$' main").out), 1u);
+    EXPECT_EQ(git_cli(root(), "merge-base --is-ancestor " + i.commit + " main").status, 0);
+  }
+  EXPECT_EQ(count_lines(git_cli(root(), "ls-tree --name-only main output/components/").out), 60u);
+  EXPECT_EQ(out[0].merge_commit, out[47].merge_commit);
+  EXPECT_NE(out[47].merge_commit, out[48].merge_commit);
   // One ref update for the whole batch.
   EXPECT_EQ(count_lines(git_cli(root(), "reflog show main").out), count_lines(before) + 1);
   for (auto& i : items) ASSERT_TRUE(git::remove_worktree(writer.repo(), i.component));
@@ -312,6 +323,33 @@ TEST_F(git_layer, a_failed_checkout_of_main_is_caught_up_by_the_next_update) {
   EXPECT_EQ(test::read_file(root() / "output/builder_output.html"), "page");
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "hero"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, two_branches_changing_one_file_in_one_batch_do_not_both_land) {
+  auto start = repo->main_head();
+  ASSERT_TRUE(start);
+  auto a = commit_component("nav", "from a");
+  ASSERT_EQ(git_cli(root(), "branch feat/other_gen " + *start).status, 0);
+  ASSERT_EQ(git_cli(root(), "worktree add -q worktrees/temp_other feat/other_gen").status, 0);
+  test::write_file(root() / "worktrees/temp_other/output/components/nav.json", "from b");
+  ASSERT_EQ(git_cli(root() / "worktrees/temp_other", "add -A").status, 0);
+  ASSERT_EQ(git_cli(root() / "worktrees/temp_other", "-c user.name=t -c user.email=t@t commit -qm b").status, 0);
+  auto b = git_cli(root() / "worktrees/temp_other", "rev-parse HEAD").out;
+  b.pop_back();
+  auto hero = commit_component("hero", "h");
+  git::main_writer writer{std::move(*repo)};
+  auto out = writer.merge_batch({{"nav", a, *start}, {"other", b, *start}, {"hero", hero, *start}});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].ok()) << out[0].error;
+  EXPECT_FALSE(out[1].ok()) << "the second writer of nav.json is a real merge, and it conflicts";
+  EXPECT_NE(out[1].error.find("conflict"), std::string::npos) << out[1].error;
+  EXPECT_TRUE(out[2].ok()) << out[2].error;
+  EXPECT_EQ(out[0].merge_commit, out[2].merge_commit) << "nav and hero land in one octopus merge";
+  EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "from a");
+  EXPECT_EQ(test::read_file(root() / "output/components/hero.json"), "h");
+  for (auto* n : {"nav", "other", "hero"}) ASSERT_TRUE(git::remove_worktree(writer.repo(), n));
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
 }
