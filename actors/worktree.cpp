@@ -44,7 +44,7 @@ worktree_actor::behavior_type worktree(worktree_actor::stateful_pointer<worktree
       auto& st = self->state;
       if (!st.info) return make_caf_error(messages::errc::workspace, "commit before the worktree was opened");
       auto msg = "grove: generate " + st.component + " (attempt " + std::to_string(req.attempt) + ")";
-      auto id = git::commit_in_worktree(*st.info, {{git::component_path(st.component), req.artifact}}, msg);
+      auto id = git::commit_in_worktree(*st.repo, *st.info, {{git::component_path(st.component), req.artifact}}, msg);
       if (!id) return to_caf(id.error());
       return *id;
     },

@@ -87,7 +87,7 @@ void git_stages(benchmark::State& state) {
     auto t0 = clock::now();
     auto wt = grove::git::add_worktree(*other, name, {grove::git::component_path(name)});
     auto t1 = clock::now();
-    auto id = grove::git::commit_in_worktree(*wt, {{grove::git::component_path(name), "{\"component\":\"" + name + "\"}"}}, "gen");
+    auto id = grove::git::commit_in_worktree(*other, *wt, {{grove::git::component_path(name), "{\"component\":\"" + name + "\"}"}}, "gen");
     auto t2 = clock::now();
     auto out = writer.merge_batch({{name, *id}});
     auto t3 = clock::now();

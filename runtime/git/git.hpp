@@ -104,9 +104,11 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
                                    const std::vector<std::string>& checkout_paths,
                                    const std::string& base_commit = {});
 
-/// Writes `files` into the worktree and commits them on its branch, through
-/// a repository handle of its own. Returns the new commit's id.
-result<std::string> commit_in_worktree(const worktree_info& wt,
+/// Writes `files` into the worktree and commits them on its branch (through
+/// `repo`, the calling actor's own handle: libgit2 handles are never shared
+/// between threads), then brings the worktree's index in step. Returns the
+/// new commit's id.
+result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt,
                                        const std::vector<std::pair<std::string, std::string>>& files,
                                        const std::string& message);
 

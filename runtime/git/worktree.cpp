@@ -76,17 +76,19 @@ status write_files(const fs::path& dir, const std::vector<std::pair<std::string,
   return messages::ok();
 }
 
-// The worktree's index: every entry of `tree`, those not in `present` marked
-// skip-worktree (a sparse checkout: git status there stays clean).
-status write_sparse_index(git_repository* repo, git_tree* tree, const std::vector<std::string>& present) {
+// The worktree's index (the file in its admin folder, opened on its own: no
+// repository handle of the worktree is needed): every entry of `tree`, those
+// not in `present` marked skip-worktree (a sparse checkout: git status there
+// stays clean).
+status write_sparse_index(const fs::path& index_file, git_tree* tree, const std::vector<std::string>& present) {
   git_index* index = nullptr;
-  if (auto s = check(git_repository_index(&index, repo), "open worktree index"); !s) return s;
+  if (auto s = check(git_index_open(&index, index_file.c_str()), "open worktree index"); !s) return s;
   index_ptr guard{index};
   if (auto s = check(git_index_read_tree(index, tree), "read tree into worktree index"); !s) return s;
   for (size_t i = 0; i < git_index_entrycount(index); ++i) {
     // The flag is set in place: git_index_add per entry would copy and re-sort
-    // every entry (O(n log n) per write). flags_extended takes no part in the
-    // index order, and git_index_write derives the EXTENDED bit from it.
+    // every entry. flags_extended takes no part in the index order, and
+    // git_index_write derives the EXTENDED bit from it.
     auto* e = const_cast<git_index_entry*>(git_index_get_byindex(index, i));
     if (std::find(present.begin(), present.end(), e->path) == present.end()) {
       e->flags_extended |= GIT_INDEX_ENTRY_SKIP_WORKTREE;
@@ -174,24 +176,18 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
     git_blob_free(blob);
   }
   if (auto s = write_files(info.dir, present); !s) return fail(s.error());
-  git_repository* raw = nullptr;
-  if (auto s = check(git_repository_open(&raw, info.dir.c_str()), "open it"); !s) return fail(s.error());
-  repo_ptr wt_repo{raw};
-  if (auto s = write_sparse_index(raw, tree, present_paths); !s) return fail(s.error());
+  if (auto s = write_sparse_index(admin / "index", tree, present_paths); !s) return fail(s.error());
   return info;
 }
 
-result<std::string> commit_in_worktree(const worktree_info& wt,
+result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt,
                                        const std::vector<std::pair<std::string, std::string>>& files,
                                        const std::string& message) {
-  git_repository* raw = nullptr;
-  if (auto s = check(git_repository_open(&raw, wt.dir.c_str()), "open worktree " + wt.name); !s) {
-    return s.error();
-  }
-  repo_ptr repo{raw};
+  git_repository* raw = repo.raw();
   if (auto s = write_files(wt.dir, files); !s) return s.error();
+  auto ref_name = "refs/heads/" + wt.branch;
   git_oid head_id;
-  if (auto s = check(git_reference_name_to_id(&head_id, raw, "HEAD"), "resolve worktree HEAD"); !s) {
+  if (auto s = check(git_reference_name_to_id(&head_id, raw, ref_name.c_str()), "resolve " + wt.branch); !s) {
     return s.error();
   }
   git_commit* parent = nullptr;
@@ -211,16 +207,27 @@ result<std::string> commit_in_worktree(const worktree_info& wt,
   if (!sig) return sig.error();
   const git_commit* parents[] = {parent};
   git_oid commit_id;
-  if (auto s = check(git_commit_create(&commit_id, raw, "HEAD", sig->get(), sig->get(), nullptr,
+  if (auto s = check(git_commit_create(&commit_id, raw, nullptr, sig->get(), sig->get(), nullptr,
                                        message.c_str(), tree, 1, parents),
                      "commit in " + wt.name);
       !s) {
     return s.error();
   }
+  // The worktree's branch moves (only if nobody moved it meanwhile), with the
+  // branch's reflog entry. Done through this handle, whose HEAD is main's, so
+  // no HEAD reflog is made for the worktree (two files less per component).
+  git_reference* moved = nullptr;
+  auto log = "commit: " + message;
+  if (auto s = check(git_reference_create_matching(&moved, raw, ref_name.c_str(), &commit_id, 1, &head_id, log.c_str()),
+                     "move " + wt.branch);
+      !s) {
+    return s.error();
+  }
+  git_reference_free(moved);
   // Keep the worktree's index in step with its branch, so `git status` there is truthful.
   std::vector<std::string> present;
   for (auto& f : files) present.push_back(f.first);
-  if (auto s = write_sparse_index(raw, tree, present); !s) return s.error();
+  if (auto s = write_sparse_index(repo.gitdir() / "worktrees" / wt.name / "index", tree, present); !s) return s.error();
   return to_hex(commit_id);
 }
 

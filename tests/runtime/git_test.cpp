@@ -31,7 +31,7 @@ protected:
   std::string commit_component(const std::string& name, const std::string& content) {
     auto wt = git::add_worktree(*repo, name, {git::component_path(name)});
     EXPECT_TRUE(wt) << wt.error().message;
-    auto id = git::commit_in_worktree(*wt, {{git::component_path(name), content}}, "gen " + name);
+    auto id = git::commit_in_worktree(*repo, *wt, {{git::component_path(name), content}}, "gen " + name);
     EXPECT_TRUE(id) << id.error().message;
     return *id;
   }
@@ -70,9 +70,9 @@ TEST_F(git_layer, worktree_lifecycle_commit_merge_prune) {
   ASSERT_TRUE(wt) << wt.error().message;
   EXPECT_TRUE(std::filesystem::is_directory(root() / "worktrees" / "temp_login_form"));
   EXPECT_EQ(git_cli(root(), "branch --list 'feat/*' --format='%(refname:short)'").out, "feat/login_form_gen\n");
-  auto c1 = git::commit_in_worktree(*wt, {{git::component_path("login_form"), "{\"v\":1}"}}, "attempt 1");
+  auto c1 = git::commit_in_worktree(*repo, *wt, {{git::component_path("login_form"), "{\"v\":1}"}}, "attempt 1");
   ASSERT_TRUE(c1) << c1.error().message;
-  auto c2 = git::commit_in_worktree(*wt, {{git::component_path("login_form"), "{\"v\":2}"}}, "attempt 2");
+  auto c2 = git::commit_in_worktree(*repo, *wt, {{git::component_path("login_form"), "{\"v\":2}"}}, "attempt 2");
   ASSERT_TRUE(c2);
   EXPECT_EQ(test::read_file(wt->dir / "output/components/login_form.json"), "{\"v\":2}");
   EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "");
@@ -127,7 +127,7 @@ TEST_F(git_layer, main_worktree_stays_clean_across_merges_and_commits) {
     auto name = numbered("c", round);
     auto wt = git::add_worktree(writer.repo(), name, {git::component_path(name)});
     ASSERT_TRUE(wt);
-    auto id = git::commit_in_worktree(*wt, {{git::component_path(name), "x"}}, "gen");
+    auto id = git::commit_in_worktree(writer.repo(), *wt, {{git::component_path(name), "x"}}, "gen");
     ASSERT_TRUE(id);
     ASSERT_TRUE(writer.merge_batch({{name, *id}})[0].ok());
     ASSERT_TRUE(git::remove_worktree(writer.repo(), name));
@@ -151,7 +151,7 @@ TEST_F(git_layer, an_updated_component_merges_over_the_old_one) {
   auto wt = git::add_worktree(writer.repo(), "nav", {git::component_path("nav")});
   ASSERT_TRUE(wt);
   EXPECT_EQ(test::read_file(wt->dir / "output/components/nav.json"), "old") << "the component's own file is checked out";
-  auto second = git::commit_in_worktree(*wt, {{git::component_path("nav"), "new"}}, "again");
+  auto second = git::commit_in_worktree(writer.repo(), *wt, {{git::component_path("nav"), "new"}}, "again");
   ASSERT_TRUE(second);
   ASSERT_TRUE(writer.merge_batch({{"nav", *second}})[0].ok());
   EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "new");
@@ -167,7 +167,7 @@ TEST_F(git_layer, only_the_component_file_is_checked_out) {
   auto wt = git::add_worktree(*repo, "solo", {git::component_path("solo")});
   ASSERT_TRUE(wt);
   EXPECT_FALSE(std::filesystem::exists(wt->dir / "big" / "a.txt"));
-  auto id = git::commit_in_worktree(*wt, {{git::component_path("solo"), "s"}}, "gen");
+  auto id = git::commit_in_worktree(*repo, *wt, {{git::component_path("solo"), "s"}}, "gen");
   ASSERT_TRUE(id);
   // The commit still carries every file of main: nothing is deleted by the sparse checkout.
   EXPECT_EQ(git_cli(root(), "show " + *id + ":big/a.txt").out, "a");
@@ -278,7 +278,7 @@ TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite)
   auto start = writer.repo().main_head();
   auto a = git::add_worktree(writer.repo(), "nav", {git::component_path("nav")});
   ASSERT_TRUE(a);
-  auto ca = git::commit_in_worktree(*a, {{git::component_path("nav"), "from a"}}, "a");
+  auto ca = git::commit_in_worktree(writer.repo(), *a, {{git::component_path("nav"), "from a"}}, "a");
   auto other = git::repository::open(root());
   ASSERT_TRUE(other);
   // The second branch is made by hand on the same base (names are per component).
