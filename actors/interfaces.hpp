@@ -84,7 +84,8 @@ using job_registry_actor = caf::typed_actor<
 
 /// The job journal (SQLite, detached): acknowledges each write once durable.
 using journal_actor = caf::typed_actor<
-  caf::replies_to<messages::journal_entry>::with<bool>>; // write; true when on disk
+  caf::replies_to<messages::journal_entry>::with<bool>, // write; true when on disk
+  caf::reacts_to<flush_atom>>;                          // commit the queued writes as one transaction
 
 /// Exclusive use of component names across the jobs of a node.
 using lease_actor = caf::typed_actor<

@@ -12,8 +12,19 @@ namespace {
 
 struct journal_state {
   std::unique_ptr<journal::journal> db;
+  std::vector<std::pair<messages::journal_entry, caf::typed_response_promise<bool>>> queue;
+  bool flush_pending = false;
   static inline const char* name = "journal";
 };
+
+messages::status apply(journal::journal& db, const messages::journal_entry& e, int64_t now) {
+  if (e.kind == "begin") return db.begin_job(e.job, e.text, now);
+  if (e.kind == "plan") return db.set_plan(e.job, e.text, e.names, now);
+  if (e.kind == "state") return db.set_job_state(e.job, e.state, now);
+  if (e.kind == "finish") return db.finish_job(e.job, e.state, e.text, now);
+  if (e.kind == "component" && !e.names.empty()) return db.set_component({e.job, e.names[0], e.state, e.attempts, e.commit}, now);
+  return messages::make_failure(messages::errc::io, "journal: unknown entry kind " + e.kind);
+}
 
 journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<journal_state> self, std::filesystem::path repo) {
   auto opened = journal::journal::open(repo);
@@ -23,18 +34,37 @@ journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<jour
   }
   self->state.db = std::move(*opened);
   return {
-    [self](const messages::journal_entry& e) -> caf::result<bool> {
-      auto& db = *self->state.db;
+    [self](messages::journal_entry& e) {
+      // Group commit: the writes already in the mailbox are queued too before
+      // the flush runs, and all of them share one transaction and one fsync.
+      // Each is acknowledged only once that transaction is on disk.
+      auto rp = self->make_response_promise<bool>();
+      self->state.queue.emplace_back(std::move(e), rp);
+      if (!self->state.flush_pending) {
+        self->state.flush_pending = true;
+        self->send(self, flush_atom::value);
+      }
+      return rp;
+    },
+    [self](flush_atom) {
+      auto& st = self->state;
+      st.flush_pending = false;
+      auto batch = std::move(st.queue);
+      st.queue.clear();
+      if (batch.empty()) return;
       auto now = now_ms();
-      messages::status s = messages::ok();
-      if (e.kind == "begin") s = db.begin_job(e.job, e.text, now);
-      else if (e.kind == "plan") s = db.set_plan(e.job, e.text, e.names, now);
-      else if (e.kind == "state") s = db.set_job_state(e.job, e.state, now);
-      else if (e.kind == "finish") s = db.finish_job(e.job, e.state, e.text, now);
-      else if (e.kind == "component" && !e.names.empty()) s = db.set_component({e.job, e.names[0], e.state, e.attempts, e.commit}, now);
-      else s = messages::make_failure(messages::errc::io, "journal: unknown entry kind " + e.kind);
-      if (!s) return to_caf(s.error());
-      return true;
+      std::vector<messages::status> results;
+      auto began = st.db->begin_batch();
+      for (auto& [e, _] : batch) results.push_back(began ? apply(*st.db, e, now) : began);
+      if (began) {
+        if (auto committed = st.db->commit_batch(); !committed) {
+          for (auto& r : results) r = committed;
+        }
+      }
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (results[i]) batch[i].second.deliver(true);
+        else batch[i].second.deliver(to_caf(results[i].error()));
+      }
     },
   };
 }

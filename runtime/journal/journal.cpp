@@ -120,9 +120,20 @@ messages::status journal::begin_job(const std::string& id, const std::string& re
   return messages::ok();
 }
 
+messages::status journal::begin_batch() {
+  return exec("BEGIN IMMEDIATE;");
+}
+
+messages::status journal::commit_batch() {
+  auto s = exec("COMMIT;");
+  if (!s && sqlite3_get_autocommit(db_) == 0) exec("ROLLBACK;");
+  return s;
+}
+
 messages::status journal::set_plan(const std::string& id, const std::string& plan_json,
                                    const std::vector<std::string>& components, int64_t now_ms) {
-  if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
+  // A savepoint: its own transaction, or a part of the batch it runs in.
+  if (auto s = exec("SAVEPOINT plan;"); !s) return s;
   statement st{db_, "UPDATE jobs SET plan = ?2, state = 'running', updated_ms = ?3 WHERE id = ?1"};
   bool ok = st.ok() && st.bind(1, id).bind(2, plan_json).bind(3, now_ms).step() == SQLITE_DONE;
   for (auto& name : components) {
@@ -133,10 +144,11 @@ messages::status journal::set_plan(const std::string& id, const std::string& pla
   }
   if (!ok) {
     auto f = sql_failure(db_, "record plan");
-    exec("ROLLBACK;");
+    exec("ROLLBACK TO plan;");
+    exec("RELEASE plan;");
     return f;
   }
-  return exec("COMMIT;");
+  return exec("RELEASE plan;");
 }
 
 messages::status journal::set_job_state(const std::string& id, const std::string& state, int64_t now_ms) {

@@ -55,6 +55,11 @@ public:
                               int64_t now_ms);
   messages::status set_component(const component_row& row, int64_t now_ms);
 
+  /// Group commit: the writes between begin_batch() and commit_batch() are one
+  /// transaction (one fsync). A failed commit rolls back every write of it.
+  messages::status begin_batch();
+  messages::status commit_batch();
+
   /// Jobs not in a final state, oldest first.
   messages::result<std::vector<job_row>> unfinished();
   /// The newest `limit` jobs, newest first.
