@@ -11,6 +11,7 @@
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
+#include "runtime/git/git.hpp"
 
 namespace grove::actors::job_flow {
 
@@ -158,11 +159,32 @@ void check(self_ptr self, size_t idx, std::string commit) {
       [self, idx](caf::error& err) { drop(self, idx, "qa failed: " + self->system().render(err)); });
 }
 
+// Creates the component's worktree, once: from commit() or, when the cache
+// certainly misses, already while the model works (its git work then hides
+// behind the model's latency). Messages between two actors keep their order,
+// so a later worktree_commit always finds the worktree opened.
+void open_worktree(self_ptr self, size_t idx) {
+  auto& st = self->state;
+  auto& s = st.slots[idx];
+  if (s.wt) return;
+  s.wt = spawn_worktree(self, st.deps.repo, s.spec.name);
+  self->request(*s.wt, step_timeout, messages::worktree_open{})
+    .then(
+      [self, idx](const std::string& base) {
+        auto& s = self->state.slots[idx];
+        if (s.wt_opened) return;
+        s.wt_opened = true;
+        s.base = base;
+        emit(self, s.spec.name, "worktree_opened", s.report.attempts, false, "feat/" + s.spec.name + "_gen");
+      },
+      [](caf::error&) {}); // commit() asks again and reports the failure
+}
+
 void commit(self_ptr self, size_t idx) {
   auto& st = self->state;
   auto& s = st.slots[idx];
   s.at = phase::committing;
-  if (!s.wt) s.wt = spawn_worktree(self, st.deps.repo, s.spec.name);
+  open_worktree(self, idx);
   auto wt = *s.wt;
   auto seq = s.gen_seq;
   auto do_commit = [self, idx, seq, wt] {
@@ -225,6 +247,10 @@ void spawn_attempt(self_ptr self, size_t idx) {
   self->monitor(gen);
   s.gen = gen;
   emit(self, s.spec.name, "generating", s.report.attempts);
+  std::error_code ec;
+  if (!s.wt && !(s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec))) {
+    open_worktree(self, idx);
+  }
   messages::generate_request req{st.plan.session_id, s.spec, s.report.attempts, s.feedback, s.use_cache};
   self->request(gen, std::chrono::milliseconds{st.deps.settings.generator_timeout_ms}, std::move(req))
     .then(

@@ -29,7 +29,9 @@ reference="$top/../shared/bench/reference_pipeline.py"
 n=200
 [[ $smoke -eq 1 ]] && n=20
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# Workspaces are deleted at the end, never between timed runs: freed inodes
+# slow the next run's file creations on this machine's disk (see RESULTS.md).
+trap 'rm -rf "$tmp" "${TMPDIR:-/tmp}/grove-bench.$$" "/dev/shm/grove-bench.$$"' EXIT
 
 now() { date +%s.%N; } # not python: its start-up (~40 ms) would land inside the timing
 
@@ -52,14 +54,14 @@ p1_rounds() { # ROOT -> "grove_median ref_median status grove_all ref_all"
   for r in $(seq "$rounds"); do
     echo "P1 round $r/$rounds on $root: grove build of $n components, then reference_pipeline.py $n ..." >&2
     local d
-    d=$(mktemp -d -p "$root" grove-p1-XXXXXX)
+    mkdir -p "$root/grove-bench.$$"
+    d=$(mktemp -d -p "$root/grove-bench.$$" p1-XXXXXX)
     local t0 t1
     t0=$(now)
     "$grove" build --plan "$tmp/plan.json" --repo "$d/ws" -q --json > "$tmp/p1.json"
     t1=$(now)
     gs+=("$(python3 -c "print(f'{$t1 - $t0:.3f}')")")
     [[ "$(python3 -c "import json; print(json.load(open('$tmp/p1.json'))['status'])")" == done ]] || status=failed
-    rm -rf "$d"
     if [[ -f "$reference" ]]; then
       rs+=("$(TMPDIR="$root" python3 "$reference" "$n" | python3 -c "import json,sys; print(json.load(sys.stdin)['wall_s'])")")
     fi
@@ -108,7 +110,6 @@ for r in $(seq "$rounds"); do
   [[ "$(python3 -c "import json; print(json.load(open('$tmp/p2.out'))['status'])" 2>/dev/null || echo error)" == done ]] || p2_status=failed
   rss=$(python3 -c "print(int(open('$tmp/p2.rss').read().split()[-1]) // 1024)")
   (( rss > p3_max )) && p3_max=$rss
-  rm -rf "$tmp/p2-$r"
 done
 exec 3>&-
 wait "$model_pid" 2>/dev/null || true
