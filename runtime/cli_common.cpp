@@ -10,6 +10,57 @@
 
 namespace grove::runtime::cli {
 
+namespace {
+
+// Space kept free for repairs: on a full disk, putting the index and output/
+// back in step with main needs a few KiB that the failed job used up.
+constexpr size_t reserve_bytes = 64 * 1024;
+
+std::filesystem::path reserve_file(const std::filesystem::path& root) {
+  return root / ".grove" / "reserve";
+}
+
+// Made at start only when the disk has room for it twice over.
+void keep_reserve(const std::filesystem::path& root) {
+  std::error_code ec;
+  auto path = reserve_file(root);
+  if (std::filesystem::file_size(path, ec) == reserve_bytes) return;
+  auto space = std::filesystem::space(root, ec);
+  if (ec || space.available < 2 * reserve_bytes) return;
+  std::ofstream out{path, std::ios::binary | std::ios::trunc};
+  std::string zeros(reserve_bytes, '\0');
+  out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  out.close();
+  if (!out) std::filesystem::remove(path, ec); // no room (or read-only): a later run tries again
+}
+
+struct tidy_result {
+  std::vector<std::string> repaired;
+  git::cleanup_report stale;
+};
+
+// Repairs output/ and removes stale worktrees; when that fails (a full disk),
+// frees the reserve and tries once more.
+messages::result<tidy_result> tidy(git::repository& repo, const std::filesystem::path& root) {
+  auto once = [&]() -> messages::result<tidy_result> {
+    auto repaired = git::repair_workspace(repo);
+    if (!repaired) return messages::make_failure(messages::errc::workspace, "repairing the workspace: " + repaired.error().message);
+    auto stale = git::remove_stale(repo);
+    if (!stale) return messages::make_failure(messages::errc::workspace, "cleaning stale worktrees: " + stale.error().message);
+    return tidy_result{std::move(*repaired), std::move(*stale)};
+  };
+  auto r = once();
+  std::error_code ec;
+  if (!r && std::filesystem::remove(reserve_file(root), ec)) {
+    auto again = once();
+    if (again) again->repaired.push_back("used the space reserved in .grove/reserve to repair a full workspace");
+    r = std::move(again);
+  }
+  return r;
+}
+
+} // namespace
+
 messages::result<workspace> open_workspace(const std::string& repo_dir, bool quiet) {
   auto repo = git::repository::open_or_init(repo_dir);
   if (!repo) return repo.error();
@@ -18,15 +69,15 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
   auto lock = workspace_lock::acquire(ws.root);
   if (!lock) return lock.error();
   ws.lock.emplace(std::move(*lock));
-  auto repaired = git::repair_workspace(*repo);
-  if (!repaired) return messages::make_failure(messages::errc::workspace, "repairing the workspace: " + repaired.error().message);
-  auto stale = git::remove_stale(*repo);
-  if (!stale) return messages::make_failure(messages::errc::workspace, "cleaning stale worktrees: " + stale.error().message);
+  auto tidied = tidy(*repo, ws.root);
+  if (!tidied) return tidied.error();
+  keep_reserve(ws.root);
   if (!quiet) {
-    for (auto& line : *repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
-    if (!stale->empty()) {
+    for (auto& line : tidied->repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
+    auto& stale = tidied->stale;
+    if (!stale.empty()) {
       std::fprintf(stderr, "grove: removed %zu stale worktree(s), %zu branch(es), %zu folder(s) left by an earlier run\n",
-                   stale->worktrees.size(), stale->branches.size(), stale->directories.size());
+                   stale.worktrees.size(), stale.branches.size(), stale.directories.size());
     }
   }
   return ws;
@@ -37,14 +88,17 @@ void settle_workspace(const workspace& ws, bool quiet) {
   // behind main during the run; worktrees are gone now, so try again.
   auto repo = git::repository::open(ws.root);
   if (!repo) return;
-  auto repaired = git::repair_workspace(*repo);
-  auto stale = repaired ? git::remove_stale(*repo) : messages::result<git::cleanup_report>{repaired.error()};
-  if (!repaired || !stale) {
+  auto tidied = tidy(*repo, ws.root);
+  if (!tidied) {
     std::fprintf(stderr, "grove: the workspace could not be tidied (%s); the next grove run repairs it\n",
-                 (!repaired ? repaired.error() : stale.error()).message.c_str());
+                 tidied.error().message.c_str());
   } else if (!quiet) {
-    for (auto& line : *repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
+    for (auto& line : tidied->repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
   }
+  // A disk this full is the user's problem to solve now: leave them the room.
+  std::error_code ec;
+  auto space = std::filesystem::space(ws.root, ec);
+  if (!ec && space.available < reserve_bytes) std::filesystem::remove(reserve_file(ws.root), ec);
 }
 
 messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json) {

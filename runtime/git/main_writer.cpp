@@ -113,6 +113,25 @@ std::optional<branch_updates> trivial_updates(git_repository* repo, git_tree* cu
   return out;
 }
 
+// The files (added or changed) between `from`'s tree and `to`; empty on error
+// (then only the commit and its root tree are checked).
+std::vector<std::string> changed_paths(git_repository* repo, git_commit* from, const git_oid& to) {
+  std::vector<std::string> out;
+  git_tree *a = nullptr, *b = nullptr;
+  if (git_commit_tree(&a, from) < 0) return out;
+  tree_ptr ag{a};
+  if (git_tree_lookup(&b, repo, &to) < 0) return out;
+  tree_ptr bg{b};
+  git_diff* diff = nullptr;
+  if (git_diff_tree_to_tree(&diff, repo, a, b, nullptr) < 0) return out;
+  diff_ptr dg{diff};
+  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    if (d->status != GIT_DELTA_DELETED) out.emplace_back(d->new_file.path);
+  }
+  return out;
+}
+
 // "grove: merge <name>" for one branch; for several, a subject naming the
 // count and one "grove: merge <name>" line per branch (what `git log --grep`
 // and the crash tests look for).
@@ -157,7 +176,7 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
     git_commit* cur = base->get();
     // Makes a merge commit of `parents` (main first) with `tree_id`; it becomes main.
     auto commit_merge = [&](std::vector<const git_commit*> parents, const git_oid& tree_id,
-                            const std::string& msg) -> result<std::string> {
+                            const std::string& msg, const std::vector<std::string>& paths) -> result<std::string> {
       git_tree* tree = nullptr;
       if (auto s = check(git_tree_lookup(&tree, repo, &tree_id), "lookup merged tree"); !s) return s.error();
       tree_ptr tree_guard{tree};
@@ -168,6 +187,7 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
           !s) {
         return s.error();
       }
+      if (auto s = verify_stored(repo, merge_id, paths); !s) return s.error();
       git_commit* next = nullptr;
       if (auto s = check(git_commit_lookup(&next, repo, &merge_id), "lookup merge commit"); !s) return s.error();
       current.reset(next);
@@ -210,12 +230,13 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
         return s;
       }
       std::vector<const git_commit*> parents{cur};
-      std::vector<std::string> names;
+      std::vector<std::string> names, paths;
       for (auto i : group) {
         parents.push_back(theirs[i].get());
         names.push_back(items[i].component);
       }
-      auto id = commit_merge(parents, tree_id, merge_message(names));
+      for (auto& g : group_updates) paths.insert(paths.end(), g.paths.begin(), g.paths.end());
+      auto id = commit_merge(parents, tree_id, merge_message(names), paths);
       for (auto i : group) {
         if (id) out[i].merge_commit = *id;
         else out[i].error = id.error().message;
@@ -260,7 +281,8 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
         out[i].error = s.error().message;
         continue;
       }
-      auto id = commit_merge({cur, theirs[i].get()}, tree_id, merge_message({items[i].component}));
+      auto id = commit_merge({cur, theirs[i].get()}, tree_id, merge_message({items[i].component}),
+                             changed_paths(repo, cur, tree_id));
       if (id) out[i].merge_commit = *id;
       else out[i].error = id.error().message;
     }
@@ -324,6 +346,9 @@ result<std::string> main_writer::commit_files(const std::string& message,
         !s) {
       return s.error();
     }
+    std::vector<std::string> paths;
+    for (auto& f : files) paths.push_back(f.first);
+    if (auto s = verify_stored(repo, id, paths); !s) return s.error();
     int rc = advance_main(repo, base_id, id, message);
     if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue;
     if (auto s = check(rc, "update main"); !s) return s.error();

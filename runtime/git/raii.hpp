@@ -53,6 +53,13 @@ messages::result<commit_ptr> main_commit(git_repository* repo);
 messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
                                           const std::vector<std::pair<std::string, std::string>>& files);
 
+/// Checks that a commit just written is really in the object database, with
+/// its tree and every tree and blob on `paths`, before a ref may point at it.
+/// libgit2 1.5 can report a loose object written when the disk filled up
+/// under it (seen with a full tmpfs: ENOSPC on the object's write, success
+/// returned), which would leave a ref or reflog naming a missing object.
+messages::status verify_stored(git_repository* repo, const git_oid& commit_id, const std::vector<std::string>& paths);
+
 /// Puts `output/` of the main worktree (files and index entries) back to what
 /// `main` holds, when they differ. Returns how many paths were out of step.
 messages::result<size_t> restore_output(git_repository* repo);

@@ -95,6 +95,42 @@ messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
   return out;
 }
 
+messages::status verify_stored(git_repository* repo, const git_oid& commit_id, const std::vector<std::string>& paths) {
+  git_odb* odb = nullptr;
+  if (auto s = check(git_repository_odb(&odb, repo), "open the object database"); !s) return s;
+  std::unique_ptr<git_odb, freer<git_odb, git_odb_free>> odb_guard{odb};
+  auto missing = [&](const git_oid& id, const std::string& what) {
+    return messages::make_failure(errc::io, "the object database lost " + what + " " + to_hex(id) +
+                                            " as it was written (No space left on device?)");
+  };
+  if (git_odb_exists(odb, &commit_id) == 0) return missing(commit_id, "commit");
+  git_commit* c = nullptr;
+  if (auto s = check(git_commit_lookup(&c, repo, &commit_id), "read back commit"); !s) return s;
+  commit_ptr cg{c};
+  const git_oid* tree_id = git_commit_tree_id(c);
+  if (git_odb_exists(odb, tree_id) == 0) return missing(*tree_id, "tree");
+  git_tree* root = nullptr;
+  if (auto s = check(git_commit_tree(&root, c), "read back tree"); !s) return s;
+  tree_ptr rg{root};
+  for (auto& path : paths) {
+    // Every tree on the way down and the file itself: what the write created.
+    std::string prefix;
+    size_t start = 0;
+    while (true) {
+      auto slash = path.find('/', start);
+      prefix = path.substr(0, slash);
+      git_tree_entry* e = nullptr;
+      if (git_tree_entry_bypath(&e, root, prefix.c_str()) != 0) return missing(*tree_id, "the path " + prefix + " in tree");
+      git_oid id = *git_tree_entry_id(e);
+      git_tree_entry_free(e);
+      if (git_odb_exists(odb, &id) == 0) return missing(id, prefix);
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+  }
+  return messages::ok();
+}
+
 } // namespace detail
 
 using namespace detail;

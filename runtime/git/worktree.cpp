@@ -213,6 +213,9 @@ result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt
       !s) {
     return s.error();
   }
+  std::vector<std::string> paths;
+  for (auto& f : files) paths.push_back(f.first);
+  if (auto s = verify_stored(raw, commit_id, paths); !s) return s.error();
   // The worktree's branch moves (only if nobody moved it meanwhile), with the
   // branch's reflog entry. Done through this handle, whose HEAD is main's, so
   // no HEAD reflog is made for the worktree (two files less per component).
