@@ -10,13 +10,14 @@
 namespace grove::actors {
 
 struct worktree_state {
-  std::optional<git::repository> repo;
+  std::shared_ptr<git::repository_pool> pool;
   std::optional<git::worktree_info> info;
   std::string component;
   static inline const char* name = "worktree";
 
   ~worktree_state() {
-    if (repo && info) git::remove_worktree(*repo, component);
+    if (!pool || !info) return;
+    if (auto repo = pool->acquire()) git::remove_worktree(**repo, component);
   }
 };
 
@@ -24,18 +25,16 @@ namespace {
 
 worktree_actor::behavior_type worktree(worktree_actor::stateful_pointer<worktree_state> self,
                                        std::filesystem::path repo, std::string component) {
-  auto opened = git::repository::open(repo);
-  if (!opened) {
-    self->quit(to_caf(opened.error()));
-    return worktree_actor::behavior_type::make_empty_behavior();
-  }
-  self->state.repo.emplace(std::move(*opened));
+  // A handle is borrowed per message: one per thread at a time, with warm caches.
+  self->state.pool = git::repository_pool::of(repo);
   self->state.component = component;
   return {
     [self](const messages::worktree_open& req) -> caf::result<std::string> {
       auto& st = self->state;
       if (st.info) return st.info->base_commit;
-      auto info = git::add_worktree(*st.repo, st.component, {git::component_path(st.component)}, req.base_commit);
+      auto repo = st.pool->acquire();
+      if (!repo) return to_caf(repo.error());
+      auto info = git::add_worktree(**repo, st.component, {git::component_path(st.component)}, req.base_commit);
       if (!info) return to_caf(info.error());
       st.info = std::move(*info);
       return st.info->base_commit;
@@ -43,16 +42,20 @@ worktree_actor::behavior_type worktree(worktree_actor::stateful_pointer<worktree
     [self](const messages::worktree_commit& req) -> caf::result<std::string> {
       auto& st = self->state;
       if (!st.info) return make_caf_error(messages::errc::workspace, "commit before the worktree was opened");
+      auto repo = st.pool->acquire();
+      if (!repo) return to_caf(repo.error());
       auto msg = "grove: generate " + st.component + " (attempt " + std::to_string(req.attempt) + ")";
-      auto id = git::commit_in_worktree(*st.repo, *st.info, {{git::component_path(st.component), req.artifact}}, msg);
+      auto id = git::commit_in_worktree(**repo, *st.info, {{git::component_path(st.component), req.artifact}}, msg);
       if (!id) return to_caf(id.error());
       return *id;
     },
     [self](const messages::worktree_remove&) -> caf::result<bool> {
       auto& st = self->state;
-      auto removed = git::remove_worktree(*st.repo, st.component);
       st.info.reset();
       self->quit();
+      auto repo = st.pool->acquire();
+      if (!repo) return to_caf(repo.error());
+      auto removed = git::remove_worktree(**repo, st.component);
       if (!removed) return to_caf(removed.error());
       return true;
     },

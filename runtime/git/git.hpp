@@ -5,6 +5,8 @@
 // One `repository` per actor: libgit2 handles are never shared across threads.
 
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +66,47 @@ private:
 
   git_repository* repo_ = nullptr;
   std::filesystem::path workdir_;
+};
+
+/// Repository handles on one workspace, lent to one user at a time: each
+/// handle is still used by one thread at a time, but actors that live for one
+/// component no longer open (and parse the config of) a repository each, and
+/// borrow a handle whose object cache already holds main's trees.
+class repository_pool final {
+public:
+  explicit repository_pool(std::filesystem::path dir);
+  ~repository_pool();
+  repository_pool(const repository_pool&) = delete;
+  repository_pool& operator=(const repository_pool&) = delete;
+
+  /// A handle lent until the lease is destroyed.
+  class lease final {
+  public:
+    lease(repository_pool* pool, repository repo) : pool_(pool), repo_(std::move(repo)) {}
+    lease(lease&& other) noexcept : pool_(other.pool_), repo_(std::move(other.repo_)) { other.repo_.reset(); }
+    lease& operator=(lease&&) = delete;
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease();
+    repository& operator*() { return *repo_; }
+    repository* operator->() { return &*repo_; }
+
+  private:
+    repository_pool* pool_;
+    std::optional<repository> repo_;
+  };
+
+  /// Lends an idle handle, or opens a new one.
+  result<lease> acquire();
+
+  /// The pool for the workspace at `dir` (one per folder, for the process).
+  static std::shared_ptr<repository_pool> of(const std::filesystem::path& dir);
+
+private:
+  void give_back(repository repo);
+
+  std::filesystem::path dir_;
+  std::unique_ptr<struct repository_pool_state> state_;
 };
 
 /// The content of `path` in `commit` (hex), read from the object database.

@@ -1,4 +1,5 @@
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -231,6 +232,50 @@ result<std::string> repository::main_head() const {
     return s.error();
   }
   return to_hex(id);
+}
+
+struct repository_pool_state {
+  std::mutex lock;
+  std::vector<repository> idle;
+};
+
+repository_pool::repository_pool(fs::path dir) : dir_(std::move(dir)), state_(std::make_unique<repository_pool_state>()) {
+}
+
+repository_pool::~repository_pool() = default;
+
+repository_pool::lease::~lease() {
+  if (repo_ && pool_ != nullptr) pool_->give_back(std::move(*repo_));
+}
+
+result<repository_pool::lease> repository_pool::acquire() {
+  {
+    std::lock_guard<std::mutex> guard{state_->lock};
+    if (!state_->idle.empty()) {
+      auto repo = std::move(state_->idle.back());
+      state_->idle.pop_back();
+      return lease{this, std::move(repo)};
+    }
+  }
+  auto opened = repository::open(dir_);
+  if (!opened) return opened.error();
+  return lease{this, std::move(*opened)};
+}
+
+void repository_pool::give_back(repository repo) {
+  std::lock_guard<std::mutex> guard{state_->lock};
+  state_->idle.push_back(std::move(repo));
+}
+
+std::shared_ptr<repository_pool> repository_pool::of(const fs::path& dir) {
+  static std::mutex lock;
+  static std::map<fs::path, std::weak_ptr<repository_pool>> pools;
+  std::lock_guard<std::mutex> guard{lock};
+  auto& slot = pools[dir];
+  if (auto p = slot.lock()) return p;
+  auto p = std::make_shared<repository_pool>(dir);
+  slot = p;
+  return p;
 }
 
 result<repository> repository::open(const fs::path& dir) {
