@@ -4,6 +4,7 @@
 #   benchmarks/run.sh                 build Release in build-bench/, full sizes, update RESULTS.md
 #   benchmarks/run.sh --smoke         small sizes, no RESULTS.md (ctest runs this)
 #   benchmarks/run.sh --build-dir D   use an existing build tree
+#   GROVE_REFERENCE=path/to/reference_pipeline.py overrides ../shared/bench/reference_pipeline.py
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -25,7 +26,10 @@ if [[ -z "$build" ]]; then
 fi
 grove="$build/runtime/grove"
 core_bench="$build/benchmarks/core_bench"
-reference="$top/../shared/bench/reference_pipeline.py"
+reference="${GROVE_REFERENCE:-$top/../shared/bench/reference_pipeline.py}"
+if [[ ! -f "$reference" ]]; then
+  echo "warning: no reference pipeline at $reference (set GROVE_REFERENCE=/path/to/reference_pipeline.py); its columns will read n/a" >&2
+fi
 n=200
 [[ $smoke -eq 1 ]] && n=20
 tmp=$(mktemp -d)
