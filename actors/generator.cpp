@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/prompts.hpp"
+#include "actors/telemetry.hpp"
 
 namespace grove::actors {
 
@@ -40,10 +41,16 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       call.spec = req.spec;
       call.attempt = req.attempt;
       call.feedback = req.feedback;
+      call.deadline_ms = req.deadline_ms;
       call.prompt = prompts::generate_prompt(req.spec, req.attempt, req.feedback);
       res.prompt = call.prompt;
       auto rp = self->make_response_promise<messages::generation_result>();
-      self->request(cfg.router, cfg.timeout, std::move(call))
+      // The attempt's deadline bounds the whole model call, retries and fallbacks included.
+      auto budget = cfg.timeout;
+      if (req.deadline_ms > 0) {
+        budget = std::min(budget, std::chrono::milliseconds{std::max<int64_t>(1, req.deadline_ms - now_ms())});
+      }
+      self->request(cfg.router, budget, std::move(call))
         .then(
           [self, rp, res](const messages::model_reply& reply) mutable {
             res.ok = true;
@@ -53,9 +60,11 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
             rp.deliver(std::move(res));
             self->quit();
           },
-          [self, rp, res](caf::error& err) mutable {
+          [self, rp, res, budget](caf::error& err) mutable {
             res.ok = false;
-            res.error = self->system().render(err);
+            res.timed_out = err == caf::sec::request_timeout;
+            res.error = res.timed_out ? "no answer from the model within " + std::to_string(budget.count()) + " ms"
+                                      : self->system().render(err);
             rp.deliver(std::move(res));
             self->quit();
           });

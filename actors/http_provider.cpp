@@ -4,6 +4,8 @@
 
 #include "actors/prompts.hpp"
 #include "actors/routing.hpp"
+#include "actors/telemetry.hpp"
+#include "messages/secrets.hpp"
 #include "actors/wire_formats.hpp"
 #include "runtime/http/http_client.hpp"
 
@@ -38,6 +40,8 @@ public:
     base_url_ = resolve_base_url(cfg_);
     auto var = key_variable(cfg_);
     if (!var.empty()) key_ = env(var.c_str());
+    // Every text leaving the process is redacted against it from now on.
+    messages::register_secret(key_);
   }
 
   std::string name() const override { return name_ + ":" + cfg_.model; }
@@ -46,13 +50,17 @@ public:
     return key_.empty() ? std::vector<std::string>{} : std::vector<std::string>{key_};
   }
 
-  void complete(const messages::model_request&, const std::string& prompt, completion done) override {
+  void complete(const messages::model_request& call, const std::string& prompt, completion done) override {
     auto out = wire::make_request(format_, base_url_, cfg_.model, key_, prompts::system_prompt(), prompt);
     http::request req;
     req.url = out.url;
     req.headers = std::move(out.headers);
     req.body = std::move(out.body);
     req.timeout = std::chrono::milliseconds{cfg_.timeout_ms};
+    if (call.deadline_ms > 0) {
+      // Never past the caller's deadline: a model that hangs or drips is cut there.
+      req.timeout = std::min(req.timeout, std::chrono::milliseconds{std::max<int64_t>(1, call.deadline_ms - now_ms())});
+    }
     req.max_response_bytes = cfg_.max_response_bytes;
     auto fmt = format_;
     auto secrets = this->secrets();
@@ -79,7 +87,7 @@ public:
         d.reply.tokens_in = a->tokens_in;
         d.reply.tokens_out = a->tokens_out;
       }
-      d.error = routing::redact(std::move(d.error), secrets);
+      d.error = messages::redact(std::move(d.error), secrets);
       done(std::move(d));
     });
   }

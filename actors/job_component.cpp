@@ -8,9 +8,11 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
+#include "actors/qa_rules.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
+#include "messages/secrets.hpp"
 #include "runtime/git/git.hpp"
 
 namespace grove::actors::job_flow {
@@ -89,10 +91,40 @@ void fail_job(self_ptr self, std::string why) {
   st.next = st.slots.size();
 }
 
+namespace {
+
+// What is left before the component's or the job's deadline, whichever comes first.
+std::chrono::milliseconds time_left(self_ptr self, size_t idx) {
+  auto& st = self->state;
+  auto end = std::min(st.slots[idx].deadline, st.deadline);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+}
+
+// Which deadline ended the component, named with its figure.
+std::string deadline_passed(self_ptr self, size_t idx) {
+  auto& st = self->state;
+  auto& cfg = st.deps.settings;
+  bool job = st.deadline <= st.slots[idx].deadline;
+  return job ? "the job's deadline (job_timeout_ms " + std::to_string(cfg.job_timeout_ms) + ") passed"
+             : "the component's deadline (component_timeout_ms " + std::to_string(cfg.component_timeout_ms) + ") passed";
+}
+
+} // namespace
+
+void timed_out(self_ptr self, size_t idx, std::string why) {
+  auto& s = self->state.slots[idx];
+  emit(self, s.spec.name, "timed_out", s.report.attempts, false, why);
+  reject(self, idx, {{"generation_timeout", std::move(why)}});
+}
+
 void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations) {
   auto& st = self->state;
   auto& s = st.slots[idx];
   s.report.violations = violations;
+  if (time_left(self, idx).count() <= 0) {
+    drop(self, idx, deadline_passed(self, idx) + " after " + std::to_string(s.report.attempts) + " attempt(s): " + join(violations));
+    return;
+  }
   if (s.report.attempts >= st.deps.settings.max_attempts) {
     drop(self, idx, "rejected after " + std::to_string(s.report.attempts) + " attempts: " + join(violations));
     return;
@@ -241,6 +273,18 @@ void on_crash(self_ptr self, size_t idx, const std::string& why) {
 void spawn_attempt(self_ptr self, size_t idx) {
   auto& st = self->state;
   auto& s = st.slots[idx];
+  auto& cfg = st.deps.settings;
+  if (s.deadline == std::chrono::steady_clock::time_point{}) {
+    s.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{cfg.component_timeout_ms};
+  }
+  auto left = time_left(self, idx);
+  if (left.count() <= 0) {
+    s.at = phase::generating; // drop() closes from here
+    drop(self, idx, deadline_passed(self, idx) + " before attempt " + std::to_string(s.report.attempts));
+    return;
+  }
+  // An attempt has the generator timeout, or what is left of the deadlines if less.
+  auto budget = std::min(std::chrono::milliseconds{cfg.generator_timeout_ms}, left);
   s.at = phase::generating;
   auto seq = ++s.gen_seq;
   auto gen = st.deps.spawn_generator(self);
@@ -251,17 +295,30 @@ void spawn_attempt(self_ptr self, size_t idx) {
   if (!s.wt && !(s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec))) {
     open_worktree(self, idx);
   }
-  messages::generate_request req{st.plan.session_id, s.spec, s.report.attempts, s.feedback, s.use_cache};
-  self->request(gen, std::chrono::milliseconds{st.deps.settings.generator_timeout_ms}, std::move(req))
+  messages::generate_request req{st.plan.session_id, s.spec, s.report.attempts, s.feedback, s.use_cache,
+                                 now_ms() + budget.count()};
+  // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
+  self->request(gen, budget + generator_grace, std::move(req))
     .then(
       [self, idx, seq](messages::generation_result& r) {
         auto& s = self->state.slots[idx];
         if (s.gen_seq != seq || s.at != phase::generating) return;
         s.gen = nullptr;
         s.report.corrections += r.corrections;
+        if (r.timed_out) {
+          timed_out(self, idx, r.error);
+          return;
+        }
         if (!r.ok) {
           reject(self, idx, {{"generation_failed", r.error}});
           return;
+        }
+        if (!r.cache_hit) {
+          // Checked before the commit, not only by QA after it: a key must not reach even a branch's objects.
+          if (auto leak = qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
+            reject(self, idx, std::move(leak));
+            return;
+          }
         }
         s.artifact = std::move(r.artifact);
         s.report.cache_hit = r.cache_hit;
@@ -273,9 +330,18 @@ void spawn_attempt(self_ptr self, size_t idx) {
           commit(self, idx);
         }
       },
-      [self, idx, seq](caf::error& err) {
+      [self, idx, seq, budget](caf::error& err) {
         auto& s = self->state.slots[idx];
-        if (s.gen_seq == seq && s.at == phase::generating) on_crash(self, idx, self->system().render(err));
+        if (s.gen_seq != seq || s.at != phase::generating) return;
+        if (err == caf::sec::request_timeout) {
+          // Hung, not crashed: the attempt is spent and the generator stopped.
+          if (s.gen) self->send_exit(s.gen, caf::exit_reason::kill);
+          s.gen = nullptr;
+          ++s.gen_seq;
+          timed_out(self, idx, "the generator did not answer within " + std::to_string(budget.count()) + " ms");
+          return;
+        }
+        on_crash(self, idx, self->system().render(err));
       });
 }
 

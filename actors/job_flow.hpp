@@ -20,6 +20,10 @@ namespace grove::actors::job_flow {
 
 constexpr auto step_timeout = std::chrono::minutes{2};
 
+/// How long past an attempt's deadline a generator may take to report that
+/// its model call timed out before it counts as hung.
+constexpr auto generator_grace = std::chrono::seconds{2};
+
 /// Where a component stands in the job.
 enum class phase { queued, leasing, generating, committing, checking, merging, closing, done };
 
@@ -37,6 +41,7 @@ struct component_slot {
   std::string base; ///< the main commit the worktree's branch started from
   bool leased = false;
   std::string artifact;
+  std::chrono::steady_clock::time_point deadline{}; ///< set when its first attempt starts
 };
 
 /// A job supervisor's state (CAF stateful actor).
@@ -54,6 +59,8 @@ struct job_supervisor_state {
   std::mt19937_64 rng{std::random_device{}()};
   caf::typed_response_promise<messages::job_report> promise;
   std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point deadline; ///< the job's wall-clock deadline
+  bool deadline_passed = false;
   std::string failure;
   bool cancelled = false;
   bool composing = false;
@@ -93,6 +100,7 @@ void commit(self_ptr self, size_t idx);
 void check(self_ptr self, size_t idx, std::string commit);
 void merge(self_ptr self, size_t idx, std::string commit);
 void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations);
+void timed_out(self_ptr self, size_t idx, std::string why);
 void drop(self_ptr self, size_t idx, std::string why);
 void close_slot(self_ptr self, size_t idx, const std::string& status);
 void settle(self_ptr self, size_t idx, const std::string& status);

@@ -88,10 +88,12 @@ void finish(self_ptr self) {
     r.components.push_back(s.report);
     if (on_main(s)) ++landed;
   }
-  r.status = st.cancelled                        ? "cancelled"
-             : !st.failure.empty() || landed == 0 ? "failed"
-             : landed == st.slots.size()          ? "done"
-                                                  : "partial";
+  // A deadline that passed after some components landed leaves a partial page.
+  bool fatal = !st.failure.empty() && !st.deadline_passed;
+  r.status = st.cancelled                                        ? "cancelled"
+             : fatal || landed == 0                               ? "failed"
+             : landed == st.slots.size() && st.failure.empty()    ? "done"
+                                                                  : "partial";
   // The report carries what the job cost in model tokens; ask the router last.
   self->request(st.deps.router, step_timeout, messages::usage_request{r.job})
     .then(
@@ -171,6 +173,7 @@ void start(self_ptr self, messages::plan p) {
   // The plan is on disk before any component starts: a resumed job builds the same components.
   journaled(self, std::move(entry), [self] {
     auto& st = self->state;
+    if (st.finishing) return; // the deadline ended the job while the plan was written
     emit(self, "", "planned", 0, false, std::to_string(st.plan.components.size()) + " components");
     for (auto& c : st.plan.components) {
       component_slot s;
@@ -248,6 +251,10 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
     [self](messages::job_start& req) -> caf::result<messages::job_report> {
       auto& st = self->state;
       st.started = std::chrono::steady_clock::now();
+      auto limit = std::chrono::milliseconds{st.deps.settings.job_timeout_ms};
+      st.deadline = st.started + limit;
+      self->delayed_send(self, limit, messages::job_cancel{"the job's deadline (job_timeout_ms " +
+                                                            std::to_string(limit.count()) + ") passed", true});
       st.promise = self->make_response_promise<messages::job_report>();
       if (req.has_plan) {
         if (!req.job.empty()) req.ready_plan.session_id = req.job;
@@ -264,7 +271,9 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       journaled(self, {"begin", st.plan.session_id, {}, req.request, {}, 0, {}}, [self, request = req.request] {
         emit(self, "", "planning");
         self->request(self->state.deps.customer, step_timeout, messages::plan_request{self->state.plan.session_id, request})
-          .then([self](messages::plan& p) { start(self, std::move(p)); },
+          .then([self](messages::plan& p) {
+                  if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile
+                },
                 [self](caf::error& err) {
                   self->state.failure = "planning failed: " + self->system().render(err);
                   finish(self);
@@ -275,6 +284,18 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
     [self](const messages::job_cancel& msg) {
       auto& st = self->state;
       if (st.cancelled || st.finishing) return;
+      if (msg.deadline) {
+        // Stop what is in flight; what landed is composed, and the report names the deadline.
+        if (st.composing || st.deadline_passed) return;
+        st.deadline_passed = true;
+        if (st.slots.empty()) {
+          st.failure = msg.reason;
+          finish(self);
+          return;
+        }
+        fail_job(self, msg.reason);
+        return;
+      }
       st.cancelled = true;
       if (st.slots.empty()) {
         // Still planning: nothing touched the repository yet.

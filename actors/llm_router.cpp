@@ -8,6 +8,7 @@
 #include "actors/caf_error.hpp"
 #include "actors/prompts.hpp"
 #include "actors/routing.hpp"
+#include "messages/secrets.hpp"
 #include "actors/telemetry.hpp"
 #include "runtime/supervision/supervision.hpp"
 
@@ -66,7 +67,7 @@ messages::telemetry_event event(self_ptr self, const call_state& c, const std::s
   ev.component = c.req.spec.name;
   ev.stage = stage;
   ev.attempt = c.req.attempt;
-  ev.detail = routing::redact(std::move(detail), self->state.secrets);
+  ev.detail = messages::redact(std::move(detail), self->state.secrets);
   ev.ts_ms = now_ms();
   return ev;
 }
@@ -82,13 +83,19 @@ void fail(self_ptr self, uint64_t id) {
   auto it = st.calls.find(id);
   std::string why = "all providers failed for role " + it->second.req.role;
   for (auto& e : it->second.errors) why += "; " + e;
-  it->second.rp.deliver(make_caf_error(messages::errc::model, routing::redact(why, st.secrets)));
+  it->second.rp.deliver(make_caf_error(messages::errc::model, messages::redact(why, st.secrets)));
   st.calls.erase(it);
 }
 
 void dispatch(self_ptr self, uint64_t id) {
   auto& st = self->state;
   auto& c = st.calls.at(id);
+  if (c.req.deadline_ms > 0 && now_ms() >= c.req.deadline_ms) {
+    // Its caller has given up: no new request, no retry, no fallback.
+    c.errors.push_back("the call's deadline passed");
+    fail(self, id);
+    return;
+  }
   auto& slot = st.providers.at(c.route[c.pos]);
   if (slot.in_flight >= slot.cfg.max_concurrency) {
     slot.waiting.push_back(id);

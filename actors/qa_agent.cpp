@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/qa_rules.hpp"
+#include "messages/secrets.hpp"
 
 namespace grove::actors {
 
@@ -11,7 +12,7 @@ qa_actor::behavior_type qa_agent(qa_actor::pointer) {
     [](const messages::qa_request& req) {
       messages::qa_verdict v;
       v.component = req.component;
-      v.violations = qa::check_artifact(req.artifact, req.component);
+      v.violations = qa::check_artifact(req.artifact, req.component, messages::registered_secrets());
       v.pass = v.violations.empty();
       return v;
     },

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/schema.hpp"
+#include "messages/secrets.hpp"
 
 namespace grove::actors::qa {
 
@@ -279,8 +280,18 @@ std::vector<violation> check_css(std::string_view css) {
   return out;
 }
 
-std::vector<violation> check_artifact(std::string_view artifact, std::string_view expected_name) {
-  std::vector<violation> out;
+std::vector<violation> check_secrets(std::string_view text, const std::vector<std::string>& secrets) {
+  if (secrets.empty()) return {};
+  if (messages::contains_secret(text, secrets) || messages::contains_secret(decode_entities(text), secrets)) {
+    return {{"secret_leak", "the component contains an API key or a fragment of one; a component must never carry "
+                            "credentials: leave them out entirely"}};
+  }
+  return {};
+}
+
+std::vector<violation> check_artifact(std::string_view artifact, std::string_view expected_name,
+                                      const std::vector<std::string>& secrets) {
+  std::vector<violation> out = check_secrets(artifact, secrets);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(artifact);
@@ -288,6 +299,8 @@ std::vector<violation> check_artifact(std::string_view artifact, std::string_vie
     out.push_back({"invalid_json", std::string{"artifact is not valid JSON: "} + e.what()});
     return out;
   }
+  // The same text once JSON escapes (\u0073k-...) are decoded.
+  if (out.empty()) out = check_secrets(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), secrets);
   for (auto& e : messages::validate(doc, messages::schema_id::component)) {
     out.push_back({"schema", e});
   }

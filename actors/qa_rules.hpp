@@ -3,7 +3,7 @@
 // The QA gate's rules as pure functions. Each violation has a stable code:
 //   invalid_json, schema, name_mismatch, document_structure, script_tag,
 //   embedded_content, event_handler, javascript_url, css_injection,
-//   control_character.
+//   control_character, secret_leak.
 
 #include <string>
 #include <string_view>
@@ -34,9 +34,16 @@ std::vector<violation> check_urls(std::string_view html);
 /// `javascript:`, `behavior:`, `-moz-binding`, `@import`.
 std::vector<violation> check_css(std::string_view css);
 
+/// An API key, or any long fragment of one in any case, in `text`, in its
+/// JSON-decoded form or behind HTML character references: a component never
+/// carries credentials. The message never quotes what it found.
+std::vector<violation> check_secrets(std::string_view text, const std::vector<std::string>& secrets);
+
 /// Every rule on a component artifact (JSON text): it must parse, satisfy
-/// component.schema.json, carry `expected_name`, and pass every HTML/CSS rule.
-std::vector<violation> check_artifact(std::string_view artifact, std::string_view expected_name);
+/// component.schema.json, carry `expected_name`, contain none of `secrets`,
+/// and pass every HTML/CSS rule.
+std::vector<violation> check_artifact(std::string_view artifact, std::string_view expected_name,
+                                      const std::vector<std::string>& secrets = {});
 
 /// Decodes HTML character references (`&#106;`, `&#x6A;`, `&colon;` ...),
 /// as a browser does inside an attribute value.

@@ -63,13 +63,6 @@ std::string check_answer(const messages::model_request& req, std::string_view js
   return {};
 }
 
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (auto& s : secrets) {
-    if (s.size() >= 4) text = messages::replace_all(text, s, "[redacted]");
-  }
-  return text;
-}
-
 void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double price_in_per_mtok,
              double price_out_per_mtok, bool failed) {
   ++u.requests;

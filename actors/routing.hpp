@@ -2,7 +2,7 @@
 
 // The router's policy as pure functions: difficulty tiers, the circuit
 // breaker, Retry-After, answer checking (for schema self-correction),
-// redaction of secrets and cost estimates.
+// and cost estimates (redaction of secrets: messages/secrets.hpp).
 
 #include <chrono>
 #include <string>
@@ -53,9 +53,6 @@ std::string extract_json(std::string_view text);
 /// normalised; generate: component.schema.json for the right component), or
 /// empty when it is fine. The exact message goes back to the model.
 std::string check_answer(const messages::model_request& req, std::string_view json_text);
-
-/// `text` with every secret replaced by "[redacted]".
-std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 /// Adds a call's tokens and cost to `u`.
 void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double price_in_per_mtok,

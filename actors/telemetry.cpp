@@ -1,13 +1,16 @@
 #include "actors/telemetry.hpp"
 
 #include <chrono>
-#include <fstream>
 #include <vector>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "actors/metrics.hpp"
+#include "messages/secrets.hpp"
+#include "runtime/git/files.hpp"
 
 namespace grove::actors {
 
@@ -15,7 +18,10 @@ struct telemetry_state {
   messages::telemetry_stats stats;
   actors::metrics prom;
   std::vector<event_sink_actor> sinks;
-  std::ofstream log;
+  int log = -1; ///< .grove/telemetry.jsonl, opened without following links
+  ~telemetry_state() {
+    if (log >= 0) ::close(log);
+  }
   static inline const char* name = "telemetry";
 };
 
@@ -29,13 +35,15 @@ namespace {
 telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telemetry_state> self,
                                          std::filesystem::path log) {
   if (!log.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(log.parent_path(), ec);
-    self->state.log.open(log, std::ios::app);
+    // Its folder (.grove) is made if missing; neither it nor the file may be a link.
+    auto rel = (log.parent_path().filename() / log.filename()).string();
+    if (auto fd = git::open_append_under(log.parent_path().parent_path(), rel)) self->state.log = *fd;
   }
   return {
     [self](messages::telemetry_event& ev) {
       if (ev.ts_ms == 0) ev.ts_ms = now_ms();
+      // Provider text reaches details (errors, model answers): no key leaves from here.
+      ev.detail = messages::redact(ev.detail);
       auto& s = self->state.stats;
       self->state.prom.observe(ev);
       ++s.events;
@@ -48,7 +56,7 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
           (ev.component.empty() && ev.stage == "failed")) {
         ++s.errors;
       }
-      if (self->state.log.is_open()) {
+      if (self->state.log >= 0) {
         nlohmann::json line = {{"ts_ms", ev.ts_ms}, {"job", ev.job}, {"component", ev.component},
                                {"stage", ev.stage}, {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit},
                                {"detail", ev.detail}};
@@ -59,8 +67,12 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
           line["tokens_out"] = ev.tokens_out;
         }
         if (ev.latency_ms != 0) line["latency_ms"] = ev.latency_ms;
-        self->state.log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-        self->state.log.flush();
+        auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+        // One write per line (O_APPEND): a full disk loses lines, never the actor.
+        if (::write(self->state.log, text.data(), text.size()) < 0) {
+          ::close(self->state.log);
+          self->state.log = -1;
+        }
       }
       for (auto& sink : self->state.sinks) self->send(sink, ev);
     },

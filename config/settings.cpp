@@ -177,12 +177,14 @@ messages::result<settings> apply_settings(const std::string& text, settings base
     return make_failure(errc::invalid_config, "config must be a JSON object");
   }
   reader top{doc, "", ""};
-  top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "restart", "providers", "routes",
+  top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms", "restart", "providers", "routes",
             "self_correction_attempts", "max_tokens_per_job"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
   top.read("generator_timeout_ms", base.generator_timeout_ms, 1, 3600000);
+  top.read("component_timeout_ms", base.component_timeout_ms, 1, 86400000);
+  top.read("job_timeout_ms", base.job_timeout_ms, 1, 86400000);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
   if (auto r = doc.find("restart"); r != doc.end()) {
     if (!r->is_object()) return make_failure(errc::invalid_config, "restart: expected an object");

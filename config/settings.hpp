@@ -58,7 +58,9 @@ struct settings {
   uint32_t max_attempts = 3;   ///< QA attempts per component
   uint32_t parallel = 16;      ///< components in flight per job
   uint32_t threads = 0;        ///< CAF scheduler threads; 0 = one per core
-  uint32_t generator_timeout_ms = 120000;
+  uint32_t generator_timeout_ms = 120000;  ///< one attempt's wall-clock deadline (model calls included)
+  uint32_t component_timeout_ms = 300000;  ///< one component, all its attempts and restarts
+  uint32_t job_timeout_ms = 900000;        ///< one job, planning to report
   restart_settings restart;
   model_settings models;
 };

@@ -6,6 +6,7 @@
 
 #include "messages/names.hpp"
 #include "messages/schema.hpp"
+#include "messages/secrets.hpp"
 
 namespace grove::messages {
 
@@ -158,7 +159,7 @@ nlohmann::json report_to_json(const job_report& r) {
   for (auto& c : r.components) {
     json v = json::array();
     for (auto& x : c.violations) {
-      v.push_back({{"code", x.code}, {"message", x.message}});
+      v.push_back({{"code", x.code}, {"message", redact(x.message)}});
     }
     comps.push_back({{"name", c.name},
                      {"status", c.status},
@@ -168,7 +169,7 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"cache_hit", c.cache_hit},
                      {"commit", c.commit},
                      {"violations", v},
-                     {"error", c.error}});
+                     {"error", redact(c.error)}});
   }
   auto usage_json = [](const usage& u) {
     return json{{"requests", u.requests}, {"failures", u.failures}, {"tokens_in", u.tokens_in},
@@ -180,13 +181,13 @@ nlohmann::json report_to_json(const job_report& r) {
   model_usage["by_provider"] = by_provider;
   return {{"job", r.job},
           {"usage", model_usage},
-          {"request", r.request},
+          {"request", redact(r.request)},
           {"status", r.status},
           {"components", comps},
           {"output", r.output},
           {"composition_commit", r.composition_commit},
           {"elapsed_ms", r.elapsed_ms},
-          {"error", r.error}};
+          {"error", redact(r.error)}};
 }
 
 } // namespace grove::messages

@@ -22,6 +22,7 @@ struct model_request {
   component_spec spec;  ///< the component (role generate)
   uint32_t attempt = 0;
   std::vector<violation> feedback;
+  int64_t deadline_ms = 0; ///< wall clock (ms since the epoch) after which no call starts or goes on; 0: none
   bool operator==(const model_request&) const = default;
 };
 
@@ -85,6 +86,7 @@ struct generate_request {
   uint32_t attempt = 1;
   std::vector<violation> feedback; ///< the previous rejection, if any
   bool use_cache = true;
+  int64_t deadline_ms = 0; ///< the attempt's wall-clock deadline (ms since the epoch); 0: none
   bool operator==(const generate_request&) const = default;
 };
 
@@ -99,13 +101,14 @@ struct generation_result {
   std::string provider;
   std::string error;
   uint32_t corrections = 0;
+  bool timed_out = false; ///< no answer before the deadline: the attempt is spent, nothing crashed
   bool operator==(const generation_result&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_request& x) {
   return f(caf::meta::type_name("model_request"), x.role, x.job, x.prompt, x.request,
-           x.spec, x.attempt, x.feedback);
+           x.spec, x.attempt, x.feedback, x.deadline_ms);
 }
 
 template <class Inspector>
@@ -144,13 +147,13 @@ typename Inspector::result_type inspect(Inspector& f, job_usage& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
   return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback,
-           x.use_cache);
+           x.use_cache, x.deadline_ms);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
   return f(caf::meta::type_name("generation_result"), x.component, x.attempt, x.ok,
-           x.cache_hit, x.artifact, x.prompt, x.provider, x.error, x.corrections);
+           x.cache_hit, x.artifact, x.prompt, x.provider, x.error, x.corrections, x.timed_out);
 }
 
 } // namespace grove::messages

@@ -46,6 +46,7 @@ struct job_start {
 /// repository is left clean; the report says "cancelled".
 struct job_cancel {
   std::string reason;
+  bool deadline = false; ///< the job's own deadline passed: it ends partial or failed, not cancelled
   bool operator==(const job_cancel&) const = default;
 };
 
@@ -78,7 +79,7 @@ typename Inspector::result_type inspect(Inspector& f, job_start& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_cancel& x) {
-  return f(caf::meta::type_name("job_cancel"), x.reason);
+  return f(caf::meta::type_name("job_cancel"), x.reason, x.deadline);
 }
 
 template <class Inspector>

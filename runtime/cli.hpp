@@ -48,6 +48,7 @@ struct serve_args {
   uint32_t max_connections = 256;
   uint32_t max_frame_bytes = 64 * 1024;
   uint32_t jobs_per_connection = 8;
+  uint32_t max_queued_bytes = 4 * 1024 * 1024;
   uint32_t drain_seconds = 30;
 };
 

@@ -103,6 +103,10 @@ int status(status_args& a) {
   if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
   auto jobs = (*jr)->recent(50);
   if (!jobs) return usage_error(jobs.error().message);
+  // An unfinished job is running when a live grove holds the workspace; else it needs --resume.
+  auto holder = workspace_lock::holder(root);
+  auto running_note = holder > 0 ? "   (running in grove process " + std::to_string(holder) + ")"
+                                 : std::string{"   (running in another grove process)"};
   nlohmann::json out = nlohmann::json::array();
   for (auto& j : *jobs) {
     auto comps = (*jr)->components(j.id);
@@ -114,11 +118,18 @@ int status(status_args& a) {
         cj.push_back({{"name", c.name}, {"state", c.state}, {"attempts", c.attempts}, {"commit", c.commit}});
       }
     }
-    out.push_back({{"job", j.id}, {"state", j.state}, {"request", j.request}, {"created_ms", j.created_ms},
-                   {"updated_ms", j.updated_ms}, {"components", cj}, {"finished", journal::is_final(j.state)}});
+    bool final = journal::is_final(j.state);
+    nlohmann::json row = {{"job", j.id}, {"state", j.state}, {"request", j.request}, {"created_ms", j.created_ms},
+                          {"updated_ms", j.updated_ms}, {"components", cj}, {"finished", final}};
+    if (!final) {
+      row["running_elsewhere"] = holder != 0;
+      if (holder > 0) row["pid"] = holder;
+    }
+    out.push_back(std::move(row));
     if (!a.json) {
+      std::string note = final ? "" : holder != 0 ? running_note : "   (unfinished: grove build --resume " + j.id + ")";
       std::printf("%-16s  %-10s  %3zu/%-3zu  %s%s\n", j.id.c_str(), j.state.c_str(), landed, total,
-                  j.request.substr(0, 60).c_str(), journal::is_final(j.state) ? "" : "   (unfinished: grove build --resume)");
+                  j.request.substr(0, 60).c_str(), note.c_str());
     }
   }
   if (a.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -5,7 +5,9 @@
 
 #include "messages/codec.hpp"
 #include "messages/names.hpp"
+#include "messages/secrets.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/git/files.hpp"
 #include "runtime/git/git.hpp"
 
 namespace grove::runtime::cli {
@@ -27,11 +29,10 @@ void keep_reserve(const std::filesystem::path& root) {
   if (std::filesystem::file_size(path, ec) == reserve_bytes) return;
   auto space = std::filesystem::space(root, ec);
   if (ec || space.available < 2 * reserve_bytes) return;
-  std::ofstream out{path, std::ios::binary | std::ios::trunc};
   std::string zeros(reserve_bytes, '\0');
-  out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
-  out.close();
-  if (!out) std::filesystem::remove(path, ec); // no room (or read-only): a later run tries again
+  if (!git::write_file_under(root, ".grove/reserve", zeros)) {
+    std::filesystem::remove(path, ec); // no room (or read-only): a later run tries again
+  }
 }
 
 struct tidy_result {
@@ -44,14 +45,15 @@ struct tidy_result {
 messages::result<tidy_result> tidy(git::repository& repo, const std::filesystem::path& root) {
   auto once = [&]() -> messages::result<tidy_result> {
     auto repaired = git::repair_workspace(repo);
-    if (!repaired) return messages::make_failure(messages::errc::workspace, "repairing the workspace: " + repaired.error().message);
+    if (!repaired) return messages::make_failure(repaired.error().code, "repairing the workspace: " + repaired.error().message);
     auto stale = git::remove_stale(repo);
-    if (!stale) return messages::make_failure(messages::errc::workspace, "cleaning stale worktrees: " + stale.error().message);
+    if (!stale) return messages::make_failure(stale.error().code, "cleaning stale worktrees: " + stale.error().message);
     return tidy_result{std::move(*repaired), std::move(*stale)};
   };
   auto r = once();
   std::error_code ec;
-  if (!r && std::filesystem::remove(reserve_file(root), ec)) {
+  // The user's changes or links (errc::workspace) are not a lack of space.
+  if (!r && r.error().code != messages::errc::workspace && std::filesystem::remove(reserve_file(root), ec)) {
     auto again = once();
     if (again) again->repaired.push_back("used the space reserved in .grove/reserve to repair a full workspace");
     r = std::move(again);
@@ -116,7 +118,7 @@ messages::job_start resume_start(const std::string& id, const std::string& reque
 }
 
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "grove: %s\n", msg.c_str());
+  std::fprintf(stderr, "grove: %s\n", messages::redact(msg).c_str());
   return exit_usage;
 }
 
@@ -171,9 +173,9 @@ void print_summary(const messages::job_report& r) {
   std::fprintf(stderr, "\njob %s: %s in %.2f s: %zu landed, %zu from cache, %zu dropped\n", r.job.c_str(),
                r.status.c_str(), static_cast<double>(r.elapsed_ms) / 1000.0, landed, cached, dropped);
   for (auto& c : r.components) {
-    if (c.status == "dropped") std::fprintf(stderr, "  dropped %s: %s\n", c.name.c_str(), c.error.c_str());
+    if (c.status == "dropped") std::fprintf(stderr, "  dropped %s: %s\n", c.name.c_str(), messages::redact(c.error).c_str());
   }
-  if (!r.error.empty()) std::fprintf(stderr, "  error: %s\n", r.error.c_str());
+  if (!r.error.empty()) std::fprintf(stderr, "  error: %s\n", messages::redact(r.error).c_str());
   if (r.model_usage.total.requests > 0) {
     std::fprintf(stderr, "model: %llu requests, %llu tokens in, %llu out, ~$%.4f\n",
                  static_cast<unsigned long long>(r.model_usage.total.requests),

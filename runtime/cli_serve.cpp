@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/job_registry.hpp"
+#include "messages/secrets.hpp"
 #include "runtime/cli.hpp"
 #include "runtime/gateway/backend.hpp"
 #include "runtime/gateway/server.hpp"
@@ -97,6 +98,9 @@ int serve(serve_args& a) {
   so.token = token_from(a.token);
   so.max_connections = a.max_connections;
   so.max_frame_bytes = a.max_frame_bytes;
+  so.max_queued_bytes = a.max_queued_bytes;
+  // The token is a secret like an API key: never echoed in any spelling.
+  messages::register_secret(so.token);
   gateway::server server{so, gateway::make_backend(sys, deps)};
   if (auto err = server.start(); !err.empty()) {
     n.shutdown();

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   serve->add_option("--max-connections", s.max_connections, "WebSocket connections")->capture_default_str()->check(CLI::Range(1, 100000));
   serve->add_option("--max-frame-bytes", s.max_frame_bytes, "Largest accepted frame")->capture_default_str()->check(CLI::Range(256, 16 * 1024 * 1024));
   serve->add_option("--jobs-per-connection", s.jobs_per_connection, "Jobs one connection may run at once")->capture_default_str()->check(CLI::Range(1, 10000));
+  serve->add_option("--max-queued-bytes", s.max_queued_bytes, "Unsent bytes per WebSocket client before it is closed as not reading (1008)")->capture_default_str()->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
   serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")->capture_default_str();
   add_common(serve, s.common);
 

@@ -23,6 +23,8 @@ struct session_state {
   std::shared_ptr<connection> conn;
   backend_deps deps;
   std::set<std::string> running; ///< jobs this connection started and that have not ended
+  std::set<std::string> ended;   ///< results that came before their `accepted`
+  size_t submitting = 0;         ///< builds sent to the registry, not yet answered
   static inline const char* name = "gateway_session";
 };
 
@@ -36,11 +38,15 @@ std::string code_for(const std::string& rendered) {
   return "internal";
 }
 
+// Answers one frame; the connection reads its next frames only as earlier
+// ones are done (`credit` calls frame_done once the last handler holding it,
+// reply or error, is gone).
 void on_command(session_ptr self, protocol::command& cmd) {
   auto& st = self->state;
   auto conn = st.conn;
   auto id = cmd.id;
-  auto fail = [self, conn, id](caf::error& err) {
+  auto credit = std::shared_ptr<void>(nullptr, [conn](void*) { conn->frame_done(); });
+  auto fail = [self, conn, id, credit](caf::error& err) {
     auto text = self->system().render(err);
     conn->send(protocol::error_frame(code_for(text), text, id));
   };
@@ -49,29 +55,39 @@ void on_command(session_ptr self, protocol::command& cmd) {
       conn->send(protocol::pong(id));
       return;
     case protocol::command::build: {
-      if (st.running.size() >= st.deps.max_jobs_per_connection) {
-        conn->send(protocol::error_frame("busy", "this connection already runs " + std::to_string(st.running.size()) +
-                                                   " jobs (the limit per connection)", id));
+      // Submissions not yet answered count too: a burst of builds cannot slip past the limit.
+      auto held = st.running.size() + st.submitting;
+      if (held >= st.deps.max_jobs_per_connection) {
+        conn->send(protocol::error_frame("busy", "this connection already runs " + std::to_string(held) +
+                                                   " jobs (the limit per connection is " +
+                                                   std::to_string(st.deps.max_jobs_per_connection) + ")", id));
         return;
       }
+      ++st.submitting;
       auto sink = caf::actor_cast<actors::job_sink_actor>(self);
       self->request(st.deps.registry, ask_timeout, messages::submit_job{std::move(cmd.start)}, sink)
         .then(
-          [self, conn, id](const std::string& job) {
-            self->state.running.insert(job);
+          [self, conn, id, credit](const std::string& job) {
+            auto& st = self->state;
+            --st.submitting;
+            if (st.ended.erase(job) == 0) st.running.insert(job);
+            if (st.submitting == 0) st.ended.clear();
             conn->send(protocol::accepted(job, id));
           },
-          fail);
+          [self, fail](caf::error& err) {
+            if (--self->state.submitting == 0) self->state.ended.clear();
+            fail(err);
+          });
       return;
     }
     case protocol::command::status:
       self->request(st.deps.registry, ask_timeout, messages::status_request{cmd.job})
-        .then([conn, id](const messages::status_reply& r) { conn->send(protocol::status(r, id)); }, fail);
+        .then([conn, id, credit](const messages::status_reply& r) { conn->send(protocol::status(r, id)); }, fail);
       return;
     case protocol::command::cancel: {
       auto job = cmd.job;
       self->request(st.deps.registry, ask_timeout, messages::cancel_job{job, "cancelled by a client"})
-        .then([conn, id, job](bool was_running) { conn->send(protocol::cancelled(job, was_running, id)); }, fail);
+        .then([conn, id, job, credit](bool was_running) { conn->send(protocol::cancelled(job, was_running, id)); }, fail);
       return;
     }
     case protocol::command::subscribe: {
@@ -79,7 +95,7 @@ void on_command(session_ptr self, protocol::command& cmd) {
       auto sink = caf::actor_cast<actors::job_sink_actor>(self);
       self->request(st.deps.registry, ask_timeout, actors::subscribe_atom::value, job, sink)
         .then(
-          [conn, id, job](bool known) {
+          [conn, id, job, credit](bool known) {
             conn->send(known ? protocol::subscribed(job, id) : protocol::error_frame("unknown_job", "unknown job " + job, id, job));
           },
           fail);
@@ -98,6 +114,7 @@ session_actor::behavior_type session(session_ptr self, std::shared_ptr<connectio
       auto parsed = protocol::parse(text, self->state.deps.limits);
       if (auto* err = std::get_if<protocol::error>(&parsed)) {
         self->state.conn->send(protocol::error_frame(err->code, err->message, err->id));
+        self->state.conn->frame_done();
         return;
       }
       on_command(self, std::get<protocol::command>(parsed));
@@ -105,7 +122,9 @@ session_actor::behavior_type session(session_ptr self, std::shared_ptr<connectio
     [self](closed_atom) { self->quit(); },
     [self](const messages::telemetry_event& ev) { self->state.conn->send(protocol::event(ev)); },
     [self](const messages::job_report& r) {
-      self->state.running.erase(r.job);
+      auto& st = self->state;
+      // A result that overtakes its `accepted` frees the slot when that arrives.
+      if (st.running.erase(r.job) == 0 && st.submitting > 0) st.ended.insert(r.job);
       self->state.conn->send(protocol::result(r));
     },
   };

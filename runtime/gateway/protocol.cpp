@@ -4,6 +4,7 @@
 
 #include "messages/codec.hpp"
 #include "messages/names.hpp"
+#include "messages/secrets.hpp"
 
 namespace grove::gateway::protocol {
 
@@ -127,7 +128,7 @@ std::string result(const messages::job_report& report) {
 
 std::string error_frame(const std::string& code, const std::string& message, const std::string& id,
                         const std::string& job) {
-  json j = {{"type", "error"}, {"code", code}, {"message", message}};
+  json j = {{"type", "error"}, {"code", code}, {"message", messages::redact(message)}};
   if (!id.empty()) j["id"] = id;
   if (!job.empty()) j["job"] = job;
   return dump(j);

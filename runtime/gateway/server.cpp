@@ -7,10 +7,13 @@
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include <openssl/evp.h>
 
 #include "runtime/gateway/web_assets.hpp"
 
@@ -60,6 +63,23 @@ std::string query_param(beast::string_view target, const std::string& key) {
   return {};
 }
 
+constexpr const char* cookie_name = "grove_session";
+
+// The value of cookie `key` in a Cookie header, or empty.
+std::string cookie_param(beast::string_view header, const std::string& key) {
+  std::string h{header};
+  size_t pos = 0;
+  while (pos < h.size()) {
+    while (pos < h.size() && (h[pos] == ' ' || h[pos] == ';')) ++pos;
+    auto end = h.find(';', pos);
+    auto part = h.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (part.rfind(key + "=", 0) == 0) return part.substr(key.size() + 1);
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return {};
+}
+
 std::string path_of(beast::string_view target) {
   auto q = target.find('?');
   return std::string{q == beast::string_view::npos ? target : target.substr(0, q)};
@@ -78,12 +98,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::vector<std::weak_ptr<connection>> sockets;
   uint16_t bound_port = 0;
 
+  std::string cookie; ///< session_cookie_value(opts.token), once
+
   bool authorized(const bhttp::request<bhttp::string_body>& req) const {
     if (opts.token.empty()) return true;
     auto auth = req[bhttp::field::authorization];
     std::string bearer = "Bearer ";
     if (auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer) {
       return token_matches(std::string{auth.substr(bearer.size())}, opts.token);
+    }
+    if (auto presented = cookie_param(req[bhttp::field::cookie], cookie_name); !presented.empty()) {
+      return token_matches(presented, cookie);
     }
     return token_matches(query_param(req.target(), "token"), opts.token);
   }
@@ -94,11 +119,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 namespace {
 
 // One WebSocket connection. Reads frames and hands them to the handler;
-// writes queued frames one at a time on the connection's strand.
+// writes queued frames one at a time on the connection's strand. Bounded:
+// at most `max_frames_in_flight` frames read ahead of their answers and
+// `max_queued_bytes` of unwritten answers (then reading pauses); a client
+// whose queue still grows past the cap is closed (1008) and its queue freed.
 class ws_session final : public connection, public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv)
-    : ws_(std::move(socket)), srv_(std::move(srv)) {
+    : ws_(std::move(socket)), srv_(std::move(srv)), grace_(ws_.get_executor()) {
     ++srv_->open_connections;
   }
 
@@ -106,15 +134,20 @@ public:
 
   void run(bhttp::request<bhttp::string_body> req) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    // Frames up to 4x the limit are read and answered with frame_too_large;
-    // beyond that the connection is closed with 1009 (message too big).
+    // A frame over the limit is drained in small reads, never buffered whole,
+    // and answered with frame_too_large; past 4x the limit (at least 1 MiB)
+    // Beast closes the connection with 1009 (message too big).
     ws_.read_message_max(std::max<size_t>(srv_->opts.max_frame_bytes * 4, 1 << 20));
     ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
   }
 
   void send(std::string text) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
-      if (self->closing_) return;
+      if (self->closing_ || self->closed_) return;
+      if (!self->queue_.empty() && self->queued_bytes_ + text.size() > self->srv_->opts.max_queued_bytes) {
+        return self->overflow();
+      }
+      self->queued_bytes_ += text.size();
       self->queue_.push_back(std::move(text));
       if (self->queue_.size() == 1) self->write_next();
     });
@@ -129,6 +162,13 @@ public:
     });
   }
 
+  void frame_done() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (self->in_flight_ > 0) --self->in_flight_;
+      self->read();
+    });
+  }
+
 private:
   void on_accept(beast::error_code ec) {
     if (ec) return; // handshake failed: nothing was opened
@@ -140,28 +180,61 @@ private:
     read();
   }
 
+  // Reads the next piece of a frame, unless the client is ahead of us: too
+  // many frames unanswered, or answers it has not taken yet.
   void read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+    if (reading_ || closed_ || closing_) return;
+    bool mid_frame = frame_bytes_ > 0;
+    if (!mid_frame && (in_flight_ >= srv_->opts.max_frames_in_flight || queued_bytes_ > srv_->opts.max_queued_bytes / 2)) {
+      return; // backpressure: frame_done() or a finished write reads again
+    }
+    reading_ = true;
+    ws_.async_read_some(buffer_, read_chunk, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t bytes) {
+    reading_ = false;
     if (ec) {
-      // closed, timed out or too big: the session ends either way.
+      // closed, timed out or too big: the session ends either way, and what
+      // it still had queued is freed now (but the frame being written).
+      closed_ = true;
+      if (queue_.size() > 1) queue_.erase(queue_.begin() + 1, queue_.end());
       if (handler_) handler_->on_close();
       handler_.reset();
       return;
     }
-    auto text = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    if (!ws_.got_text()) {
-      send(json_error("binary_not_supported", "frames must be JSON text; binary frames are not supported"));
-    } else if (bytes > srv_->opts.max_frame_bytes) {
-      send(json_error("frame_too_large", "the frame is " + std::to_string(bytes) + " bytes; the limit is " +
+    frame_bytes_ += bytes;
+    if (frame_bytes_ > srv_->opts.max_frame_bytes) buffer_.consume(buffer_.size()); // drained, not kept
+    if (!ws_.is_message_done()) return read();
+    auto size = frame_bytes_;
+    frame_bytes_ = 0;
+    if (size > srv_->opts.max_frame_bytes) {
+      send(json_error("frame_too_large", "the frame is " + std::to_string(size) + " bytes; the limit is " +
                                            std::to_string(srv_->opts.max_frame_bytes)));
+    } else if (!ws_.got_text()) {
+      buffer_.consume(buffer_.size());
+      send(json_error("binary_not_supported", "frames must be JSON text; binary frames are not supported"));
     } else if (handler_) {
+      auto text = beast::buffers_to_string(buffer_.data());
+      buffer_.consume(buffer_.size());
+      ++in_flight_;
       handler_->on_frame(std::move(text));
     }
     read();
+  }
+
+  // The client does not read: drop what it has not taken, say why if it
+  // ever reads again, and cut the connection if it does not within a grace.
+  void overflow() {
+    queue_.erase(queue_.begin() + 1, queue_.end());
+    queued_bytes_ = queue_.front().size();
+    closing_ = true;
+    close_reason_ = websocket::close_reason{websocket::close_code::policy_error, "client too slow: over " +
+                                            std::to_string(srv_->opts.max_queued_bytes) + " bytes queued"};
+    grace_.expires_after(std::chrono::seconds{5});
+    grace_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) beast::get_lowest_layer(self->ws_).close();
+    });
   }
 
   void write_next() {
@@ -172,26 +245,40 @@ private:
   void on_write(beast::error_code ec, size_t) {
     if (ec) {
       queue_.clear();
+      queued_bytes_ = 0;
       return;
     }
+    queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
     if (!queue_.empty()) {
       write_next();
     } else if (closing_) {
       do_close();
     }
+    read(); // the client took some: it may send again
   }
 
   void do_close() {
-    ws_.async_close(websocket::close_code::going_away, [self = shared_from_this()](beast::error_code) {});
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+      self->grace_.cancel();
+    });
   }
+
+  static constexpr size_t read_chunk = 16 * 1024;
 
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<server::impl> srv_;
+  net::steady_timer grace_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
+  size_t in_flight_ = 0;    ///< frames handed to the handler and not yet done
+  size_t frame_bytes_ = 0;  ///< bytes of the frame being read
   std::unique_ptr<connection_handler> handler_;
+  websocket::close_reason close_reason_{websocket::close_code::going_away};
+  bool reading_ = false;
   bool closing_ = false;
+  bool closed_ = false;
 };
 
 // One HTTP connection: static assets, health, dynamic routes, or the upgrade.
@@ -242,7 +329,12 @@ private:
       return reply(req, {401, "application/json", json_error("unauthorized", "missing or wrong token")});
     }
     if (auto asset = web::find(path == "/" ? "/index.html" : path)) {
-      return reply(req, {200, std::string{asset->content_type}, std::string{asset->body}});
+      http_reply r{200, std::string{asset->content_type}, std::string{asset->body}};
+      // A browser opened /?token=…: its scripts, styles and WebSocket carry this cookie instead.
+      if (path == "/" && !srv_->opts.token.empty()) {
+        r.set_cookie = std::string{cookie_name} + "=" + srv_->cookie + "; Path=/; HttpOnly; SameSite=Strict";
+      }
+      return reply(req, std::move(r));
     }
     if (path == "/metrics" || path == "/api/jobs" || path.rfind("/output/", 0) == 0) {
       auto self = shared_from_this();
@@ -262,6 +354,7 @@ private:
     res->set(bhttp::field::content_type, r.content_type);
     res->set(bhttp::field::cache_control, "no-store");
     res->set("X-Content-Type-Options", "nosniff");
+    if (!r.set_cookie.empty()) res->set(bhttp::field::set_cookie, r.set_cookie);
     res->keep_alive(req.keep_alive());
     if (req.method() != bhttp::verb::head) res->body() = std::move(r.body);
     res->prepare_payload();
@@ -293,8 +386,23 @@ void server::impl::accept() {
   });
 }
 
+std::string session_cookie_value(const std::string& token) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string salted = "grove-dashboard:" + token;
+  EVP_Digest(salted.data(), salted.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
 server::server(server_options opts, std::shared_ptr<backend> be) : impl_(std::make_shared<impl>()) {
   impl_->opts = std::move(opts);
+  if (!impl_->opts.token.empty()) impl_->cookie = session_cookie_value(impl_->opts.token);
   impl_->be = std::move(be);
 }
 

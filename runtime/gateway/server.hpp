@@ -16,12 +16,18 @@ class connection {
 public:
   virtual ~connection() = default;
   /// Queues one text frame (frames are written one at a time, in order).
+  /// Past `max_queued_bytes` of unwritten frames the client is not reading:
+  /// the queue is dropped and the connection closed (1008).
   virtual void send(std::string text) = 0;
   /// Closes the connection (close code 1001, going away).
   virtual void close() = 0;
+  /// The handler is done with one frame it was given (its answer, if any,
+  /// is queued): the server reads at most `max_frames_in_flight` frames ahead.
+  virtual void frame_done() = 0;
 };
 
 /// Receives what one connection sends; called on the I/O thread, must not block.
+/// Every on_frame is answered by exactly one connection::frame_done.
 class connection_handler {
 public:
   virtual ~connection_handler() = default;
@@ -34,6 +40,7 @@ struct http_reply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::string set_cookie = {}; ///< a Set-Cookie header, if not empty
 };
 
 /// The business side: sessions and dynamic HTTP routes.
@@ -54,12 +61,19 @@ struct server_options {
   size_t max_frame_bytes = 64 * 1024;
   size_t max_connections = 256;
   size_t max_http_body_bytes = 64 * 1024;
+  /// Unwritten outbound bytes per WebSocket connection before it is closed
+  /// as a client that does not read (one frame larger than this still goes
+  /// out when nothing else is queued).
+  size_t max_queued_bytes = 4 * 1024 * 1024;
+  /// Frames read ahead of their answers; then reading pauses (backpressure).
+  size_t max_frames_in_flight = 8;
 };
 
 /// Routes: GET / (dashboard), /app.js, /style.css, /healthz, /metrics,
 /// /api/jobs, /output/<job>; WebSocket upgrade on /ws. With a token set,
-/// everything but /healthz needs `Authorization: Bearer <token>` or
-/// `?token=<token>` (compared in constant time).
+/// everything but /healthz needs `Authorization: Bearer <token>`,
+/// `?token=<token>` (compared in constant time), or the session cookie that
+/// `/?token=<token>` sets so the dashboard's own scripts and styles load.
 class server final {
 public:
   server(server_options opts, std::shared_ptr<backend> be);
@@ -90,5 +104,9 @@ private:
 
 /// Constant-time comparison of a presented token with the expected one.
 bool token_matches(const std::string& presented, const std::string& expected);
+
+/// The dashboard's cookie value for `token`: a SHA-256 digest (hex), so the
+/// token itself never sits in the browser's cookie store.
+std::string session_cookie_value(const std::string& token);
 
 } // namespace grove::gateway

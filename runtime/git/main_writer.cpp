@@ -1,6 +1,7 @@
 #include <optional>
 #include <set>
 
+#include "runtime/git/files.hpp"
 #include "runtime/git/git.hpp"
 #include "runtime/git/raii.hpp"
 
@@ -25,6 +26,8 @@ int advance_main(git_repository* repo, const git_oid& from, const git_oid& to, c
 // After main moved, write the changed files into the main worktree and its index,
 // so `git status` stays clean. Only paths that differ between the trees are touched.
 status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_oid& new_commit) {
+  // A link planted in place of grove's folders since the start must not be written through.
+  if (auto s = require_real_folders(git_repository_workdir(repo), {"output", "output/components"}); !s) return s;
   git_commit *oc = nullptr, *nc = nullptr;
   if (auto s = check(git_commit_lookup(&oc, repo, &old_commit), "lookup old main"); !s) return s;
   commit_ptr og{oc};
@@ -289,6 +292,8 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
     if (cur == base->get()) return out;
     git_oid new_id = *git_commit_id(cur);
     auto log = "grove: merge " + std::to_string(items.size()) + " component(s)";
+    // On disk before main moves: what output/ lags from, so a crash is told from a user's edit.
+    if (auto s = begin_checkout(repo, base_id); !s) return fail_all(s.error().message);
     int rc = advance_main(repo, base_id, new_id, log);
     if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue; // main moved: redo on the new main
     if (auto s = check(rc, "update main"); !s) return fail_all(s.error().message);
@@ -300,20 +305,25 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
 }
 
 void main_writer::sync(const git_oid& from, const git_oid& to) {
-  if (last_sync_error_.empty()) {
+  auto pending = pending_checkout(repo_.raw());
+  if (last_sync_error_.empty() && pending && git_oid_equal(&*pending, &from)) {
     auto synced = sync_checkout(repo_.raw(), from, to);
-    if (synced) return;
+    if (synced) {
+      end_checkout(repo_.raw());
+      return;
+    }
     last_sync_error_ = synced.error().message;
   }
   // The worktree is not at `from` (a full disk, an edit under output/): bring
-  // all of output/ to main. If that fails too, the next update tries again.
+  // grove's own paths of output/ to main, never the user's. If that fails
+  // too, the next update tries again.
   (void)resync();
 }
 
 status main_writer::resync() {
-  auto restored = restore_output(repo_.raw());
+  auto restored = restore_output(repo_.raw(), false);
   if (!restored) {
-    if (last_sync_error_.empty()) last_sync_error_ = restored.error().message;
+    last_sync_error_ = restored.error().message;
     return restored.error();
   }
   last_sync_error_.clear();
@@ -349,6 +359,7 @@ result<std::string> main_writer::commit_files(const std::string& message,
     std::vector<std::string> paths;
     for (auto& f : files) paths.push_back(f.first);
     if (auto s = verify_stored(repo, id, paths); !s) return s.error();
+    if (auto s = begin_checkout(repo, base_id); !s) return s.error();
     int rc = advance_main(repo, base_id, id, message);
     if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) continue;
     if (auto s = check(rc, "update main"); !s) return s.error();

@@ -4,6 +4,7 @@
 // helper that turns a libgit2 return code into a failure.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,8 +61,38 @@ messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
 /// returned), which would leave a ref or reflog naming a missing object.
 messages::status verify_stored(git_repository* repo, const git_oid& commit_id, const std::vector<std::string>& paths);
 
-/// Puts `output/` of the main worktree (files and index entries) back to what
-/// `main` holds, when they differ. Returns how many paths were out of step.
-messages::result<size_t> restore_output(git_repository* repo);
+/// Records in `.grove/checkout` (synced) that output/ may lag main from
+/// commit `from` on, before main moves past it; an older record is kept.
+/// While it exists, the paths main changed since `from` are grove's own
+/// unfinished writes.
+messages::status begin_checkout(git_repository* repo, const git_oid& from);
+
+/// output/ is in step with main again: the record goes.
+void end_checkout(git_repository* repo);
+
+/// The start of an unfinished checkout, if one is recorded.
+std::optional<git_oid> pending_checkout(git_repository* repo);
+
+/// What differs under output/ between the main worktree and main.
+struct output_drift {
+  std::vector<std::string> grove; ///< grove's own (interrupted or lagging) writes: put back without loss
+  std::vector<std::string> user;  ///< "output/x (modified)": changes grove did not make, never touched
+};
+
+/// Sorts every difference under output/: a path is grove's when its index
+/// entry and file each hold main's version, the version before an
+/// unfinished checkout, a half-written copy of main's version (only where
+/// that checkout was writing), or nothing; anything else is the user's.
+messages::result<output_drift> inspect_output(git_repository* repo);
+
+/// The message that names the user's changes and how to proceed.
+std::string describe_user_changes(const std::vector<std::string>& user);
+
+/// Puts grove's own paths under output/ (files and index entries) back to
+/// main and clears the checkout record. The user's changes are never
+/// touched: with `refuse_user_changes` nothing is done when there are any;
+/// either way they come back as an errc::workspace failure naming them.
+/// Returns how many paths were put back.
+messages::result<size_t> restore_output(git_repository* repo, bool refuse_user_changes);
 
 } // namespace grove::git::detail

@@ -3,6 +3,9 @@
 #include <mutex>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "runtime/git/files.hpp"
 #include "runtime/git/git.hpp"
 #include "runtime/git/raii.hpp"
 
@@ -136,12 +139,13 @@ status ensure_excluded(const fs::path& gitdir) {
   if (add.empty()) {
     return messages::ok();
   }
-  std::ofstream out{path, std::ios::app};
-  if (!current.empty() && current.back() != '\n') out << '\n';
-  out << "# grove: transient worktrees and runtime state\n" << add;
-  if (!out) {
-    return make_failure(errc::workspace, "cannot write " + path.string());
-  }
+  auto fd = open_append_under(gitdir / "info", "exclude");
+  if (!fd) return fd.error();
+  std::string text = (!current.empty() && current.back() != '\n' ? "\n" : "") +
+                     std::string{"# grove: transient worktrees and runtime state\n"} + add;
+  bool written = ::write(*fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(*fd);
+  if (!written) return make_failure(errc::workspace, "cannot write " + path.string());
   return messages::ok();
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "messages/names.hpp"
+#include "runtime/git/files.hpp"
 #include "runtime/git/git.hpp"
 #include "runtime/git/raii.hpp"
 
@@ -58,20 +59,12 @@ void remove_worktree_by_name(repository& repo, const std::string& name, std::vec
 }
 
 status write_text(const fs::path& file, const std::string& text) {
-  std::ofstream out{file, std::ios::binary | std::ios::trunc};
-  out << text;
-  out.close();
-  if (!out) return make_failure(errc::io, "cannot write " + file.string() + ": " + std::strerror(errno));
-  return messages::ok();
+  return write_file_under(file.parent_path(), file.filename().string(), text);
 }
 
 status write_files(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files) {
   for (auto& [path, content] : files) {
-    auto target = dir / path;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) return make_failure(errc::io, "cannot create " + target.parent_path().string() + ": " + ec.message());
-    if (auto s = write_text(target, content); !s) return s;
+    if (auto s = write_file_under(dir, path, content); !s) return s;
   }
   return messages::ok();
 }

@@ -81,7 +81,7 @@ messages::result<std::unique_ptr<journal>> journal::open(const std::filesystem::
   std::filesystem::create_directories(repo / ".grove", ec);
   auto path = repo / ".grove" / "journal.db";
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     auto f = sql_failure(db, "open " + path.string());
     sqlite3_close(db);

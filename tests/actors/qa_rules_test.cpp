@@ -129,3 +129,27 @@ TEST(qa_artifact, every_rule_reports_with_code_and_message) {
 TEST(qa_artifact, nul_bytes_are_rejected) {
   EXPECT_TRUE(has(check_artifact(artifact(std::string{"<p>a\0b</p>", 10}), "x"), "control_character"));
 }
+
+TEST(qa_secrets, an_answer_carrying_the_key_in_any_spelling_is_rejected) {
+  const std::vector<std::string> secrets{"sk-Live9f3KqZx27BmPw41TtRe8"};
+  std::string upper = secrets[0];
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string entities;
+  for (char c : secrets[0].substr(0, 10)) entities += "&#" + std::to_string(static_cast<int>(c)) + ";";
+  std::string escaped;
+  for (char c : secrets[0].substr(3, 12)) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+    escaped += buf;
+  }
+  auto raw_escaped = std::string{R"({"component":"x","version":1,"metadata":{"title":"X","description":"d","role":"generic"},"html":"<p>)"} +
+                     escaped + R"(</p>","css":".g-x{}"})";
+  for (auto& a : {artifact("<p>key " + secrets[0] + "</p>"), artifact("<p>" + upper + "</p>"),
+                  artifact("<p>" + secrets[0].substr(6, 9) + "</p>"), artifact("<p>" + entities + "</p>"),
+                  artifact("<p></p>", ".g-x{content:'" + secrets[0].substr(0, 9) + "'}"), raw_escaped}) {
+    auto vs = check_artifact(a, "x", secrets);
+    ASSERT_TRUE(has(vs, "secret_leak")) << a;
+    for (auto& v : vs) EXPECT_EQ(v.message.find(secrets[0].substr(6, 9)), std::string::npos);
+  }
+  EXPECT_TRUE(check_artifact(artifact("<p>no key here, sk-</p>"), "x", secrets).empty());
+}

@@ -85,7 +85,19 @@ struct fake_llm_server::impl {
     }
     --in_flight;
     if (reply.hang) return;
-    if (reply.truncate_at != std::string::npos) {
+    if (reply.drip.count() > 0) {
+      // Headers at once, then the body a byte at a time: alive, never done in time.
+      std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(reply.body.size()) + "\r\n\r\n";
+      net::write(sock, net::buffer(head), ec);
+      for (size_t i = 0; i < reply.body.size() && !ec; ++i) {
+        {
+          std::unique_lock<std::mutex> lock{mtx};
+          if (cv.wait_for(lock, reply.drip, [this] { return stopping; })) break;
+        }
+        net::write(sock, net::buffer(reply.body.data() + i, 1), ec);
+      }
+    } else if (reply.truncate_at != std::string::npos) {
       std::string raw = "HTTP/1.1 " + std::to_string(reply.status) + " OK\r\nContent-Type: application/json\r\nContent-Length: " +
                         std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body.substr(0, reply.truncate_at);
       net::write(sock, net::buffer(raw), ec);

@@ -31,6 +31,7 @@ struct fake_reply {
   std::chrono::milliseconds delay{0};
   bool hang = false;                     ///< never answer (until the server stops)
   size_t truncate_at = std::string::npos; ///< announce the full length, send this many bytes, close
+  std::chrono::milliseconds drip{0};      ///< send the body one byte per this interval
 };
 
 /// A plain answer.

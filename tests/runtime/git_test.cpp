@@ -242,14 +242,16 @@ TEST_F(git_layer, merging_an_unknown_commit_is_an_error_for_that_item_only) {
 }
 
 TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
-  auto id = commit_component("navbar", "v1");
+  auto id = commit_component("navbar", "v1 of the navbar");
+  auto before = repo->main_head();
   git::main_writer writer{std::move(*repo)};
   ASSERT_TRUE(writer.merge_batch({{"navbar", id}})[0].ok());
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
-  // Killed between the ref update and the checkout: index and files lag behind main ...
+  // Killed between the ref update and the checkout: the record of the
+  // checkout is on disk, index and files lag behind main, the file half written ...
+  test::write_file(root() / ".grove/checkout", *before + "\n");
   ASSERT_EQ(git_cli(root(), "read-tree HEAD~1").status, 0);
-  test::write_file(root() / "output/components/navbar.json", "half-writ");
-  test::write_file(root() / "output/stray.tmp", "x");
+  test::write_file(root() / "output/components/navbar.json", "v1 of the n");
   // ... and lock files of writers that never finished.
   test::write_file(root() / ".git/index.lock", "");
   test::write_file(root() / ".git/refs/heads/feat/ghost_gen.lock", "");
@@ -259,13 +261,41 @@ TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
   EXPECT_GE(done->size(), 3u);
   EXPECT_FALSE(std::filesystem::exists(root() / ".git/index.lock"));
   EXPECT_FALSE(std::filesystem::exists(root() / ".git/refs/heads/feat/ghost_gen.lock"));
-  EXPECT_FALSE(std::filesystem::exists(root() / "output/stray.tmp"));
-  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "v1");
+  EXPECT_FALSE(std::filesystem::exists(root() / ".grove/checkout"));
+  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "v1 of the navbar");
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
   auto again = git::repair_workspace(*repo);
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->empty()) << "a clean workspace needs no repair";
+}
+
+TEST_F(git_layer, repair_never_touches_changes_grove_did_not_make) {
+  auto id = commit_component("navbar", "v1 of the navbar");
+  auto before = repo->main_head();
+  git::main_writer writer{std::move(*repo)};
+  ASSERT_TRUE(writer.merge_batch({{"navbar", id}})[0].ok());
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+  // Even with a checkout record naming navbar.json as grove's, content that is
+  // neither version nor a beginning of main's is the user's; so is a stray file.
+  test::write_file(root() / ".grove/checkout", *before + "\n");
+  test::write_file(root() / "output/components/navbar.json", "my own navbar");
+  test::write_file(root() / "output/stray.tmp", "x");
+  auto done = git::repair_workspace(writer.repo());
+  ASSERT_FALSE(done);
+  EXPECT_NE(done.error().message.find("output/components/navbar.json (modified)"), std::string::npos) << done.error().message;
+  EXPECT_NE(done.error().message.find("output/stray.tmp (untracked)"), std::string::npos) << done.error().message;
+  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "my own navbar");
+  EXPECT_EQ(test::read_file(root() / "output/stray.tmp"), "x");
+  // The update of main goes on; the user's file is left alone and the lag reported.
+  auto other = git::repository::open(root());
+  ASSERT_TRUE(other);
+  repo.emplace(std::move(*other));
+  auto second = commit_component("footer", "v1 of the footer");
+  ASSERT_TRUE(writer.merge_batch({{"footer", second}})[0].ok());
+  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "my own navbar");
+  EXPECT_EQ(test::read_file(root() / "output/components/footer.json"), "v1 of the footer");
+  EXPECT_NE(writer.last_sync_error().find("navbar.json (modified)"), std::string::npos) << writer.last_sync_error();
 }
 
 TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite) {

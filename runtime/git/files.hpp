@@ -1,0 +1,32 @@
+#pragma once
+
+// Writing inside the workspace without ever following a symbolic link out of
+// it: every folder on the way and the file itself are opened with
+// O_NOFOLLOW relative to the folder before (openat), so a link planted
+// anywhere under `root` makes the write fail instead of landing elsewhere.
+// `root` itself (the workspace or a worktree folder grove made) is trusted.
+
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "messages/errors.hpp"
+
+namespace grove::git {
+
+/// Replaces `root/rel` with `content`, creating missing folders; `sync`
+/// fsyncs the file before returning. Fails (errc::workspace) on a link.
+messages::status write_file_under(const std::filesystem::path& root, const std::string& rel, std::string_view content,
+                                  bool sync = false);
+
+/// Opens `root/rel` for appending (created if missing), refusing links on
+/// the way; returns the descriptor, which the caller closes.
+messages::result<int> open_append_under(const std::filesystem::path& root, const std::string& rel);
+
+/// Every one of `rels` under `root` that exists is a real folder: a link
+/// there (even to a folder inside the workspace) is refused with a message
+/// that names it and says how to proceed.
+messages::status require_real_folders(const std::filesystem::path& root, std::initializer_list<const char*> rels);
+
+} // namespace grove::git
