@@ -126,7 +126,7 @@ namespace {
 class ws_session final : public connection, public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv)
-    : ws_(std::move(socket)), srv_(std::move(srv)), grace_(ws_.get_executor()) {
+    : srv_(std::move(srv)), ws_(std::move(socket)), grace_(ws_.get_executor()) {
     ++srv_->open_connections;
   }
 
@@ -194,15 +194,7 @@ private:
 
   void on_read(beast::error_code ec, size_t bytes) {
     reading_ = false;
-    if (ec) {
-      // closed, timed out or too big: the session ends either way, and what
-      // it still had queued is freed now (but the frame being written).
-      closed_ = true;
-      if (queue_.size() > 1) queue_.erase(queue_.begin() + 1, queue_.end());
-      if (handler_) handler_->on_close();
-      handler_.reset();
-      return;
-    }
+    if (ec) return end(); // closed, timed out or too big: the session ends either way
     frame_bytes_ += bytes;
     if (frame_bytes_ > srv_->opts.max_frame_bytes) buffer_.consume(buffer_.size()); // drained, not kept
     if (!ws_.is_message_done()) return read();
@@ -233,8 +225,21 @@ private:
                                             std::to_string(srv_->opts.max_queued_bytes) + " bytes queued"};
     grace_.expires_after(std::chrono::seconds{5});
     grace_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) beast::get_lowest_layer(self->ws_).close();
+      if (ec) return;
+      beast::get_lowest_layer(self->ws_).close();
+      self->end();
     });
+  }
+
+  // The connection is over: what it still had queued is freed now (but the
+  // frame being written), and the handler hears it once, even when no read
+  // was pending (backpressure) to report it.
+  void end() {
+    if (closed_) return;
+    closed_ = true;
+    if (queue_.size() > 1) queue_.erase(queue_.begin() + 1, queue_.end());
+    if (handler_) handler_->on_close();
+    handler_.reset();
   }
 
   void write_next() {
@@ -246,7 +251,7 @@ private:
     if (ec) {
       queue_.clear();
       queued_bytes_ = 0;
-      return;
+      return end(); // the client is gone, or was cut off
     }
     queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
@@ -261,13 +266,14 @@ private:
   void do_close() {
     ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
       self->grace_.cancel();
+      self->end();
     });
   }
 
   static constexpr size_t read_chunk = 16 * 1024;
 
+  std::shared_ptr<server::impl> srv_; ///< first: the I/O context outlives the socket below
   websocket::stream<beast::tcp_stream> ws_;
-  std::shared_ptr<server::impl> srv_;
   net::steady_timer grace_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
@@ -316,7 +322,10 @@ private:
       return reply(req, {503, "application/json", json_error("too_many_connections", "the server is at its connection limit")});
     }
     stream_.expires_never();
-    std::make_shared<ws_session>(stream_.release_socket(), srv_)->run(std::move(req));
+    auto socket = stream_.release_socket();
+    beast::error_code ec;
+    socket.set_option(net::socket_base::send_buffer_size(srv_->opts.socket_send_buffer_bytes), ec);
+    std::make_shared<ws_session>(std::move(socket), srv_)->run(std::move(req));
   }
 
   void handle(bhttp::request<bhttp::string_body> req) {

@@ -67,6 +67,9 @@ struct server_options {
   size_t max_queued_bytes = 4 * 1024 * 1024;
   /// Frames read ahead of their answers; then reading pauses (backpressure).
   size_t max_frames_in_flight = 8;
+  /// The kernel's send buffer per WebSocket connection (SO_SNDBUF): what a
+  /// client that does not read can hold beyond max_queued_bytes.
+  int socket_send_buffer_bytes = 256 * 1024;
 };
 
 /// Routes: GET / (dashboard), /app.js, /style.css, /healthz, /metrics,

@@ -19,6 +19,12 @@
 #include "runtime/node.hpp"
 #include "support.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 using namespace grove;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
@@ -86,6 +92,8 @@ protected:
     so.token = std::move(token);
     so.max_frame_bytes = 4096;
     so.max_connections = max_connections;
+    so.max_queued_bytes = queued_cap;
+    so.socket_send_buffer_bytes = send_buffer;
     server = std::make_unique<grove::gateway::server>(so, grove::gateway::make_backend(sys, deps));
     ASSERT_EQ(server->start(), "");
   }
@@ -139,6 +147,8 @@ protected:
     EXPECT_EQ(pong["id"], "still-there");
   }
 
+  size_t queued_cap = 4 * 1024 * 1024;
+  int send_buffer = 256 * 1024;
   test::temp_dir dir;
   system_config cfg;
   caf::actor_system sys{cfg};
@@ -451,4 +461,206 @@ TEST_F(gateway_protocol, dashboard_assets_are_served) {
   EXPECT_EQ(http::http_get(http_url("/style.css"))->status, 200);
   EXPECT_EQ(http::http_get(http_url("/../../etc/passwd"))->status, 404);
   EXPECT_EQ(http::http_get(http_url("/output/..%2f..%2fetc"))->status, 404);
+}
+
+namespace {
+
+// A WebSocket client that sends and never reads, with a tiny receive buffer
+// so that whatever the server answers backs up at once: the attacker.
+class deaf_client final {
+public:
+  explicit deaf_client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
+    std::string req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return;
+    std::string head;
+    char ch;
+    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &ch, 1, 0) == 1) head += ch;
+    upgraded_ = head.rfind("HTTP/1.1 101", 0) == 0;
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  }
+  ~deaf_client() { ::close(fd_); }
+  deaf_client(const deaf_client&) = delete;
+  deaf_client& operator=(const deaf_client&) = delete;
+
+  bool upgraded() const { return upgraded_; }
+
+  /// Queues one masked text frame and sends what the socket takes; false
+  /// while earlier bytes are still waiting (the server stopped reading).
+  bool send_frame(const std::string& text) {
+    if (!flush()) return false;
+    std::string f;
+    f += static_cast<char>(0x81);
+    f += static_cast<char>(0x80 | text.size()); // under 126 bytes
+    const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+    f.append(mask, 4);
+    for (size_t i = 0; i < text.size(); ++i) f += static_cast<char>(text[i] ^ mask[i % 4]);
+    pending_ += f;
+    flush();
+    return true;
+  }
+
+  size_t sent() const { return sent_; }
+
+  /// Reads (at last) until the server ends the connection; the close code it
+  /// sent (0 if it cut the connection without one), or -1 if it stays open.
+  int wait_closed(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string in;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      ::poll(&p, 1, 100);
+      char buf[65536];
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) {
+        in.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return close_code(in);
+    }
+    return -1;
+  }
+
+private:
+  bool flush() {
+    while (!pending_.empty()) {
+      auto n = ::send(fd_, pending_.data(), pending_.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent_ += static_cast<size_t>(n);
+      pending_.erase(0, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // The code of the first close frame among the server's frames, or 0.
+  static int close_code(const std::string& in) {
+    size_t at = 0;
+    while (at + 2 <= in.size()) {
+      auto op = static_cast<unsigned char>(in[at]) & 0x0f;
+      uint64_t len = static_cast<unsigned char>(in[at + 1]) & 0x7f;
+      size_t head = 2;
+      if (len == 126 && at + 4 <= in.size()) {
+        len = (static_cast<unsigned char>(in[at + 2]) << 8) | static_cast<unsigned char>(in[at + 3]);
+        head = 4;
+      } else if (len == 127 && at + 10 <= in.size()) {
+        len = 0;
+        for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(in[at + 2 + i]);
+        head = 10;
+      }
+      if (op == 8 && at + head + 2 <= in.size()) {
+        return (static_cast<unsigned char>(in[at + head]) << 8) | static_cast<unsigned char>(in[at + head + 1]);
+      }
+      at += head + len;
+    }
+    return 0;
+  }
+
+  int fd_ = -1;
+  bool upgraded_ = false;
+  std::string pending_;
+  size_t sent_ = 0;
+};
+
+long rss_kib() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+} // namespace
+
+TEST_F(gateway_protocol, a_client_that_floods_requests_and_never_reads_stays_bounded) {
+  start();
+  // Large status answers: a few jobs of a dozen components each.
+  auto c = connect();
+  ASSERT_TRUE(c);
+  std::vector<std::string> names{"navbar", "hero", "cards", "footer", "sidebar", "search_bar",
+                                 "modal", "pricing", "contact_form", "data_table", "chart", "dashboard"};
+  for (int j = 0; j < 4; ++j) {
+    std::vector<std::string> job;
+    for (auto& n : names) job.push_back(n + "_" + std::to_string(j));
+    ASSERT_EQ(ask(*c, {{"type", "build"}, {"plan", plan_of(job)}})["type"], "accepted");
+    ASSERT_EQ(until_result(*c).last_of("result")["report"]["status"], "done");
+  }
+  auto status_size = ask(*c, {{"type", "status"}}).dump().size();
+  auto before = rss_kib();
+  deaf_client deaf{server->port()};
+  ASSERT_TRUE(deaf.upgraded());
+  size_t frames_sent = 0;
+  auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (deaf.send_frame(R"({"type":"status"})")) {
+      ++frames_sent;
+    } else {
+      std::this_thread::sleep_for(2ms);
+    }
+  }
+  auto grown_kib = rss_kib() - before;
+  std::cerr << "flood: " << frames_sent << " status requests (" << deaf.sent() << " bytes) taken in 4 s, each answer "
+            << status_size << " bytes; RSS grew " << grown_kib / 1024 << " MiB\n";
+  // Unbounded, every request read would queue an answer: frames_sent * status_size bytes.
+  EXPECT_LT(grown_kib, 64 * 1024) << "RSS grew by more than 64 MiB";
+  EXPECT_EQ(http::http_get(http_url("/healthz"))->status, 200);
+  expect_usable(*c);
+}
+
+TEST_F(gateway_protocol, a_subscriber_that_never_reads_is_closed_and_its_queue_freed) {
+  queued_cap = 16 * 1024;
+  send_buffer = 8 * 1024; // the kernel holds little, so the queue fills soon
+  start();
+  deaf_client deaf{server->port()};
+  ASSERT_TRUE(deaf.upgraded());
+  ASSERT_TRUE(deaf.send_frame(R"({"type":"subscribe","job":"*"})"));
+  auto c = connect();
+  ASSERT_TRUE(c);
+  int code = -1;
+  for (int j = 0; j < 40 && code == -1; ++j) {
+    std::vector<std::string> job;
+    for (auto n : {"navbar", "hero", "cards", "footer", "sidebar", "pricing"}) job.push_back(std::string{n} + "_" + std::to_string(j));
+    ASSERT_EQ(ask(*c, {{"type", "build"}, {"plan", plan_of(job)}})["type"], "accepted");
+    until_result(*c);
+    if (server->connections() == 1) code = deaf.wait_closed(10s);
+  }
+  if (code == -1) code = deaf.wait_closed(10s);
+  // 1008 when the close frame could still be written, else the connection was cut.
+  EXPECT_NE(code, -1) << "the subscriber was never closed";
+  EXPECT_TRUE(code == 1008 || code == 0) << code;
+  std::cerr << "slow subscriber closed with code " << code << "\n";
+  EXPECT_EQ(server->connections(), 1u);
+  expect_usable(*c);
+}
+
+TEST_F(gateway_protocol, a_burst_of_builds_cannot_slip_past_the_per_connection_limit) {
+  start(300ms, {}, 64, 256, /*per_connection=*/3);
+  auto c = connect();
+  ASSERT_TRUE(c);
+  int i = 0;
+  for (auto n : {"navbar", "footer", "hero", "sidebar"}) {
+    ASSERT_TRUE(c->send_text(json{{"type", "build"}, {"id", i++}, {"plan", plan_of({n})}}.dump()));
+  }
+  int accepted = 0, busy = 0;
+  while (accepted + busy < 4) {
+    auto f = next(*c);
+    if (f.is_null()) break;
+    if (f["type"] == "accepted") ++accepted;
+    if (f["type"] == "error" && f["code"] == "busy") ++busy;
+  }
+  EXPECT_EQ(accepted, 3);
+  EXPECT_EQ(busy, 1);
+  for (int results = 0; results < accepted;) {
+    auto f = next(*c);
+    if (f.is_null()) break;
+    results += f["type"] == "result";
+  }
 }

@@ -159,14 +159,20 @@ TEST_F(serve_process, sigterm_cancels_what_outlives_the_drain_window) {
   grove::test::expect_clean_repository(dir.path() / "ws");
 }
 
-TEST_F(serve_process, dashboard_in_headless_chromium_shows_the_job_done) {
-  start();
+class dashboard : public serve_process {
+protected:
+  // Opens the dashboard in a real headless chromium (with `?token=` when a
+  // token is set: the page, its script and its styles must all load), starts
+  // a job beside it and watches the row reach done.
+  void shows_a_job_done(const std::string& token) {
+  start(token.empty() ? "" : "--token " + token);
+  auto page_url = url(token.empty() ? "/" : "/?token=" + token);
   auto profile = dir.path() / "chromium-profile";
   std::filesystem::create_directories(profile);
   grove::test::child_process browser{
     "exec chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
     "--disable-component-update --disable-sync --disable-dev-shm-usage --window-size=1280,1000 --remote-debugging-port=0 "
-    "--user-data-dir='" + profile.string() + "' '" + url("/") + "' >'" + (dir.path() / "chromium.log").string() + "' 2>&1"};
+    "--user-data-dir='" + profile.string() + "' '" + page_url + "' >'" + (dir.path() / "chromium.log").string() + "' 2>&1"};
   auto devtools_port = grove::test::wait_for_number_after(profile / "DevToolsActivePort", "", 30s);
   ASSERT_FALSE(devtools_port.empty()) << "chromium did not start (is the chromium package installed?): "
                                       << grove::test::read_file(dir.path() / "chromium.log");
@@ -191,7 +197,10 @@ TEST_F(serve_process, dashboard_in_headless_chromium_shows_the_job_done) {
     if (conn != "live") std::this_thread::sleep_for(100ms);
   }
   ASSERT_EQ(conn, "live");
-  auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
+  // The stylesheet loaded and applied (with a token it needs the session cookie).
+  EXPECT_EQ(dt.eval("String(Array.from(document.styleSheets).some(s => { try { return s.cssRules.length > 0; } catch (e) { return false; } }))"),
+            "true");
+  auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", token);
   ASSERT_TRUE(c);
   (*c)->send_text(R"({"type":"build","request":"대시보드 페이지와 로그인 폼 만들어줘"})");
   auto accepted = json::parse(*(*c)->read(10s));
@@ -216,8 +225,18 @@ TEST_F(serve_process, dashboard_in_headless_chromium_shows_the_job_done) {
   auto png = base64_decode(shot["result"].value("data", ""));
   ASSERT_GT(png.size(), 1000u);
   std::filesystem::create_directories(GROVE_ARTIFACTS);
-  std::ofstream{std::string{GROVE_ARTIFACTS} + "/dashboard.png", std::ios::binary} << png;
-  std::cerr << "screenshot: " << GROVE_ARTIFACTS << "/dashboard.png\n";
+  auto shot_name = std::string{GROVE_ARTIFACTS} + (token.empty() ? "/dashboard.png" : "/dashboard-token.png");
+  std::ofstream{shot_name, std::ios::binary} << png;
+  std::cerr << "screenshot: " << shot_name << "\n";
   serve->signal(SIGTERM);
   EXPECT_EQ(serve->wait(30s), 0);
+  }
+};
+
+TEST_F(dashboard, in_headless_chromium_shows_the_job_done) {
+  shows_a_job_done("");
+}
+
+TEST_F(dashboard, loads_with_a_token_in_headless_chromium) {
+  shows_a_job_done("t0k3n-0123456789abcdef");
 }
