@@ -105,6 +105,8 @@ using namespace detail;
 
 namespace {
 
+constexpr size_t object_cache_bytes = 32u << 20;
+
 void init_library() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -116,6 +118,9 @@ void init_library() {
     // Trees above 4 KiB are never cached by default, and output/components/
     // passes that at ~100 components: every lookup of it inflated it again.
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(4) << 20);
+    // The object caches of every handle share one budget (256 MiB by default):
+    // with a growing components tree, each version of it cached per handle.
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(object_cache_bytes));
   });
 }
 

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -148,4 +150,22 @@ TEST_F(workspace_safety, status_tells_a_job_running_elsewhere_from_one_that_need
   running.wait(10s);
   listing = grove::test::run("'" + grove_bin + "' status --repo '" + ws.string() + "' 2>&1").out;
   EXPECT_NE(listing.find("(unfinished: grove build --resume"), std::string::npos) << listing;
+}
+
+TEST(plan_memory, a_plan_of_2000_components_stays_under_its_memory_budget) {
+  grove::test::temp_dir dir;
+  nlohmann::json comps = nlohmann::json::array();
+  for (int i = 0; i < 2000; ++i) comps.push_back({{"name", std::string{"c"}.append(std::to_string(i))}});
+  grove::test::write_file(dir.path() / "plan.json", nlohmann::json{{"request", "big"}, {"components", comps}}.dump());
+  auto r = grove::test::run("cd '" + dir.path().string() + "' && exec '" + grove_bin +
+                            "' build --plan plan.json --repo ws -q --json 2>stderr.txt");
+  ASSERT_EQ(r.status, 0) << grove::test::read_file(dir.path() / "stderr.txt");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["components"].size(), 2000u);
+  // The largest child this test waited for is grove (through popen's shell).
+  rusage ru{};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  auto peak_mib = ru.ru_maxrss / 1024;
+  std::cerr << "2000-component plan: peak RSS " << peak_mib << " MiB\n";
+  EXPECT_LT(peak_mib, 250) << "the budget: state per component in flight, libgit2's object caches at 32 MiB";
+  grove::test::expect_clean_repository(dir.path() / "ws");
 }
