@@ -48,37 +48,28 @@ std::string json_error(const std::string& code, const std::string& message) {
   return out + "\"}";
 }
 
-std::string query_param(beast::string_view target, const std::string& key) {
-  auto q = target.find('?');
-  if (q == beast::string_view::npos) return {};
-  auto query = std::string{target.substr(q + 1)};
+// The value of `key` in a list of `key=value` parts separated by `sep`
+// (spaces before a part ignored, as in a Cookie header), or empty.
+std::string param(beast::string_view list, char sep, const std::string& key) {
+  std::string text{list};
   size_t pos = 0;
-  while (pos <= query.size()) {
-    auto amp = query.find('&', pos);
-    auto part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (part.rfind(key + "=", 0) == 0) return part.substr(key.size() + 1);
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return {};
-}
-
-constexpr const char* cookie_name = "grove_session";
-
-// The value of cookie `key` in a Cookie header, or empty.
-std::string cookie_param(beast::string_view header, const std::string& key) {
-  std::string h{header};
-  size_t pos = 0;
-  while (pos < h.size()) {
-    while (pos < h.size() && (h[pos] == ' ' || h[pos] == ';')) ++pos;
-    auto end = h.find(';', pos);
-    auto part = h.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+  while (pos <= text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    auto end = text.find(sep, pos);
+    auto part = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     if (part.rfind(key + "=", 0) == 0) return part.substr(key.size() + 1);
     if (end == std::string::npos) break;
     pos = end + 1;
   }
   return {};
 }
+
+std::string query_param(beast::string_view target, const std::string& key) {
+  auto q = target.find('?');
+  return q == beast::string_view::npos ? std::string{} : param(target.substr(q + 1), '&', key);
+}
+
+constexpr const char* cookie_name = "grove_session";
 
 std::string path_of(beast::string_view target) {
   auto q = target.find('?');
@@ -107,7 +98,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer) {
       return token_matches(std::string{auth.substr(bearer.size())}, opts.token);
     }
-    if (auto presented = cookie_param(req[bhttp::field::cookie], cookie_name); !presented.empty()) {
+    if (auto presented = param(req[bhttp::field::cookie], ';', cookie_name); !presented.empty()) {
       return token_matches(presented, cookie);
     }
     return token_matches(query_param(req.target(), "token"), opts.token);

@@ -38,6 +38,18 @@ protected:
 
   void expect_clean_repository() { test::expect_clean_repository(root()); }
 
+  // Lands navbar through a main_writer, then writes the record a checkout
+  // leaves while it runs (as if grove was killed during it).
+  git::main_writer land_navbar_with_checkout_record() {
+    auto id = commit_component("navbar", "v1 of the navbar");
+    auto before = repo->main_head();
+    git::main_writer writer{std::move(*repo)};
+    EXPECT_TRUE(writer.merge_batch({{"navbar", id}})[0].ok());
+    EXPECT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+    test::write_file(root() / ".grove/checkout", *before + "\n");
+    return writer;
+  }
+
   test::temp_dir dir;
   std::optional<git::repository> repo;
 };
@@ -242,14 +254,9 @@ TEST_F(git_layer, merging_an_unknown_commit_is_an_error_for_that_item_only) {
 }
 
 TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
-  auto id = commit_component("navbar", "v1 of the navbar");
-  auto before = repo->main_head();
-  git::main_writer writer{std::move(*repo)};
-  ASSERT_TRUE(writer.merge_batch({{"navbar", id}})[0].ok());
-  ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+  auto writer = land_navbar_with_checkout_record();
   // Killed between the ref update and the checkout: the record of the
   // checkout is on disk, index and files lag behind main, the file half written ...
-  test::write_file(root() / ".grove/checkout", *before + "\n");
   ASSERT_EQ(git_cli(root(), "read-tree HEAD~1").status, 0);
   test::write_file(root() / "output/components/navbar.json", "v1 of the n");
   // ... and lock files of writers that never finished.
@@ -271,14 +278,9 @@ TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
 }
 
 TEST_F(git_layer, repair_never_touches_changes_grove_did_not_make) {
-  auto id = commit_component("navbar", "v1 of the navbar");
-  auto before = repo->main_head();
-  git::main_writer writer{std::move(*repo)};
-  ASSERT_TRUE(writer.merge_batch({{"navbar", id}})[0].ok());
-  ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+  auto writer = land_navbar_with_checkout_record();
   // Even with a checkout record naming navbar.json as grove's, content that is
   // neither version nor a beginning of main's is the user's; so is a stray file.
-  test::write_file(root() / ".grove/checkout", *before + "\n");
   test::write_file(root() / "output/components/navbar.json", "my own navbar");
   test::write_file(root() / "output/stray.tmp", "x");
   auto done = git::repair_workspace(writer.repo());
