@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes/fake_llm_server.hpp"
+#include "runtime/http/ws_client.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -148,4 +149,44 @@ TEST(key_hygiene, a_key_echoed_changed_or_in_an_answer_never_appears_anywhere) {
   auto log = grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl");
   EXPECT_NE(log.find("Incorrect API key provided: [redacted]"), std::string::npos) << "the echoes were there, redacted: " << log;
   grove::test::expect_clean_repository(dir.path() / "ws");
+}
+
+TEST(key_hygiene, a_served_job_never_shows_the_key_in_events_or_the_job_list) {
+  std::string upper = key;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::vector<std::string> spellings{key, upper, key.substr(0, 14), key.substr(key.size() - 10)};
+  grove::test::temp_dir dir;
+  grove::test::fake_llm_server server{[&](const fake_request& req, int n) {
+    if (n % 2 == 1) return grove::test::reply(401, "bad key " + upper + " (" + key.substr(key.size() - 10) + ")");
+    return grove::test::reply(200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
+  }};
+  grove::test::write_file(dir.path() / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
+                                                         server.url("/v1") + R"(", "max_retries": 0, "failure_threshold": 100}},
+      "routes": {"default": ["m", "m"]}})");
+  grove::test::child_process serve{"cd '" + dir.path().string() + "' && OPENAI_API_KEY='" + key + "' exec '" + grove_bin +
+                                   "' serve --repo ws --port 0 --config grove.json 2> serve.log"};
+  auto port = grove::test::wait_for_number_after(dir.path() / "serve.log", "http://127.0.0.1:", 15s);
+  ASSERT_FALSE(port.empty()) << grove::test::read_file(dir.path() / "serve.log");
+  auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_TRUE((*c)->send_text(R"({"type":"subscribe","job":"*"})"));
+  ASSERT_TRUE((*c)->send_text(R"({"type":"build","plan":{"request":"x","components":[{"name":"navbar"},{"name":"footer"}]}})"));
+  std::string frames;
+  for (;;) {
+    auto text = (*c)->read(30s);
+    ASSERT_TRUE(text) << "no result; frames so far:\n" << frames;
+    frames += *text + "\n";
+    if (text->find("\"type\":\"result\"") != std::string::npos) break;
+  }
+  auto jobs = grove::http::http_get("http://127.0.0.1:" + port + "/api/jobs");
+  ASSERT_TRUE(jobs);
+  auto metrics = grove::http::http_get("http://127.0.0.1:" + port + "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(frames.find("[redacted]"), std::string::npos) << "the echoes reached the events, redacted:\n" << frames;
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(30s), 0);
+  for (auto& where : {frames, jobs->body, metrics->body, grove::test::read_file(dir.path() / "serve.log"),
+                      grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl")}) {
+    for (auto& s : spellings) EXPECT_EQ(where.find(s), std::string::npos) << "leaked " << s << " in:\n" << where.substr(0, 3000);
+  }
 }
