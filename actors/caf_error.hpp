@@ -2,6 +2,7 @@
 
 // Conversions between grove failures and CAF errors, at actor boundaries.
 
+#include <optional>
 #include <string>
 
 #include <caf/error.hpp>
@@ -19,6 +20,14 @@ inline caf::error to_caf(const messages::failure& f) {
 /// A CAF error built from a code and message.
 inline caf::error make_caf_error(messages::errc code, std::string message) {
   return to_caf(messages::failure{code, std::move(message)});
+}
+
+/// The grove failure a CAF error carries, or none for CAF's own errors.
+inline std::optional<messages::failure> from_caf(const caf::error& err) {
+  if (err.category() != caf::atom("grove")) return std::nullopt;
+  messages::failure f{static_cast<messages::errc>(err.code()), {}};
+  if (err.context().match_elements<std::string>()) f.message = err.context().get_as<std::string>(0);
+  return f;
 }
 
 } // namespace grove::actors

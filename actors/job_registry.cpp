@@ -123,8 +123,11 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
   return {
     [self](messages::submit_job& req, job_sink_actor sink) -> caf::result<std::string> {
       auto& st = self->state;
-      if (st.draining) return make_caf_error(messages::errc::cancelled, "shutting down: not taking new jobs");
-      if (st.in_flight >= st.limits.max_jobs_in_flight) return make_caf_error(messages::errc::timeout, busy_message);
+      if (st.draining) return make_caf_error(messages::errc::shutting_down, "the server is shutting down and takes no new jobs");
+      if (st.in_flight >= st.limits.max_jobs_in_flight) {
+        return make_caf_error(messages::errc::busy, std::to_string(st.in_flight) + " jobs in flight: the server's limit is " +
+                                                      std::to_string(st.limits.max_jobs_in_flight) + " (--max-jobs)");
+      }
       auto job = req.start.job.empty() ? (req.start.has_plan && !req.start.ready_plan.session_id.empty()
                                             ? req.start.ready_plan.session_id
                                             : messages::new_session_id())
@@ -188,7 +191,7 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
       auto& st = self->state;
       if (!req.job.empty()) {
         auto it = st.jobs.find(req.job);
-        if (it == st.jobs.end()) return make_caf_error(messages::errc::invalid_plan, "unknown job " + req.job);
+        if (it == st.jobs.end()) return make_caf_error(messages::errc::not_found, "unknown job " + req.job);
         out.jobs.push_back(it->second.status);
         return out;
       }
@@ -198,7 +201,7 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
     },
     [self](const messages::cancel_job& req) -> caf::result<bool> {
       auto it = self->state.jobs.find(req.job);
-      if (it == self->state.jobs.end()) return make_caf_error(messages::errc::invalid_plan, "unknown job " + req.job);
+      if (it == self->state.jobs.end()) return make_caf_error(messages::errc::not_found, "unknown job " + req.job);
       if (it->second.status.finished || !it->second.sup) return false;
       self->send(it->second.sup, messages::job_cancel{req.reason.empty() ? "cancelled by a client" : req.reason});
       return true;

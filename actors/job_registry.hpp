@@ -23,6 +23,5 @@ struct registry_limits {
 job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits);
 
 /// The error code a busy registry answers with (for the gateway's `busy`).
-inline constexpr const char* busy_message = "busy: too many jobs in flight";
 
 } // namespace grove::actors

@@ -17,7 +17,8 @@ struct worktree_state {
 
   ~worktree_state() {
     if (!pool || !info) return;
-    if (auto repo = pool->acquire()) git::remove_worktree(**repo, component);
+    // Best effort on the way out: whatever stays is removed by the next start's remove_stale.
+    if (auto repo = pool->acquire()) (void)git::remove_worktree(**repo, component);
   }
 };
 

@@ -53,7 +53,10 @@ int ws_load(const std::string& url, int clients) {
         return;
       }
       json plan = {{"request", "load"}, {"components", json::array({{{"name", "load_part" + std::to_string(i)}}})}};
-      (*c)->send_text(json{{"type", "build"}, {"plan", plan}}.dump());
+      if (!(*c)->send_text(json{{"type", "build"}, {"plan", plan}}.dump())) {
+        ++errors;
+        return;
+      }
       for (;;) {
         auto text = (*c)->read(std::chrono::seconds{120});
         if (!text) {

@@ -19,6 +19,9 @@ const char* to_string(errc x) {
     case errc::qa_rejected: return "qa_rejected";
     case errc::timeout: return "timeout";
     case errc::cancelled: return "cancelled";
+    case errc::busy: return "busy";
+    case errc::not_found: return "not_found";
+    case errc::shutting_down: return "shutting_down";
   }
   return "unknown";
 }

@@ -24,6 +24,9 @@ enum class errc : uint8_t {
   qa_rejected,
   timeout,
   cancelled,
+  busy,          ///< a limit is reached (jobs in flight, jobs per connection): try later
+  not_found,     ///< no such job (or other named thing)
+  shutting_down, ///< the node is stopping and takes no new work
 };
 
 /// A stable, lower-case name for `x`.
@@ -37,7 +40,7 @@ struct failure {
 
 /// A value or a failure (std::expected is C++23; we build C++20).
 template <class T>
-class result {
+class [[nodiscard]] result {
 public:
   result(T value) : data_(std::move(value)) {}
   result(failure err) : data_(std::move(err)) {}

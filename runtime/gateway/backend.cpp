@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/caf_error.hpp"
 #include "actors/job_registry.hpp"
 #include "runtime/git/git.hpp"
 
@@ -30,12 +31,17 @@ struct session_state {
 
 using session_ptr = session_actor::stateful_pointer<session_state>;
 
-// The protocol code for a registry or CAF error.
-std::string code_for(const std::string& rendered) {
-  if (rendered.find(actors::busy_message) != std::string::npos) return "busy";
-  if (rendered.find("shutting down") != std::string::npos) return "shutting_down";
-  if (rendered.find("unknown job") != std::string::npos) return "unknown_job";
-  return "internal";
+// The protocol's code and message for an error from the node: by the
+// failure's code, never by reading its text.
+std::pair<std::string, std::string> protocol_error(caf::actor_system& sys, const caf::error& err) {
+  auto f = actors::from_caf(err);
+  if (!f) return {"internal", sys.render(err)};
+  switch (f->code) {
+    case messages::errc::busy: return {"busy", f->message};
+    case messages::errc::not_found: return {"unknown_job", f->message};
+    case messages::errc::shutting_down: return {"shutting_down", f->message};
+    default: return {"internal", f->message};
+  }
 }
 
 // Answers one frame; the connection reads its next frames only as earlier
@@ -47,8 +53,8 @@ void on_command(session_ptr self, protocol::command& cmd) {
   auto id = cmd.id;
   auto credit = std::shared_ptr<void>(nullptr, [conn](void*) { conn->frame_done(); });
   auto fail = [self, conn, id, credit](caf::error& err) {
-    auto text = self->system().render(err);
-    conn->send(protocol::error_frame(code_for(text), text, id));
+    auto [code, message] = protocol_error(self->system(), err);
+    conn->send(protocol::error_frame(code, message, id));
   };
   switch (cmd.kind) {
     case protocol::command::ping:

@@ -136,7 +136,8 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
 
   auto fail = [&](const messages::failure& f) -> result<worktree_info> {
     remove_worktree_by_name(repo, info.name, nullptr);
-    delete_branch(repo.raw(), info.branch);
+    // The failure reported is the first one; a branch left behind is removed by remove_stale.
+    (void)delete_branch(repo.raw(), info.branch);
     return make_failure(f.code, "add worktree " + info.name + ": " + f.message);
   };
   fs::create_directories(admin, ec);

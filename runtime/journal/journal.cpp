@@ -126,7 +126,11 @@ messages::status journal::begin_batch() {
 
 messages::status journal::commit_batch() {
   auto s = exec("COMMIT;");
-  if (!s && sqlite3_get_autocommit(db_) == 0) exec("ROLLBACK;");
+  if (!s && sqlite3_get_autocommit(db_) == 0) {
+    if (auto r = exec("ROLLBACK;"); !r) {
+      return messages::make_failure(s.error().code, s.error().message + "; and the rollback failed: " + r.error().message);
+    }
+  }
   return s;
 }
 
@@ -144,8 +148,9 @@ messages::status journal::set_plan(const std::string& id, const std::string& pla
   }
   if (!ok) {
     auto f = sql_failure(db_, "record plan");
-    exec("ROLLBACK TO plan;");
-    exec("RELEASE plan;");
+    auto undone = exec("ROLLBACK TO plan;");
+    if (undone) undone = exec("RELEASE plan;");
+    if (!undone) f.message += "; and undoing it failed: " + undone.error().message;
     return f;
   }
   return exec("RELEASE plan;");

@@ -368,7 +368,7 @@ TEST_F(gateway_protocol, fifty_concurrent_clients_sharing_a_component_never_coll
       }
       // Every job wants "navbar" (shared) plus a component of its own.
       auto plan = plan_of({"navbar", "part" + std::to_string(i)});
-      (*c)->send_text(json{{"type", "build"}, {"plan", plan}}.dump());
+      ASSERT_TRUE((*c)->send_text(json{{"type", "build"}, {"plan", plan}}.dump()));
       auto f = until_result(**c, 120s);
       auto r = f.last_of("result");
       std::lock_guard<std::mutex> g{mtx};
@@ -662,5 +662,47 @@ TEST_F(gateway_protocol, a_burst_of_builds_cannot_slip_past_the_per_connection_l
     auto f = next(*c);
     if (f.is_null()) break;
     results += f["type"] == "result";
+  }
+}
+
+TEST_F(gateway_protocol, fifty_clients_over_the_job_limit_are_refused_busy_naming_the_limit) {
+  start(300ms, {}, /*max_jobs=*/5);
+  std::atomic<int> accepted{0}, busy{0}, other{0};
+  std::vector<std::string> messages(50);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 50; ++i) {
+    clients.emplace_back([&, i] {
+      auto c = http::ws_client::connect(ws_url(), "");
+      if (!c || !(*c)->send_text(json{{"type", "build"}, {"plan", plan_of({"part_" + std::to_string(i)})}}.dump())) {
+        ++other;
+        return;
+      }
+      for (;;) {
+        auto text = (*c)->read(30s);
+        if (!text) {
+          ++other;
+          return;
+        }
+        auto f = json::parse(*text);
+        if (f["type"] == "error") {
+          if (f["code"] == "busy") ++busy;
+          else ++other;
+          messages[i] = f.value("message", "");
+          return;
+        }
+        if (f["type"] == "accepted") ++accepted;
+        if (f["type"] == "result") return;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(accepted + busy, 50);
+  EXPECT_EQ(other, 0);
+  EXPECT_GE(accepted, 5);
+  EXPECT_GT(busy, 0);
+  for (auto& m : messages) {
+    if (m.empty()) continue;
+    EXPECT_NE(m.find("the server's limit is 5 (--max-jobs)"), std::string::npos) << m;
+    EXPECT_EQ(m.find("timeout"), std::string::npos) << "no misleading prefix: " << m;
   }
 }

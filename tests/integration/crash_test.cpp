@@ -118,7 +118,7 @@ TEST_F(crash, serve_killed_mid_job_resumes_and_a_client_reads_the_result) {
     ASSERT_FALSE(port.empty());
     auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
     ASSERT_TRUE(c);
-    (*c)->send_text(json{{"type", "build"}, {"request", request}}.dump());
+    ASSERT_TRUE((*c)->send_text(json{{"type", "build"}, {"request", request}}.dump()));
     for (;;) {
       auto text = (*c)->read(30s);
       ASSERT_TRUE(text) << "no landing before the kill";
@@ -137,7 +137,7 @@ TEST_F(crash, serve_killed_mid_job_resumes_and_a_client_reads_the_result) {
   // A client that reconnects follows the job by id and reads its result.
   auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
   ASSERT_TRUE(c);
-  (*c)->send_text(json{{"type", "subscribe"}, {"job", job}}.dump());
+  ASSERT_TRUE((*c)->send_text(json{{"type", "subscribe"}, {"job", job}}.dump()));
   json result;
   for (;;) {
     auto text = (*c)->read(60s);
@@ -158,7 +158,7 @@ TEST_F(crash, serve_killed_mid_job_resumes_and_a_client_reads_the_result) {
   auto port3 = grove::test::wait_for_number_after(dir.path() / "serve3.log", "http://127.0.0.1:", 15s);
   auto c3 = grove::http::ws_client::connect("ws://127.0.0.1:" + port3 + "/ws", "");
   ASSERT_TRUE(c3);
-  (*c3)->send_text(json{{"type", "subscribe"}, {"job", job}}.dump());
+  ASSERT_TRUE((*c3)->send_text(json{{"type", "subscribe"}, {"job", job}}.dump()));
   auto again = json::parse(*(*c3)->read(10s));
   EXPECT_EQ(again["type"], "subscribed");
   auto stored = json::parse(*(*c3)->read(10s));

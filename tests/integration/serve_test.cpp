@@ -72,7 +72,7 @@ public:
 
   json call(const std::string& method, json params) {
     int id = ++next_;
-    c_->send_text(json{{"id", id}, {"method", method}, {"params", std::move(params)}}.dump());
+    if (!c_->send_text(json{{"id", id}, {"method", method}, {"params", std::move(params)}}.dump())) return json{};
     for (;;) {
       auto text = c_->read(20s);
       if (!text) return json{};
@@ -140,7 +140,7 @@ TEST_F(serve_process, sigterm_cancels_what_outlives_the_drain_window) {
   start("--drain-seconds 0");
   auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
   ASSERT_TRUE(c) << c.error().message;
-  (*c)->send_text(R"({"type":"build","request":"navbar, hero, cards, sidebar, modal, footer, pricing, contact, search"})");
+  ASSERT_TRUE((*c)->send_text(R"({"type":"build","request":"navbar, hero, cards, sidebar, modal, footer, pricing, contact, search"})"));
   ASSERT_FALSE(wait_job([](const json& j) { return j["state"] == "running"; }).is_null());
   serve->signal(SIGINT);
   json result;
@@ -202,7 +202,7 @@ protected:
             "true");
   auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", token);
   ASSERT_TRUE(c);
-  (*c)->send_text(R"({"type":"build","request":"대시보드 페이지와 로그인 폼 만들어줘"})");
+  ASSERT_TRUE((*c)->send_text(R"({"type":"build","request":"대시보드 페이지와 로그인 폼 만들어줘"})"));
   auto accepted = json::parse(*(*c)->read(10s));
   ASSERT_EQ(accepted["type"], "accepted");
   auto job = accepted["job"].get<std::string>();
