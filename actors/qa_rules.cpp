@@ -295,7 +295,7 @@ std::vector<violation> check_artifact(std::string_view artifact, std::string_vie
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(artifact);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) { // parse errors, and numbers out of range (1e999)
     out.push_back({"invalid_json", std::string{"artifact is not valid JSON: "} + e.what()});
     return out;
   }

@@ -68,7 +68,7 @@ messages::result<answer> parse_response(format f, std::string_view body) {
   json doc;
   try {
     doc = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) { // parse errors, and numbers out of range (1e999)
     return make_failure(errc::model, std::string{"malformed response envelope (not JSON): "} + e.what());
   }
   answer out;

@@ -170,7 +170,7 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) { // parse errors, and numbers out of range (1e999)
     return make_failure(errc::invalid_config, std::string{"config is not valid JSON: "} + e.what());
   }
   if (!doc.is_object()) {

@@ -49,7 +49,7 @@ result<plan> parse_plan(std::string_view text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) { // parse errors, and numbers out of range (1e999)
     return make_failure(errc::invalid_json, std::string{"plan is not valid JSON: "} + e.what());
   }
   if (!doc.is_object()) {
@@ -101,7 +101,7 @@ result<nlohmann::json> parse_component(std::string_view text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) { // parse errors, and numbers out of range (1e999)
     return make_failure(errc::invalid_json, std::string{"component is not valid JSON: "} + e.what());
   }
   if (auto errs = validate(doc, schema_id::component); !errs.empty()) {

@@ -15,7 +15,14 @@ if [[ "$2" == "build" ]]; then
 fi
 target="$2"; seconds="$3"
 corpus="$(mktemp -d)"
-trap 'rm -rf "$corpus"' EXIT
 cp "$src/tests/fuzz/corpus/$target/"* "$corpus/"
-"$out/tests/fuzz/fuzz_$target" "$corpus" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-  -print_final_stats=1 2>&1 | tail -n 20
+log="$corpus.log"
+mkdir -p "$1/fuzz-findings"
+trap 'rm -rf "$corpus" "$log"' EXIT
+if ! "$out/tests/fuzz/fuzz_$target" "$corpus" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+    -artifact_prefix="$1/fuzz-findings/$target-" -print_final_stats=1 >"$log" 2>&1; then
+  # The finding: what was thrown or hit, where in grove, and the input.
+  grep -E "what\(\)|ERROR|runtime error|in grove::|^0x|Base64|Test unit" "$log" | head -n 40
+  exit 1
+fi
+tail -n 6 "$log"

@@ -118,3 +118,11 @@ TEST(plan_codec, round_trips_through_text) {
   EXPECT_EQ(back->session_id, "abc");
   EXPECT_EQ(back->components[0].name, "login_form");
 }
+
+TEST(schema, numbers_out_of_range_are_a_parse_error_not_an_exception) {
+  // Found by fuzz.validators: nlohmann throws out_of_range (not parse_error) for 1e999.
+  for (auto text : {"999999999999999999999999e999{\"sessi9", "{\"session_id\": 1e999, \"components\": []}", "-1e400"}) {
+    EXPECT_FALSE(grove::messages::parse_plan(text)) << text;
+    EXPECT_FALSE(grove::messages::parse_component(text)) << text;
+  }
+}
