@@ -31,7 +31,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
     auto& why = self->state.writer->last_sync_error();
     if (!why.empty()) {
       messages::telemetry_event ev;
-      ev.stage = "error";
+      ev.stage = messages::stage::error;
       ev.detail = "main worktree out of step: " + why;
       self->send(telemetry, std::move(ev));
     }
@@ -58,7 +58,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       auto t0 = std::chrono::steady_clock::now();
       auto outcomes = st.writer->merge_batch(items);
       messages::telemetry_event ev;
-      ev.stage = "merged";
+      ev.stage = messages::stage::merged;
       ev.detail = "batch of " + std::to_string(items.size());
       ev.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
       ev.attempt = static_cast<uint32_t>(items.size());

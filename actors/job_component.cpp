@@ -28,7 +28,7 @@ void settle(self_ptr self, size_t idx, const std::string& status) {
   if (st.deps.journal) journal_note(self, component_entry(self, s, status, s.report.commit));
   --st.in_flight;
   ++st.finished;
-  emit(self, s.spec.name, status, s.report.attempts, s.report.cache_hit, status == "dropped" ? s.report.error : s.report.commit);
+  emit(self, s.spec.name, messages::stage_from_string(status), s.report.attempts, s.report.cache_hit, status == "dropped" ? s.report.error : s.report.commit);
   if (st.finished == st.slots.size()) {
     compose(self);
   } else {
@@ -46,13 +46,13 @@ void close_slot(self_ptr self, size_t idx, const std::string& status) {
   }
   self->request(*s.wt, step_timeout, messages::worktree_remove{status == "landed"})
     .then([self, idx, status](bool) {
-            emit(self, self->state.slots[idx].spec.name, "worktree_removed", self->state.slots[idx].report.attempts);
+            emit(self, self->state.slots[idx].spec.name, messages::stage::worktree_removed, self->state.slots[idx].report.attempts);
             settle(self, idx, status);
           },
           [self, idx, status](caf::error& err) {
             auto& s = self->state.slots[idx];
             s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
-            emit(self, s.spec.name, "error", s.report.attempts, false, s.report.error);
+            emit(self, s.spec.name, messages::stage::error, s.report.attempts, false, s.report.error);
             settle(self, idx, status);
           });
 }
@@ -70,7 +70,7 @@ void fail_job(self_ptr self, std::string why) {
   auto& st = self->state;
   if (!st.failure.empty()) return;
   st.failure = std::move(why);
-  emit(self, "", "error", 0, false, st.failure);
+  emit(self, "", messages::stage::error, 0, false, st.failure);
   for (size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
     if (s.at == phase::queued || s.at == phase::leasing) {
@@ -113,7 +113,7 @@ std::string deadline_passed(self_ptr self, size_t idx) {
 
 void timed_out(self_ptr self, size_t idx, std::string why) {
   auto& s = self->state.slots[idx];
-  emit(self, s.spec.name, "timed_out", s.report.attempts, false, why);
+  emit(self, s.spec.name, messages::stage::timed_out, s.report.attempts, false, why);
   reject(self, idx, {{"generation_timeout", std::move(why)}});
 }
 
@@ -129,7 +129,7 @@ void reject(self_ptr self, size_t idx, std::vector<messages::violation> violatio
     drop(self, idx, "rejected after " + std::to_string(s.report.attempts) + " attempts: " + join(violations));
     return;
   }
-  emit(self, s.spec.name, "rejected", s.report.attempts, false, join(violations));
+  emit(self, s.spec.name, messages::stage::rejected, s.report.attempts, false, join(violations));
   s.feedback = std::move(violations);
   ++s.report.attempts;
   spawn_attempt(self, idx);
@@ -138,7 +138,7 @@ void reject(self_ptr self, size_t idx, std::vector<messages::violation> violatio
 void merge(self_ptr self, size_t idx, std::string commit) {
   auto& s = self->state.slots[idx];
   s.at = phase::merging;
-  emit(self, s.spec.name, "merging", s.report.attempts);
+  emit(self, s.spec.name, messages::stage::merging, s.report.attempts);
   // The journal knows which commit is about to land before main can change.
   journaled(self, component_entry(self, s, "merging", commit), [self, idx, commit] {
   if (!self->state.failure.empty()) {
@@ -165,7 +165,7 @@ void merge(self_ptr self, size_t idx, std::string commit) {
 void check(self_ptr self, size_t idx, std::string commit) {
   auto& s = self->state.slots[idx];
   s.at = phase::checking;
-  emit(self, s.spec.name, "qa", s.report.attempts, s.report.cache_hit);
+  emit(self, s.spec.name, messages::stage::qa, s.report.attempts, s.report.cache_hit);
   auto seq = s.gen_seq;
   self->request(self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact})
     .then(
@@ -180,7 +180,7 @@ void check(self_ptr self, size_t idx, std::string commit) {
           }
         } else if (s.report.cache_hit) {
           // The cached copy no longer passes (rules changed): generate afresh, same attempt.
-          emit(self, s.spec.name, "cache_rejected", s.report.attempts, true, join(v.violations));
+          emit(self, s.spec.name, messages::stage::cache_rejected, s.report.attempts, true, join(v.violations));
           s.use_cache = false;
           s.report.cache_hit = false;
           spawn_attempt(self, idx);
@@ -207,7 +207,7 @@ void open_worktree(self_ptr self, size_t idx) {
         if (s.wt_opened) return;
         s.wt_opened = true;
         s.base = base;
-        emit(self, s.spec.name, "worktree_opened", s.report.attempts, false, "feat/" + s.spec.name + "_gen");
+        emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false, "feat/" + s.spec.name + "_gen");
       },
       [](caf::error&) {}); // commit() asks again and reports the failure
 }
@@ -221,7 +221,7 @@ void commit(self_ptr self, size_t idx) {
   auto seq = s.gen_seq;
   auto do_commit = [self, idx, seq, wt] {
     auto& s = self->state.slots[idx];
-    emit(self, s.spec.name, "committing", s.report.attempts);
+    emit(self, s.spec.name, messages::stage::committing, s.report.attempts);
     self->request(wt, step_timeout, messages::worktree_commit{s.artifact, s.report.attempts})
       .then(
         [self, idx, seq](const std::string& id) {
@@ -236,7 +236,7 @@ void commit(self_ptr self, size_t idx) {
             if (!s.wt_opened) {
               s.wt_opened = true;
               s.base = base;
-              emit(self, s.spec.name, "worktree_opened", s.report.attempts, false, "feat/" + s.spec.name + "_gen");
+              emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false, "feat/" + s.spec.name + "_gen");
             }
             do_commit();
           },
@@ -253,7 +253,7 @@ void on_crash(self_ptr self, size_t idx, const std::string& why) {
   s.gen = nullptr;
   ++s.gen_seq;
   ++s.report.restarts;
-  emit(self, s.spec.name, "crashed", s.report.attempts, false, why);
+  emit(self, s.spec.name, messages::stage::crashed, s.report.attempts, false, why);
   if (!supervision::should_restart(st.child.restart, true)) {
     drop(self, idx, "generator crashed: " + why);
     return;
@@ -266,7 +266,7 @@ void on_crash(self_ptr self, size_t idx, const std::string& why) {
   }
   std::uniform_real_distribution<double> draw{0.0, 1.0};
   auto delay = supervision::backoff_delay(st.backoff, s.report.restarts - 1, draw(st.rng));
-  emit(self, s.spec.name, "restarting", s.report.attempts, false, "in " + std::to_string(delay.count()) + " ms");
+  emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false, "in " + std::to_string(delay.count()) + " ms");
   self->delayed_send(self, delay, messages::generator_restart{s.spec.name});
 }
 
@@ -290,7 +290,7 @@ void spawn_attempt(self_ptr self, size_t idx) {
   auto gen = st.deps.spawn_generator(self);
   self->monitor(gen);
   s.gen = gen;
-  emit(self, s.spec.name, "generating", s.report.attempts);
+  emit(self, s.spec.name, messages::stage::generating, s.report.attempts);
   std::error_code ec;
   if (!s.wt && !(s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec))) {
     open_worktree(self, idx);
@@ -323,10 +323,10 @@ void spawn_attempt(self_ptr self, size_t idx) {
         s.artifact = std::move(r.artifact);
         s.report.cache_hit = r.cache_hit;
         if (r.cache_hit) {
-          emit(self, s.spec.name, "generated", s.report.attempts, true, "cache hit");
+          emit(self, s.spec.name, messages::stage::generated, s.report.attempts, true, "cache hit");
           check(self, idx, {});
         } else {
-          emit(self, s.spec.name, "generated", s.report.attempts, false, r.provider);
+          emit(self, s.spec.name, messages::stage::generated, s.report.attempts, false, r.provider);
           commit(self, idx);
         }
       },

@@ -73,7 +73,7 @@ struct job_supervisor_state {
 using self_ptr = job_supervisor_actor::stateful_pointer<job_supervisor_state>;
 
 // Telemetry and small helpers (job_supervisor.cpp).
-void emit(self_ptr self, const std::string& component, const std::string& stage, uint32_t attempt = 0,
+void emit(self_ptr self, const std::string& component, messages::stage stage, uint32_t attempt = 0,
           bool cache_hit = false, std::string detail = {});
 std::string join(const std::vector<messages::violation>& vs);
 bool on_main(const component_slot& s);

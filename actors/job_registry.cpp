@@ -37,51 +37,6 @@ struct registry_state {
 
 using self_ptr = job_registry_actor::stateful_pointer<registry_state>;
 
-bool is_final(const std::string& stage) {
-  return stage == "done" || stage == "partial" || stage == "failed" || stage == "cancelled";
-}
-
-void apply(messages::job_status& js, const messages::telemetry_event& ev) {
-  js.updated_ms = ev.ts_ms;
-  if (ev.component.empty()) {
-    if (ev.stage == "planning") js.state = "planning";
-    if (ev.stage == "planned") js.state = "running";
-    if (ev.stage == "composing") js.state = "composing";
-    if (ev.stage == "error" && !ev.detail.empty()) js.errors.push_back(ev.detail);
-    return;
-  }
-  if (ev.stage == "model" || ev.stage == "model_failed") {
-    js.tokens_in += ev.tokens_in;
-    js.tokens_out += ev.tokens_out;
-  }
-  messages::component_status* cs = nullptr;
-  for (auto& c : js.components) {
-    if (c.name == ev.component) cs = &c;
-  }
-  if (cs == nullptr) {
-    js.components.push_back({});
-    cs = &js.components.back();
-    cs->name = ev.component;
-    cs->started_ms = ev.ts_ms;
-    cs->node = ev.node.empty() ? "local" : ev.node;
-  }
-  cs->updated_ms = ev.ts_ms;
-  if (ev.stage == "model" || ev.stage == "model_failed") {
-    cs->tokens_in += ev.tokens_in;
-    cs->tokens_out += ev.tokens_out;
-    return; // a model call is not a stage change
-  }
-  if (ev.stage == "crashed") ++cs->restarts;
-  cs->stage = ev.stage;
-  cs->attempt = ev.attempt;
-  cs->cache_hit = cs->cache_hit || ev.cache_hit;
-  cs->detail = ev.detail;
-  if (ev.stage == "dropped" || ev.stage == "crashed" || ev.stage == "rejected") {
-    js.errors.push_back(ev.component + ": " + ev.detail);
-  }
-  if (js.errors.size() > 20) js.errors.erase(js.errors.begin(), js.errors.end() - 20);
-}
-
 void check_drained(self_ptr self) {
   auto& st = self->state;
   if (!st.draining || st.in_flight > 0) return;
@@ -95,7 +50,7 @@ void finished(self_ptr self, const std::string& job, messages::job_report report
   if (it == st.jobs.end()) return;
   auto& e = it->second;
   e.status.finished = true;
-  e.status.state = report.status;
+  e.status.state = messages::job_state_from_string(report.status).value_or(messages::job_state::failed);
   e.status.report = report;
   e.status.updated_ms = now_ms();
   for (auto& s : e.sinks) self->send(s, report);
@@ -137,7 +92,7 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
       auto& e = st.jobs[job];
       e.status.job = job;
       e.status.request = req.start.has_plan ? req.start.ready_plan.request : req.start.request;
-      e.status.state = "queued";
+      e.status.state = messages::job_state::queued;
       e.status.started_ms = now_ms();
       e.status.updated_ms = e.status.started_ms;
       if (sink) {
@@ -211,8 +166,8 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
       auto it = st.jobs.find(ev.job);
       if (it == st.jobs.end() || it->second.status.finished) return;
       auto& e = it->second;
-      bool last = is_final(ev.stage) && ev.component.empty();
-      if (!last) apply(e.status, ev);
+      bool last = messages::final_state_of(ev.stage) && ev.component.empty();
+      if (!last) messages::apply_event(e.status, ev);
       for (auto& s : e.sinks) self->send(s, ev);
       for (auto& s : st.all_sinks) self->send(s, ev);
       if (last) {

@@ -14,7 +14,7 @@ namespace grove::actors {
 
 namespace job_flow {
 
-void emit(self_ptr self, const std::string& component, const std::string& stage, uint32_t attempt,
+void emit(self_ptr self, const std::string& component, messages::stage stage, uint32_t attempt,
           bool cache_hit, std::string detail) {
   messages::telemetry_event ev;
   ev.job = self->state.plan.session_id;
@@ -101,7 +101,7 @@ void finish(self_ptr self) {
         r.model_usage = std::move(u);
         auto text = messages::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         auto deliver = [self, r]() mutable {
-          emit(self, "", r.status, 0, false, r.error);
+          emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
           self->state.promise.deliver(std::move(r));
           self->quit();
         };
@@ -110,12 +110,12 @@ void finish(self_ptr self) {
         self->request(self->state.deps.journal, step_timeout, messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}})
           .then([deliver](bool) mutable { deliver(); },
                 [deliver, self](caf::error& err) mutable {
-                  emit(self, "", "error", 0, false, self->system().render(err));
+                  emit(self, "", messages::stage::error, 0, false, self->system().render(err));
                   deliver();
                 });
       },
       [self, r](caf::error&) mutable {
-        emit(self, "", r.status, 0, false, r.error);
+        emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
         self->state.promise.deliver(std::move(r));
         self->quit();
       });
@@ -174,7 +174,7 @@ void start(self_ptr self, messages::plan p) {
   journaled(self, std::move(entry), [self] {
     auto& st = self->state;
     if (st.finishing) return; // the deadline ended the job while the plan was written
-    emit(self, "", "planned", 0, false, std::to_string(st.plan.components.size()) + " components");
+    emit(self, "", messages::stage::planned, 0, false, std::to_string(st.plan.components.size()) + " components");
     for (auto& c : st.plan.components) {
       component_slot s;
       s.spec = c;
@@ -200,7 +200,7 @@ void compose(self_ptr self) {
     finish(self);
     return;
   }
-  emit(self, "", "composing", 0, false, std::to_string(req.artifacts.size()) + " components");
+  emit(self, "", messages::stage::composing, 0, false, std::to_string(req.artifacts.size()) + " components");
   journaled(self, {"state", st.plan.session_id, "composing", {}, {}, 0, {}}, [self, req = std::move(req)]() mutable {
   auto c = self->spawn(composer, self->state.deps.integrator);
   self->request(c, step_timeout, std::move(req))
@@ -260,16 +260,16 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
         if (!req.job.empty()) req.ready_plan.session_id = req.job;
         st.plan.session_id = req.ready_plan.session_id;
         st.plan.request = req.ready_plan.request;
-        emit(self, "", "started", 0, false, req.ready_plan.request);
+        emit(self, "", messages::stage::started, 0, false, req.ready_plan.request);
         journaled(self, {"begin", st.plan.session_id, {}, st.plan.request, {}, 0, {}},
                   [self, p = std::move(req.ready_plan)]() mutable { start(self, std::move(p)); });
         return st.promise;
       }
       st.plan.session_id = req.job.empty() ? messages::new_session_id() : req.job;
       st.plan.request = req.request;
-      emit(self, "", "started", 0, false, req.request);
+      emit(self, "", messages::stage::started, 0, false, req.request);
       journaled(self, {"begin", st.plan.session_id, {}, req.request, {}, 0, {}}, [self, request = req.request] {
-        emit(self, "", "planning");
+        emit(self, "", messages::stage::planning);
         self->request(self->state.deps.customer, step_timeout, messages::plan_request{self->state.plan.session_id, request})
           .then([self](messages::plan& p) {
                   if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile

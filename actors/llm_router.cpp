@@ -61,7 +61,7 @@ namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
-messages::telemetry_event event(self_ptr self, const call_state& c, const std::string& stage, std::string detail) {
+messages::telemetry_event event(self_ptr self, const call_state& c, messages::stage stage, std::string detail) {
   messages::telemetry_event ev;
   ev.job = c.req.job;
   ev.component = c.req.spec.name;
@@ -72,7 +72,7 @@ messages::telemetry_event event(self_ptr self, const call_state& c, const std::s
   return ev;
 }
 
-void emit(self_ptr self, const call_state& c, const std::string& stage, std::string detail) {
+void emit(self_ptr self, const call_state& c, messages::stage stage, std::string detail) {
   self->send(self->state.telemetry, event(self, c, stage, std::move(detail)));
 }
 
@@ -130,7 +130,7 @@ void advance(self_ptr self, uint64_t id) {
       c.errors.push_back(c.route[c.pos] + ": not configured");
     } else if (!it->second.breaker.allow(now)) {
       c.errors.push_back(it->second.impl->name() + ": cooling down after repeated failures");
-      emit(self, c, "model_skipped", it->second.impl->name() + " cooling down");
+      emit(self, c, messages::stage::model_skipped, it->second.impl->name() + " cooling down");
     } else {
       c.retries = 0;
       dispatch(self, id);
@@ -166,7 +166,7 @@ void on_done(self_ptr self, messages::provider_done& d) {
   per.provider = who;
   routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
                    slot.cfg.price_out_per_mtok, !d.ok);
-  auto ev = event(self, c, d.ok ? "model" : "model_failed",
+  auto ev = event(self, c, d.ok ? messages::stage::model : messages::stage::model_failed,
                   who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
                     " " + std::to_string(d.latency_ms) + " ms tokens " + std::to_string(d.reply.tokens_in) + "/" +
                     std::to_string(d.reply.tokens_out) + (d.ok ? "" : ": " + d.error));
@@ -192,7 +192,7 @@ void on_done(self_ptr self, messages::provider_done& d) {
     if (c.corrections < st.models.self_correction_attempts) {
       ++c.corrections;
       c.correction = prompts::correction(problem);
-      emit(self, c, "correcting", who + ": " + problem);
+      emit(self, c, messages::stage::correcting, who + ": " + problem);
       dispatch(self, d.call);
       return;
     }
@@ -200,7 +200,7 @@ void on_done(self_ptr self, messages::provider_done& d) {
     return;
   }
   bool opened = slot.breaker.failure(now, slot.cfg.failure_threshold, std::chrono::milliseconds{slot.cfg.cooldown_ms});
-  if (opened) emit(self, c, "model_cooldown", who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
+  if (opened) emit(self, c, messages::stage::model_cooldown, who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
   if (d.retryable && c.retries < slot.cfg.max_retries && !opened) {
     ++c.retries;
     supervision::backoff_policy policy{supervision::millis{slot.cfg.backoff_base_ms},
@@ -209,7 +209,7 @@ void on_done(self_ptr self, messages::provider_done& d) {
     auto delay = supervision::backoff_delay(policy, c.retries - 1, draw(st.rng));
     // Retry-After wins when the server asks for longer (capped at a minute).
     if (d.retry_after_ms > delay.count()) delay = supervision::millis{std::min<int64_t>(d.retry_after_ms, 60000)};
-    emit(self, c, "model_retry", who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
+    emit(self, c, messages::stage::model_retry, who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
     self->delayed_send(self, delay, messages::router_retry{d.call});
     return;
   }

@@ -63,10 +63,6 @@ void render_histogram(std::string& out, const char* name, const std::string& lab
   sample(out, std::string{name} + "_count", labels, static_cast<double>(h.count));
 }
 
-bool is_job_end(const std::string& stage) {
-  return stage == "done" || stage == "partial" || stage == "failed" || stage == "cancelled";
-}
-
 } // namespace
 
 void metrics::histogram::add(double seconds) {
@@ -81,30 +77,26 @@ void metrics::histogram::add(double seconds) {
 }
 
 void metrics::observe(const messages::telemetry_event& ev) {
-  ++events_;
-  const auto& s = ev.stage;
+  using messages::stage;
+  counts_.add(ev);
+  auto s = ev.stage;
   if (ev.component.empty()) {
-    if (s == "started") ++jobs_in_flight_;
-    if (is_job_end(s)) {
-      ++jobs_[s];
+    if (s == stage::started) ++jobs_in_flight_;
+    if (auto end = messages::final_state_of(s)) {
+      ++jobs_[*end];
       --jobs_in_flight_;
     }
   }
-  if (s == "merged") {
+  if (s == stage::merged) {
     merge_latency_.add(static_cast<double>(ev.latency_ms) / 1000.0);
     merged_components_ += ev.attempt;
     return;
   }
   if (ev.component.empty()) return;
-  if (s == "landed" || s == "cached" || s == "dropped") ++components_[s];
-  if (s == "generating") ++attempts_;
-  if (s == "rejected") ++qa_rejections_;
-  if (s == "crashed") ++restarts_;
-  if (s == "correcting") ++corrections_;
-  if (s == "worktree_opened") ++worktrees_in_flight_;
-  if (s == "worktree_removed") --worktrees_in_flight_;
-  if (s == "model" || s == "model_failed") {
-    auto outcome = s == "model" ? std::string{"ok"} : "error";
+  if (s == stage::worktree_opened) ++worktrees_in_flight_;
+  if (s == stage::worktree_removed) --worktrees_in_flight_;
+  if (s == stage::model || s == stage::model_failed) {
+    auto outcome = s == stage::model ? std::string{"ok"} : "error";
     ++model_requests_[{ev.provider, outcome}];
     model_latency_[ev.provider].add(static_cast<double>(ev.latency_ms) / 1000.0);
     tokens_[{ev.provider, "in"}] += ev.tokens_in;
@@ -115,20 +107,21 @@ void metrics::observe(const messages::telemetry_event& ev) {
 std::string metrics::render() const {
   std::string out;
   header(out, "grove_jobs_total", "counter", "Jobs finished, by final status.");
-  for (auto status : {"done", "partial", "failed", "cancelled"}) {
+  for (auto status : {messages::job_state::done, messages::job_state::partial, messages::job_state::failed,
+                      messages::job_state::cancelled}) {
     auto i = jobs_.find(status);
-    sample(out, "grove_jobs_total", "status=\"" + std::string{status} + "\"", i == jobs_.end() ? 0.0 : static_cast<double>(i->second));
+    sample(out, "grove_jobs_total", "status=\"" + std::string{messages::to_string(status)} + "\"",
+           i == jobs_.end() ? 0.0 : static_cast<double>(i->second));
   }
   scalar(out, "grove_jobs_in_flight", "gauge", "Jobs running now.", static_cast<double>(jobs_in_flight_));
   header(out, "grove_components_total", "counter", "Components finished, by result.");
-  for (auto result : {"landed", "cached", "dropped"}) {
-    auto i = components_.find(result);
-    sample(out, "grove_components_total", "result=\"" + std::string{result} + "\"", i == components_.end() ? 0.0 : static_cast<double>(i->second));
-  }
-  scalar(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).", static_cast<double>(attempts_));
-  scalar(out, "grove_qa_rejections_total", "counter", "Artifacts the QA gate rejected.", static_cast<double>(qa_rejections_));
-  scalar(out, "grove_generator_restarts_total", "counter", "Crashed generators restarted by a supervisor.", static_cast<double>(restarts_));
-  scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.", static_cast<double>(corrections_));
+  sample(out, "grove_components_total", "result=\"landed\"", static_cast<double>(counts_.landed));
+  sample(out, "grove_components_total", "result=\"cached\"", static_cast<double>(counts_.cached));
+  sample(out, "grove_components_total", "result=\"dropped\"", static_cast<double>(counts_.dropped));
+  scalar(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).", static_cast<double>(counts_.attempts));
+  scalar(out, "grove_qa_rejections_total", "counter", "Attempts rejected (by the QA gate, or timed out).", static_cast<double>(counts_.rejections));
+  scalar(out, "grove_generator_restarts_total", "counter", "Generator crashes (restarted or, past the limit, not): the report's restarts.", static_cast<double>(counts_.restarts));
+  scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.", static_cast<double>(counts_.corrections));
   header(out, "grove_model_requests_total", "counter", "Model requests by provider and outcome.");
   for (auto& [key, n] : model_requests_) {
     sample(out, "grove_model_requests_total", "provider=\"" + escape(key.first) + "\",outcome=\"" + key.second + "\"", static_cast<double>(n));
@@ -145,7 +138,7 @@ std::string metrics::render() const {
   render_histogram(out, "grove_merge_latency_seconds", "", merge_latency_);
   scalar(out, "grove_merged_components_total", "counter", "Components merged into main.", static_cast<double>(merged_components_));
   scalar(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.", static_cast<double>(worktrees_in_flight_));
-  scalar(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.", static_cast<double>(events_));
+  scalar(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.", static_cast<double>(counts_.events));
   return out;
 }
 

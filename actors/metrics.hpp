@@ -32,20 +32,15 @@ public:
   };
 
 private:
-  std::map<std::string, uint64_t> jobs_;                            // by status
+  messages::event_counts counts_;                                   // what every view counts alike
+  std::map<messages::job_state, uint64_t> jobs_;                    // by final state
   int64_t jobs_in_flight_ = 0;
-  std::map<std::string, uint64_t> components_;                      // by result
-  uint64_t attempts_ = 0;
-  uint64_t qa_rejections_ = 0;
-  uint64_t restarts_ = 0;
-  uint64_t corrections_ = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> model_requests_; // provider, outcome
   std::map<std::string, histogram> model_latency_;                  // by provider
   std::map<std::pair<std::string, std::string>, uint64_t> tokens_;  // provider, direction
   histogram merge_latency_;
   uint64_t merged_components_ = 0;
   int64_t worktrees_in_flight_ = 0;
-  uint64_t events_ = 0;
 };
 
 } // namespace grove::actors

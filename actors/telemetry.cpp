@@ -15,7 +15,7 @@
 namespace grove::actors {
 
 struct telemetry_state {
-  messages::telemetry_stats stats;
+  messages::event_counts counts;
   actors::metrics prom;
   std::vector<event_sink_actor> sinks;
   int log = -1; ///< .grove/telemetry.jsonl, opened without following links
@@ -44,21 +44,11 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
       if (ev.ts_ms == 0) ev.ts_ms = now_ms();
       // Provider text reaches details (errors, model answers): no key leaves from here.
       ev.detail = messages::redact(ev.detail);
-      auto& s = self->state.stats;
       self->state.prom.observe(ev);
-      ++s.events;
-      if (ev.stage == "landed") ++s.landed;
-      if (ev.stage == "cached") ++s.cache_hits;
-      if (ev.stage == "dropped") ++s.dropped;
-      if (ev.stage == "rejected") ++s.qa_retries;
-      if (ev.stage == "restarting") ++s.restarts;
-      if (ev.stage == "dropped" || ev.stage == "error" || ev.stage == "crashed" ||
-          (ev.component.empty() && ev.stage == "failed")) {
-        ++s.errors;
-      }
+      self->state.counts.add(ev);
       if (self->state.log >= 0) {
         nlohmann::json line = {{"ts_ms", ev.ts_ms}, {"job", ev.job}, {"component", ev.component},
-                               {"stage", ev.stage}, {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit},
+                               {"stage", messages::to_string(ev.stage)}, {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit},
                                {"detail", ev.detail}};
         if (!ev.provider.empty()) {
           line["provider"] = ev.provider;
@@ -77,7 +67,10 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
       for (auto& sink : self->state.sinks) self->send(sink, ev);
     },
     [self](subscribe_atom, event_sink_actor sink) { self->state.sinks.push_back(std::move(sink)); },
-    [self](stats_atom) { return self->state.stats; },
+    [self](stats_atom) {
+      auto& c = self->state.counts;
+      return messages::telemetry_stats{c.events, c.errors, c.landed, c.dropped, c.cached, c.rejections, c.restarts};
+    },
     [self](metrics_atom) { return self->state.prom.render(); },
   };
 }

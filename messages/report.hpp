@@ -11,6 +11,7 @@
 
 #include "messages/plan.hpp"
 #include "messages/model.hpp"
+#include "messages/vocabulary.hpp"
 
 namespace grove::messages {
 
@@ -18,7 +19,7 @@ namespace grove::messages {
 struct telemetry_event {
   std::string job;
   std::string component; ///< empty for job-level events
-  std::string stage;
+  messages::stage stage = messages::stage::unknown;
   uint32_t attempt = 0;
   bool cache_hit = false;
   std::string detail;
@@ -75,7 +76,7 @@ struct job_report {
 /// Where one component of a running job stands, for status and the dashboard.
 struct component_status {
   std::string name;
-  std::string stage;
+  messages::stage stage = messages::stage::unknown;
   uint32_t attempt = 0;
   uint32_t restarts = 0;
   bool cache_hit = false;
@@ -92,7 +93,7 @@ struct component_status {
 struct job_status {
   std::string job;
   std::string request;
-  std::string state; ///< queued, planning, running, composing, done, partial, failed, cancelled
+  messages::job_state state = messages::job_state::queued;
   int64_t started_ms = 0;
   int64_t updated_ms = 0;
   std::vector<component_status> components;

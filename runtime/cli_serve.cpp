@@ -71,7 +71,7 @@ int serve(serve_args& a) {
     messages::job_status js;
     js.job = j.id;
     js.request = j.request;
-    js.state = j.state;
+    js.state = messages::job_state_from_string(j.state).value_or(messages::job_state::failed);
     js.started_ms = j.created_ms;
     js.updated_ms = j.updated_ms;
     js.finished = true;

@@ -20,7 +20,7 @@ messages::telemetry_event event_from(const json& f) {
   messages::telemetry_event ev;
   ev.job = f.value("job", "");
   ev.component = f.value("component", "");
-  ev.stage = f.value("stage", "");
+  ev.stage = messages::stage_from_string(f.value("stage", ""));
   ev.attempt = f.value("attempt", 0u);
   ev.cache_hit = f.value("cache_hit", false);
   ev.detail = f.value("detail", "");

@@ -7,38 +7,33 @@
 namespace grove::runtime {
 
 bool progress_table::apply(const messages::telemetry_event& ev) {
-  static const char* quiet[] = {"model", "model_failed", "model_retry", "model_cooldown", "model_skipped",
-                                "worktree_opened", "worktree_removed", "merged"};
-  for (auto* q : quiet) {
-    if (ev.stage == q) return false;
-  }
-  if (ev.component.empty()) {
-    job_line_ = ev.stage + (ev.detail.empty() ? "" : ": " + ev.detail);
-    return true;
-  }
-  auto [it, fresh] = rows_.try_emplace(ev.component);
-  if (fresh) order_.push_back(ev.component);
-  auto& r = it->second;
-  if (ev.stage == "crashed") ++r.restarts;
-  r.stage = ev.stage;
-  r.attempt = ev.attempt;
-  r.cache_hit = r.cache_hit || ev.cache_hit;
-  if (ev.stage == "cache_rejected") r.cache_hit = false;
-  r.detail = ev.detail;
+  using messages::stage;
+  auto quiet = messages::is_model_call(ev.stage) || ev.stage == stage::worktree_opened ||
+               ev.stage == stage::worktree_removed || ev.stage == stage::merged;
+  auto before = js_.components.size();
+  messages::apply_event(js_, ev);
+  if (js_.components.size() > before) order_.push_back(ev.component);
+  if (quiet) return false;
+  if (ev.component.empty()) job_line_ = std::string{messages::to_string(ev.stage)} + (ev.detail.empty() ? "" : ": " + ev.detail);
   return true;
 }
 
 std::string progress_table::line(const std::string& component) const {
-  auto it = rows_.find(component);
-  if (it == rows_.end()) return component;
-  auto& r = it->second;
+  using messages::stage;
+  const messages::component_status* r = nullptr;
+  for (auto& c : js_.components) {
+    if (c.name == component) r = &c;
+  }
+  if (r == nullptr) return component;
   char head[160];
-  std::snprintf(head, sizeof(head), "%-24.24s %-11s attempt %u%s", component.c_str(), r.stage.c_str(), r.attempt,
-                r.cache_hit ? "  cache hit" : "");
+  std::snprintf(head, sizeof(head), "%-24.24s %-11s attempt %u%s", component.c_str(), messages::to_string(r->stage),
+                r->attempt, r->cache_hit ? "  cache hit" : "");
   std::string out = head;
-  if (r.restarts > 0) out += "  restarts " + std::to_string(r.restarts);
-  if (!r.detail.empty() && (r.stage == "rejected" || r.stage == "dropped" || r.stage == "crashed" || r.stage == "restarting")) {
-    out += "  " + (r.detail.size() > 90 ? r.detail.substr(0, 87) + "..." : r.detail);
+  if (r->restarts > 0) out += "  restarts " + std::to_string(r->restarts);
+  auto& d = r->detail;
+  if (!d.empty() && (r->stage == stage::rejected || r->stage == stage::dropped || r->stage == stage::crashed ||
+                     r->stage == stage::restarting)) {
+    out += "  " + (d.size() > 90 ? d.substr(0, 87) + "..." : d);
   }
   return out;
 }

@@ -28,15 +28,11 @@ public:
   /// Job-level status line (planning, composing, done ...).
   const std::string& job_line() const { return job_line_; }
 
+  /// The job's row, folded from its events as the registry folds them.
+  const messages::job_status& status() const { return js_; }
+
 private:
-  struct row {
-    std::string stage;
-    uint32_t attempt = 0;
-    uint32_t restarts = 0;
-    bool cache_hit = false;
-    std::string detail;
-  };
-  std::map<std::string, row> rows_;
+  messages::job_status js_;
   std::vector<std::string> order_;
   std::string job_line_;
 };

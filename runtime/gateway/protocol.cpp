@@ -19,11 +19,11 @@ std::string dump(const json& j) {
 json job_json(const messages::job_status& js) {
   json comps = json::array();
   for (auto& c : js.components) {
-    comps.push_back({{"name", c.name}, {"stage", c.stage}, {"attempt", c.attempt}, {"restarts", c.restarts},
+    comps.push_back({{"name", c.name}, {"stage", messages::to_string(c.stage)}, {"attempt", c.attempt}, {"restarts", c.restarts},
                      {"cache_hit", c.cache_hit}, {"detail", c.detail}, {"node", c.node}, {"started_ms", c.started_ms},
                      {"updated_ms", c.updated_ms}, {"tokens_in", c.tokens_in}, {"tokens_out", c.tokens_out}});
   }
-  json out = {{"job", js.job},           {"request", js.request},       {"state", js.state},
+  json out = {{"job", js.job},           {"request", js.request},       {"state", messages::to_string(js.state)},
               {"started_ms", js.started_ms}, {"updated_ms", js.updated_ms}, {"tokens_in", js.tokens_in},
               {"tokens_out", js.tokens_out}, {"errors", js.errors},       {"components", comps},
               {"finished", js.finished}};
@@ -110,7 +110,7 @@ std::string accepted(const std::string& job, const std::string& id) {
 }
 
 std::string event(const messages::telemetry_event& ev) {
-  json j = {{"type", "event"}, {"job", ev.job}, {"component", ev.component}, {"stage", ev.stage},
+  json j = {{"type", "event"}, {"job", ev.job}, {"component", ev.component}, {"stage", messages::to_string(ev.stage)},
             {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit}, {"detail", ev.detail}, {"ts_ms", ev.ts_ms}};
   if (!ev.provider.empty()) {
     j["provider"] = ev.provider;

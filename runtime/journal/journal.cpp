@@ -1,5 +1,7 @@
 #include "runtime/journal/journal.hpp"
 
+#include "messages/vocabulary.hpp"
+
 #include <sqlite3.h>
 
 namespace grove::journal {
@@ -73,8 +75,24 @@ job_row read_job(statement& st) {
 } // namespace
 
 bool is_final(const std::string& state) {
-  return state == "done" || state == "partial" || state == "failed" || state == "cancelled";
+  return messages::is_final_state(state);
 }
+
+namespace {
+
+// The final states as an SQL list, from the one definition in messages/.
+std::string final_states_sql() {
+  std::string out;
+  for (auto s : {messages::job_state::queued, messages::job_state::planning, messages::job_state::running,
+                 messages::job_state::composing, messages::job_state::done, messages::job_state::partial,
+                 messages::job_state::failed, messages::job_state::cancelled}) {
+    if (!messages::is_final(s)) continue;
+    out += std::string{out.empty() ? "" : ", "} + "'" + messages::to_string(s) + "'";
+  }
+  return out;
+}
+
+} // namespace
 
 messages::result<std::unique_ptr<journal>> journal::open(const std::filesystem::path& repo) {
   std::error_code ec;
@@ -183,8 +201,9 @@ messages::status journal::set_component(const component_row& row, int64_t now_ms
 }
 
 messages::result<std::vector<job_row>> journal::unfinished() {
-  statement st{db_, "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs "
-                    "WHERE state NOT IN ('done', 'partial', 'failed', 'cancelled') ORDER BY created_ms"};
+  static const std::string sql = "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs "
+                                 "WHERE state NOT IN (" + final_states_sql() + ") ORDER BY created_ms";
+  statement st{db_, sql.c_str()};
   if (!st.ok()) return sql_failure(db_, "list unfinished jobs");
   std::vector<job_row> out;
   while (st.step() == SQLITE_ROW) out.push_back(read_job(st));

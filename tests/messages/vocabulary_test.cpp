@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include "actors/metrics.hpp"
+#include "messages/report.hpp"
+#include "messages/vocabulary.hpp"
+#include "runtime/progress.hpp"
+
+using namespace grove;
+using messages::stage;
+
+namespace {
+
+messages::telemetry_event ev(const std::string& component, stage s, uint32_t attempt = 1, std::string detail = {}) {
+  messages::telemetry_event e;
+  e.job = "j1";
+  e.component = component;
+  e.stage = s;
+  e.attempt = attempt;
+  e.detail = std::move(detail);
+  return e;
+}
+
+} // namespace
+
+TEST(vocabulary, every_stage_and_state_round_trips_through_its_name) {
+  for (int i = 0; i <= static_cast<int>(stage::unknown); ++i) {
+    auto s = static_cast<stage>(i);
+    EXPECT_EQ(messages::stage_from_string(messages::to_string(s)), s) << messages::to_string(s);
+  }
+  EXPECT_EQ(messages::stage_from_string("no_such_stage"), stage::unknown);
+  for (auto name : {"queued", "planning", "running", "composing", "done", "partial", "failed", "cancelled"}) {
+    auto s = messages::job_state_from_string(name);
+    ASSERT_TRUE(s) << name;
+    EXPECT_STREQ(messages::to_string(*s), name);
+  }
+  EXPECT_FALSE(messages::job_state_from_string("landed"));
+  EXPECT_TRUE(messages::is_final_state("partial"));
+  EXPECT_FALSE(messages::is_final_state("running"));
+  EXPECT_FALSE(messages::is_final_state("nonsense"));
+  EXPECT_EQ(messages::final_state_of(stage::cancelled), messages::job_state::cancelled);
+  EXPECT_FALSE(messages::final_state_of(stage::landed));
+}
+
+TEST(vocabulary, a_crash_past_the_restart_limit_counts_the_same_everywhere) {
+  // Two crashes restarted, a third past the limit (no "restarting"), then dropped.
+  std::vector<messages::telemetry_event> events{
+    ev("", stage::started, 0), ev("", stage::planned, 0),
+    ev("navbar", stage::generating), ev("navbar", stage::crashed, 1, "boom"), ev("navbar", stage::restarting),
+    ev("navbar", stage::generating), ev("navbar", stage::crashed, 1, "boom"), ev("navbar", stage::restarting),
+    ev("navbar", stage::generating), ev("navbar", stage::crashed, 1, "boom"),
+    ev("navbar", stage::dropped, 1, "generator crashed: boom"), ev("", stage::failed, 0, "restart limit reached")};
+  messages::event_counts counts;
+  messages::job_status registry_row;
+  runtime::progress_table progress;
+  actors::metrics prom;
+  for (auto& e : events) {
+    counts.add(e);
+    if (!messages::final_state_of(e.stage)) messages::apply_event(registry_row, e);
+    progress.apply(e);
+    prom.observe(e);
+  }
+  EXPECT_EQ(counts.restarts, 3u);
+  ASSERT_EQ(registry_row.components.size(), 1u);
+  EXPECT_EQ(registry_row.components[0].restarts, 3u);
+  EXPECT_EQ(progress.status().components.at(0).restarts, 3u);
+  EXPECT_NE(progress.line("navbar").find("restarts 3"), std::string::npos) << progress.line("navbar");
+  EXPECT_NE(prom.render().find("grove_generator_restarts_total 3"), std::string::npos) << prom.render();
+  EXPECT_NE(prom.render().find("grove_components_total{result=\"dropped\"} 1"), std::string::npos);
+  EXPECT_NE(prom.render().find("grove_jobs_total{status=\"failed\"} 1"), std::string::npos);
+  EXPECT_EQ(counts.dropped, 1u);
+  EXPECT_EQ(counts.attempts, 3u);
+  EXPECT_EQ(registry_row.components[0].stage, stage::dropped);
+}
+
+TEST(vocabulary, model_calls_add_tokens_but_are_not_a_step) {
+  messages::job_status js;
+  messages::apply_event(js, ev("hero", stage::qa, 2));
+  auto call = ev("hero", stage::model, 2);
+  call.tokens_in = 10;
+  call.tokens_out = 20;
+  messages::apply_event(js, call);
+  ASSERT_EQ(js.components.size(), 1u);
+  EXPECT_EQ(js.components[0].stage, stage::qa);
+  EXPECT_EQ(js.tokens_in + js.tokens_out, 30u);
+  EXPECT_EQ(js.components[0].tokens_out, 20u);
+}
