@@ -19,15 +19,26 @@ public:
   statement(const statement&) = delete;
   statement& operator=(const statement&) = delete;
   bool ok() const { return rc_ == SQLITE_OK; }
+  // A failed prepare or bind is kept: step() then answers it instead of running.
   statement& bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   statement& bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
-  int step() { return sqlite3_step(stmt_); }
+  int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+
+  /// Steps through every row with `row`; false (and the error on the
+  /// database) when the read ended on anything but its last row: a busy,
+  /// locked or failing database never passes for an empty or short answer.
+  template <class F>
+  bool each(F&& row) {
+    int rc;
+    while ((rc = step()) == SQLITE_ROW) row();
+    return rc == SQLITE_DONE;
+  }
   std::string text(int col) {
     auto p = sqlite3_column_text(stmt_, col);
     return p != nullptr ? std::string{reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))} : std::string{};
@@ -206,7 +217,7 @@ messages::result<std::vector<job_row>> journal::unfinished() {
   statement st{db_, sql.c_str()};
   if (!st.ok()) return sql_failure(db_, "list unfinished jobs");
   std::vector<job_row> out;
-  while (st.step() == SQLITE_ROW) out.push_back(read_job(st));
+  if (!st.each([&] { out.push_back(read_job(st)); })) return sql_failure(db_, "list unfinished jobs");
   return out;
 }
 
@@ -215,7 +226,7 @@ messages::result<std::vector<job_row>> journal::recent(size_t limit) {
   if (!st.ok()) return sql_failure(db_, "list jobs");
   st.bind(1, static_cast<int64_t>(limit));
   std::vector<job_row> out;
-  while (st.step() == SQLITE_ROW) out.push_back(read_job(st));
+  if (!st.each([&] { out.push_back(read_job(st)); })) return sql_failure(db_, "list jobs");
   return out;
 }
 
@@ -223,7 +234,9 @@ messages::result<job_row> journal::job(const std::string& id) {
   statement st{db_, "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs WHERE id = ?1"};
   if (!st.ok()) return sql_failure(db_, "read job");
   st.bind(1, id);
-  if (st.step() != SQLITE_ROW) return make_failure(errc::invalid_plan, "unknown job " + id);
+  auto rc = st.step();
+  if (rc == SQLITE_DONE) return make_failure(errc::not_found, "unknown job " + id);
+  if (rc != SQLITE_ROW) return sql_failure(db_, "read job");
   return read_job(st);
 }
 
@@ -232,9 +245,10 @@ messages::result<std::vector<component_row>> journal::components(const std::stri
   if (!st.ok()) return sql_failure(db_, "read components");
   st.bind(1, id);
   std::vector<component_row> out;
-  while (st.step() == SQLITE_ROW) {
+  bool complete = st.each([&] {
     out.push_back({st.text(0), st.text(1), st.text(2), static_cast<uint32_t>(st.integer(3)), st.text(4)});
-  }
+  });
+  if (!complete) return sql_failure(db_, "read components");
   return out;
 }
 
