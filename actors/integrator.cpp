@@ -60,7 +60,8 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       messages::telemetry_event ev;
       ev.stage = messages::stage::merged;
       ev.detail = "batch of " + std::to_string(items.size());
-      ev.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      ev.latency_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
       ev.attempt = static_cast<uint32_t>(items.size());
       self->send(telemetry, std::move(ev));
       report_sync();

@@ -22,81 +22,75 @@ using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 /// Receives telemetry events (CLI progress printer, gateway sessions).
-using event_sink_actor = caf::typed_actor<
-  caf::reacts_to<messages::telemetry_event>>; // one event, never answered
+using event_sink_actor = caf::typed_actor<caf::reacts_to<messages::telemetry_event>>; // one event, never answered
 
 /// The event bus.
-using telemetry_actor = caf::typed_actor<
-  caf::reacts_to<messages::telemetry_event>,                         // record and fan out
-  caf::reacts_to<subscribe_atom, event_sink_actor>,                  // add a sink
-  caf::replies_to<stats_atom>::with<messages::telemetry_stats>,      // counters so far
-  caf::replies_to<metrics_atom>::with<std::string>>;                 // Prometheus text
+using telemetry_actor =
+  caf::typed_actor<caf::reacts_to<messages::telemetry_event>,                    // record and fan out
+                   caf::reacts_to<subscribe_atom, event_sink_actor>,             // add a sink
+                   caf::replies_to<stats_atom>::with<messages::telemetry_stats>, // counters so far
+                   caf::replies_to<metrics_atom>::with<std::string>>;            // Prometheus text
 
 /// The only path to a model.
-using router_actor = caf::typed_actor<
-  caf::replies_to<messages::model_request>::with<messages::model_reply>, // route, call, answer
-  caf::reacts_to<messages::provider_done>,                              // a provider call came back
-  caf::reacts_to<messages::router_retry>,                               // a backoff elapsed
-  caf::replies_to<messages::usage_request>::with<messages::job_usage>>; // what a job used
+using router_actor =
+  caf::typed_actor<caf::replies_to<messages::model_request>::with<messages::model_reply>, // route, call, answer
+                   caf::reacts_to<messages::provider_done>,                               // a provider call came back
+                   caf::reacts_to<messages::router_retry>,                                // a backoff elapsed
+                   caf::replies_to<messages::usage_request>::with<messages::job_usage>>;  // what a job used
 
 /// Request text to a validated plan.
-using customer_actor = caf::typed_actor<
-  caf::replies_to<messages::plan_request>::with<messages::plan>>;
+using customer_actor = caf::typed_actor<caf::replies_to<messages::plan_request>::with<messages::plan>>;
 
 /// One attempt at one component: cache, else the router.
-using generator_actor = caf::typed_actor<
-  caf::replies_to<messages::generate_request>::with<messages::generation_result>>;
+using generator_actor =
+  caf::typed_actor<caf::replies_to<messages::generate_request>::with<messages::generation_result>>;
 
 /// Owns one component's branch and worktree.
-using worktree_actor = caf::typed_actor<
-  caf::replies_to<messages::worktree_open>::with<std::string>,   // create; the main commit it starts from
-  caf::replies_to<messages::worktree_commit>::with<std::string>, // commit; the commit id
-  caf::replies_to<messages::worktree_remove>::with<bool>>;       // prune and delete branch
+using worktree_actor =
+  caf::typed_actor<caf::replies_to<messages::worktree_open>::with<std::string>,   // create; its base commit
+                   caf::replies_to<messages::worktree_commit>::with<std::string>, // commit; the commit id
+                   caf::replies_to<messages::worktree_remove>::with<bool>>;       // prune and delete branch
 
 /// The QA gate.
-using qa_actor = caf::typed_actor<
-  caf::replies_to<messages::qa_request>::with<messages::qa_verdict>>;
+using qa_actor = caf::typed_actor<caf::replies_to<messages::qa_request>::with<messages::qa_verdict>>;
 
-/// The only writer of main.
-using integrator_actor = caf::typed_actor<
-  caf::replies_to<messages::merge_request>::with<messages::merge_result>,               // queue a merge
-  caf::replies_to<messages::commit_files_request>::with<messages::commit_files_result>, // commit on main
-  caf::reacts_to<flush_atom>>;                                                          // land the queue
+/// The only writer of main: queues merges, commits files on main, lands the queue on flush.
+using integrator_actor =
+  caf::typed_actor<caf::replies_to<messages::merge_request>::with<messages::merge_result>,
+                   caf::replies_to<messages::commit_files_request>::with<messages::commit_files_result>,
+                   caf::reacts_to<flush_atom>>;
 
 /// Builds the page of one job.
-using composer_actor = caf::typed_actor<
-  caf::replies_to<messages::compose_request>::with<messages::compose_result>>;
+using composer_actor = caf::typed_actor<caf::replies_to<messages::compose_request>::with<messages::compose_result>>;
 
 /// Receives a job's events and, at the end, its report (gateway sessions).
-using job_sink_actor = caf::typed_actor<
-  caf::reacts_to<messages::telemetry_event>, // progress
-  caf::reacts_to<messages::job_report>>;     // the end
+using job_sink_actor = caf::typed_actor<caf::reacts_to<messages::telemetry_event>, // progress
+                                        caf::reacts_to<messages::job_report>>;     // the end
 
 /// The jobs of a node: submit, follow, cancel.
 using job_registry_actor = caf::typed_actor<
-  caf::replies_to<messages::submit_job, job_sink_actor>::with<std::string>, // start, the sink (may be null) follows it; the job id
+  caf::replies_to<messages::submit_job, job_sink_actor>::with<std::string>, // start, the sink (may be null) follows it;
+                                                                            // the job id
   caf::replies_to<subscribe_atom, std::string, job_sink_actor>::with<bool>, // follow one job ("*": all)
   caf::replies_to<messages::status_request>::with<messages::status_reply>,  // where jobs stand
   caf::replies_to<messages::cancel_job>::with<bool>,                        // stop one
   caf::reacts_to<messages::telemetry_event>,                                // from the event bus
   caf::reacts_to<messages::job_status>,                                     // remember a job finished before a restart
-  caf::replies_to<drain_atom, bool>::with<bool>>;                           // stop taking jobs (cancel the rest?); answered when idle
+  caf::replies_to<drain_atom, bool>::with<bool>>; // stop taking jobs (cancel the rest?); answered when idle
 
 /// The job journal (SQLite, detached): acknowledges each write once durable.
-using journal_actor = caf::typed_actor<
-  caf::replies_to<messages::journal_entry>::with<bool>, // write; true when on disk
-  caf::reacts_to<flush_atom>>;                          // commit the queued writes as one transaction
+using journal_actor = caf::typed_actor<caf::replies_to<messages::journal_entry>::with<bool>, // write; true when on disk
+                                       caf::reacts_to<flush_atom>>; // commit the queued writes as one transaction
 
 /// Exclusive use of component names across the jobs of a node.
-using lease_actor = caf::typed_actor<
-  caf::replies_to<messages::lease_acquire>::with<bool>, // answered once granted
-  caf::reacts_to<messages::lease_release>>;             // give it back
+using lease_actor = caf::typed_actor<caf::replies_to<messages::lease_acquire>::with<bool>, // answered once granted
+                                     caf::reacts_to<messages::lease_release>>;             // give it back
 
 /// Drives one job through its lifecycle.
-using job_supervisor_actor = caf::typed_actor<
-  caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
-  caf::reacts_to<messages::generator_restart>,                      // backoff elapsed
-  caf::reacts_to<messages::job_cancel>>;                            // stop, leave the repository clean
+using job_supervisor_actor =
+  caf::typed_actor<caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
+                   caf::reacts_to<messages::generator_restart>,                      // backoff elapsed
+                   caf::reacts_to<messages::job_cancel>>;                            // stop, leave the repository clean
 
 /// Spawns one generator for an attempt (a child spec's start function);
 /// tests substitute generators that crash.

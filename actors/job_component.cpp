@@ -28,7 +28,8 @@ void settle(self_ptr self, size_t idx, const std::string& status) {
   if (st.deps.journal) journal_note(self, component_entry(self, s, status, s.report.commit));
   --st.in_flight;
   ++st.finished;
-  emit(self, s.spec.name, messages::stage_from_string(status), s.report.attempts, s.report.cache_hit, status == "dropped" ? s.report.error : s.report.commit);
+  emit(self, s.spec.name, messages::stage_from_string(status), s.report.attempts, s.report.cache_hit,
+       status == "dropped" ? s.report.error : s.report.commit);
   if (st.finished == st.slots.size()) {
     compose(self);
   } else {
@@ -45,16 +46,18 @@ void close_slot(self_ptr self, size_t idx, const std::string& status) {
     return;
   }
   self->request(*s.wt, step_timeout, messages::worktree_remove{status == "landed"})
-    .then([self, idx, status](bool) {
-            emit(self, self->state.slots[idx].spec.name, messages::stage::worktree_removed, self->state.slots[idx].report.attempts);
-            settle(self, idx, status);
-          },
-          [self, idx, status](caf::error& err) {
-            auto& s = self->state.slots[idx];
-            s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
-            emit(self, s.spec.name, messages::stage::error, s.report.attempts, false, s.report.error);
-            settle(self, idx, status);
-          });
+    .then(
+      [self, idx, status](bool) {
+        emit(self, self->state.slots[idx].spec.name, messages::stage::worktree_removed,
+             self->state.slots[idx].report.attempts);
+        settle(self, idx, status);
+      },
+      [self, idx, status](caf::error& err) {
+        auto& s = self->state.slots[idx];
+        s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
+        emit(self, s.spec.name, messages::stage::error, s.report.attempts, false, s.report.error);
+        settle(self, idx, status);
+      });
 }
 
 void drop(self_ptr self, size_t idx, std::string why) {
@@ -105,8 +108,9 @@ std::string deadline_passed(self_ptr self, size_t idx) {
   auto& st = self->state;
   auto& cfg = st.deps.settings;
   bool job = st.deadline <= st.slots[idx].deadline;
-  return job ? "the job's deadline (job_timeout_ms " + std::to_string(cfg.job_timeout_ms) + ") passed"
-             : "the component's deadline (component_timeout_ms " + std::to_string(cfg.component_timeout_ms) + ") passed";
+  return job
+           ? "the job's deadline (job_timeout_ms " + std::to_string(cfg.job_timeout_ms) + ") passed"
+           : "the component's deadline (component_timeout_ms " + std::to_string(cfg.component_timeout_ms) + ") passed";
 }
 
 } // namespace
@@ -122,7 +126,9 @@ void reject(self_ptr self, size_t idx, std::vector<messages::violation> violatio
   auto& s = st.slots[idx];
   s.report.violations = violations;
   if (time_left(self, idx).count() <= 0) {
-    drop(self, idx, deadline_passed(self, idx) + " after " + std::to_string(s.report.attempts) + " attempt(s): " + join(violations));
+    drop(
+      self, idx,
+      deadline_passed(self, idx) + " after " + std::to_string(s.report.attempts) + " attempt(s): " + join(violations));
     return;
   }
   if (s.report.attempts >= st.deps.settings.max_attempts) {
@@ -140,26 +146,29 @@ void merge(self_ptr self, size_t idx, std::string commit) {
   s.at = phase::merging;
   emit(self, s.spec.name, messages::stage::merging, s.report.attempts);
   // The journal knows which commit is about to land before main can change.
-  journaled(self, component_entry(self, s, "merging", commit), [self, idx, commit] {
-  if (!self->state.failure.empty()) {
-    // The job failed while the journal wrote: this merge never starts.
-    drop(self, idx, "job failed: " + self->state.failure);
-    return;
-  }
-  auto& slot = self->state.slots[idx];
-  self->request(self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base})
-    .then(
-      [self, idx](const messages::merge_result& r) {
-        self->state.slots[idx].report.commit = r.merge_commit;
-        close_slot(self, idx, "landed");
-      },
-      [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
-  },
-  [self, idx](std::string why) {
-    // Not journaled, so not merged: main never changes behind the journal's back.
-    drop(self, idx, why);
-    fail_job(self, why);
-  });
+  journaled(
+    self, component_entry(self, s, "merging", commit),
+    [self, idx, commit] {
+      if (!self->state.failure.empty()) {
+        // The job failed while the journal wrote: this merge never starts.
+        drop(self, idx, "job failed: " + self->state.failure);
+        return;
+      }
+      auto& slot = self->state.slots[idx];
+      self
+        ->request(self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base})
+        .then(
+          [self, idx](const messages::merge_result& r) {
+            self->state.slots[idx].report.commit = r.merge_commit;
+            close_slot(self, idx, "landed");
+          },
+          [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
+    },
+    [self, idx](std::string why) {
+      // Not journaled, so not merged: main never changes behind the journal's back.
+      drop(self, idx, why);
+      fail_job(self, why);
+    });
 }
 
 void check(self_ptr self, size_t idx, std::string commit) {
@@ -207,7 +216,8 @@ void open_worktree(self_ptr self, size_t idx) {
         if (s.wt_opened) return;
         s.wt_opened = true;
         s.base = base;
-        emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false, "feat/" + s.spec.name + "_gen");
+        emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
+             "feat/" + s.spec.name + "_gen");
       },
       [](caf::error&) {}); // commit() asks again and reports the failure
 }
@@ -231,20 +241,22 @@ void commit(self_ptr self, size_t idx) {
         [self, idx](caf::error& err) { drop(self, idx, "commit failed: " + self->system().render(err)); });
   };
   self->request(wt, step_timeout, messages::worktree_open{})
-    .then([self, idx, do_commit](const std::string& base) {
-            auto& s = self->state.slots[idx];
-            if (!s.wt_opened) {
-              s.wt_opened = true;
-              s.base = base;
-              emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false, "feat/" + s.spec.name + "_gen");
-            }
-            do_commit();
-          },
-          [self, idx](caf::error& err) {
-            auto& s = self->state.slots[idx];
-            s.wt.reset(); // it failed to create anything, and quits on its own or with the job
-            drop(self, idx, "worktree failed: " + self->system().render(err));
-          });
+    .then(
+      [self, idx, do_commit](const std::string& base) {
+        auto& s = self->state.slots[idx];
+        if (!s.wt_opened) {
+          s.wt_opened = true;
+          s.base = base;
+          emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
+               "feat/" + s.spec.name + "_gen");
+        }
+        do_commit();
+      },
+      [self, idx](caf::error& err) {
+        auto& s = self->state.slots[idx];
+        s.wt.reset(); // it failed to create anything, and quits on its own or with the job
+        drop(self, idx, "worktree failed: " + self->system().render(err));
+      });
 }
 
 void on_crash(self_ptr self, size_t idx, const std::string& why) {
@@ -266,7 +278,8 @@ void on_crash(self_ptr self, size_t idx, const std::string& why) {
   }
   std::uniform_real_distribution<double> draw{0.0, 1.0};
   auto delay = supervision::backoff_delay(st.backoff, s.report.restarts - 1, draw(st.rng));
-  emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false, "in " + std::to_string(delay.count()) + " ms");
+  emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false,
+       "in " + std::to_string(delay.count()) + " ms");
   self->delayed_send(self, delay, messages::generator_restart{s.spec.name});
 }
 
@@ -295,8 +308,8 @@ void spawn_attempt(self_ptr self, size_t idx) {
   if (!s.wt && !(s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec))) {
     open_worktree(self, idx);
   }
-  messages::generate_request req{st.plan.session_id, s.spec, s.report.attempts, s.feedback, s.use_cache,
-                                 now_ms() + budget.count()};
+  messages::generate_request req{st.plan.session_id, s.spec,      s.report.attempts,
+                                 s.feedback,         s.use_cache, now_ms() + budget.count()};
   // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
   self->request(gen, budget + generator_grace, std::move(req))
     .then(

@@ -34,8 +34,8 @@ struct component_slot {
   phase at = phase::queued;
   std::vector<messages::violation> feedback;
   bool use_cache = true;
-  uint64_t gen_seq = 0;  ///< identifies the live attempt; stale answers are ignored
-  generator_actor gen;   ///< the live generator, if any
+  uint64_t gen_seq = 0; ///< identifies the live attempt; stale answers are ignored
+  generator_actor gen;  ///< the live generator, if any
   std::optional<worktree_actor> wt;
   bool wt_opened = false;
   std::string base; ///< the main commit the worktree's branch started from

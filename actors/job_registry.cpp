@@ -78,15 +78,17 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
   return {
     [self](messages::submit_job& req, job_sink_actor sink) -> caf::result<std::string> {
       auto& st = self->state;
-      if (st.draining) return make_caf_error(messages::errc::shutting_down, "the server is shutting down and takes no new jobs");
+      if (st.draining)
+        return make_caf_error(messages::errc::shutting_down, "the server is shutting down and takes no new jobs");
       if (st.in_flight >= st.limits.max_jobs_in_flight) {
-        return make_caf_error(messages::errc::busy, std::to_string(st.in_flight) + " jobs in flight: the server's limit is " +
+        return make_caf_error(messages::errc::busy, std::to_string(st.in_flight) +
+                                                      " jobs in flight: the server's limit is " +
                                                       std::to_string(st.limits.max_jobs_in_flight) + " (--max-jobs)");
       }
-      auto job = req.start.job.empty() ? (req.start.has_plan && !req.start.ready_plan.session_id.empty()
-                                            ? req.start.ready_plan.session_id
-                                            : messages::new_session_id())
-                                       : req.start.job;
+      auto job = req.start.job.empty()
+                   ? (req.start.has_plan && !req.start.ready_plan.session_id.empty() ? req.start.ready_plan.session_id
+                                                                                     : messages::new_session_id())
+                   : req.start.job;
       if (st.jobs.count(job)) job = messages::new_session_id();
       req.start.job = job;
       auto& e = st.jobs[job];
@@ -113,13 +115,13 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
             }
             finished(self, job, std::move(r));
           },
-              [self, job](caf::error& err) {
-                messages::job_report r;
-                r.job = job;
-                r.status = "failed";
-                r.error = self->system().render(err);
-                finished(self, job, std::move(r));
-              });
+          [self, job](caf::error& err) {
+            messages::job_report r;
+            r.job = job;
+            r.status = "failed";
+            r.error = self->system().render(err);
+            finished(self, job, std::move(r));
+          });
       return job;
     },
     [self](subscribe_atom, const std::string& job, job_sink_actor sink) -> caf::result<bool> {

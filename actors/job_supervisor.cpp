@@ -14,8 +14,8 @@ namespace grove::actors {
 
 namespace job_flow {
 
-void emit(self_ptr self, const std::string& component, messages::stage stage, uint32_t attempt,
-          bool cache_hit, std::string detail) {
+void emit(self_ptr self, const std::string& component, messages::stage stage, uint32_t attempt, bool cache_hit,
+          std::string detail) {
   messages::telemetry_event ev;
   ev.job = self->state.plan.session_id;
   ev.component = component;
@@ -82,7 +82,8 @@ void finish(self_ptr self) {
   r.output = st.output;
   r.composition_commit = st.composition_commit;
   r.error = st.failure;
-  r.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.started).count();
+  r.elapsed_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.started).count();
   size_t landed = 0;
   for (auto& s : st.slots) {
     r.components.push_back(s.report);
@@ -90,10 +91,10 @@ void finish(self_ptr self) {
   }
   // A deadline that passed after some components landed leaves a partial page.
   bool fatal = !st.failure.empty() && !st.deadline_passed;
-  r.status = st.cancelled                                        ? "cancelled"
-             : fatal || landed == 0                               ? "failed"
-             : landed == st.slots.size() && st.failure.empty()    ? "done"
-                                                                  : "partial";
+  r.status = st.cancelled                                      ? "cancelled"
+             : fatal || landed == 0                            ? "failed"
+             : landed == st.slots.size() && st.failure.empty() ? "done"
+                                                               : "partial";
   // The report carries what the job cost in model tokens; ask the router last.
   self->request(st.deps.router, step_timeout, messages::usage_request{r.job})
     .then(
@@ -107,7 +108,9 @@ void finish(self_ptr self) {
         };
         if (!self->state.deps.journal) return deliver();
         // The report is delivered whether or not the journal could record it.
-        self->request(self->state.deps.journal, step_timeout, messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}})
+        self
+          ->request(self->state.deps.journal, step_timeout,
+                    messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}})
           .then([deliver](bool) mutable { deliver(); },
                 [deliver, self](caf::error& err) mutable {
                   emit(self, "", messages::stage::error, 0, false, self->system().render(err));
@@ -201,24 +204,26 @@ void compose(self_ptr self) {
     return;
   }
   emit(self, "", messages::stage::composing, 0, false, std::to_string(req.artifacts.size()) + " components");
-  journaled(self, {"state", st.plan.session_id, "composing", {}, {}, 0, {}}, [self, req = std::move(req)]() mutable {
-  auto c = self->spawn(composer, self->state.deps.integrator);
-  self->request(c, step_timeout, std::move(req))
-    .then(
-      [self](const messages::compose_result& r) {
-        self->state.output = (self->state.deps.repo / r.path).string();
-        self->state.composition_commit = r.commit;
-        finish(self);
-      },
-      [self](caf::error& err) {
-        self->state.failure = "composition failed: " + self->system().render(err);
-        finish(self);
-      });
-  },
-  [self](std::string why) {
-    self->state.failure = "composition not started: " + why;
-    finish(self);
-  });
+  journaled(
+    self, {"state", st.plan.session_id, "composing", {}, {}, 0, {}},
+    [self, req = std::move(req)]() mutable {
+      auto c = self->spawn(composer, self->state.deps.integrator);
+      self->request(c, step_timeout, std::move(req))
+        .then(
+          [self](const messages::compose_result& r) {
+            self->state.output = (self->state.deps.repo / r.path).string();
+            self->state.composition_commit = r.commit;
+            finish(self);
+          },
+          [self](caf::error& err) {
+            self->state.failure = "composition failed: " + self->system().render(err);
+            finish(self);
+          });
+    },
+    [self](std::string why) {
+      self->state.failure = "composition not started: " + why;
+      finish(self);
+    });
 }
 
 } // namespace job_flow
@@ -253,8 +258,9 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       st.started = std::chrono::steady_clock::now();
       auto limit = std::chrono::milliseconds{st.deps.settings.job_timeout_ms};
       st.deadline = st.started + limit;
-      self->delayed_send(self, limit, messages::job_cancel{"the job's deadline (job_timeout_ms " +
-                                                            std::to_string(limit.count()) + ") passed", true});
+      self->delayed_send(
+        self, limit,
+        messages::job_cancel{"the job's deadline (job_timeout_ms " + std::to_string(limit.count()) + ") passed", true});
       st.promise = self->make_response_promise<messages::job_report>();
       if (req.has_plan) {
         if (!req.job.empty()) req.ready_plan.session_id = req.job;
@@ -270,14 +276,17 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       emit(self, "", messages::stage::started, 0, false, req.request);
       journaled(self, {"begin", st.plan.session_id, {}, req.request, {}, 0, {}}, [self, request = req.request] {
         emit(self, "", messages::stage::planning);
-        self->request(self->state.deps.customer, step_timeout, messages::plan_request{self->state.plan.session_id, request})
-          .then([self](messages::plan& p) {
-                  if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile
-                },
-                [self](caf::error& err) {
-                  self->state.failure = "planning failed: " + self->system().render(err);
-                  finish(self);
-                });
+        self
+          ->request(self->state.deps.customer, step_timeout,
+                    messages::plan_request{self->state.plan.session_id, request})
+          .then(
+            [self](messages::plan& p) {
+              if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile
+            },
+            [self](caf::error& err) {
+              self->state.failure = "planning failed: " + self->system().render(err);
+              finish(self);
+            });
       });
       return st.promise;
     },

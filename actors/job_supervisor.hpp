@@ -14,7 +14,7 @@ struct job_deps {
   qa_actor qa;
   integrator_actor integrator;
   telemetry_actor telemetry;
-  lease_actor leases; ///< optional: without it, names are not coordinated across jobs
+  lease_actor leases;    ///< optional: without it, names are not coordinated across jobs
   journal_actor journal; ///< optional: without it, nothing survives a crash
   generator_factory spawn_generator;
   std::filesystem::path repo;

@@ -22,11 +22,13 @@ messages::status apply(journal::journal& db, const messages::journal_entry& e, i
   if (e.kind == "plan") return db.set_plan(e.job, e.text, e.names, now);
   if (e.kind == "state") return db.set_job_state(e.job, e.state, now);
   if (e.kind == "finish") return db.finish_job(e.job, e.state, e.text, now);
-  if (e.kind == "component" && !e.names.empty()) return db.set_component({e.job, e.names[0], e.state, e.attempts, e.commit}, now);
+  if (e.kind == "component" && !e.names.empty())
+    return db.set_component({e.job, e.names[0], e.state, e.attempts, e.commit}, now);
   return messages::make_failure(messages::errc::io, "journal: unknown entry kind " + e.kind);
 }
 
-journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<journal_state> self, std::filesystem::path repo) {
+journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<journal_state> self,
+                                            std::filesystem::path repo) {
   auto opened = journal::journal::open(repo);
   if (!opened) {
     self->quit(to_caf(opened.error()));
@@ -62,8 +64,10 @@ journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<jour
         }
       }
       for (size_t i = 0; i < batch.size(); ++i) {
-        if (results[i]) batch[i].second.deliver(true);
-        else batch[i].second.deliver(to_caf(results[i].error()));
+        if (results[i])
+          batch[i].second.deliver(true);
+        else
+          batch[i].second.deliver(to_caf(results[i].error()));
       }
     },
   };

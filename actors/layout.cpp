@@ -9,7 +9,8 @@ namespace grove::actors::layout {
 
 namespace {
 
-const char* page_css = R"(:root{--g-accent:#4f46e5;--g-surface:#fff;--g-text:#111827;--g-muted:#6b7280;--g-border:#e5e7eb;--g-radius:12px;--g-bg:#f5f6fb}
+const char* page_css =
+  R"(:root{--g-accent:#4f46e5;--g-surface:#fff;--g-text:#111827;--g-muted:#6b7280;--g-border:#e5e7eb;--g-radius:12px;--g-bg:#f5f6fb}
 @media (prefers-color-scheme:dark){:root{--g-surface:#161b2e;--g-text:#e5e7eb;--g-muted:#9ca3af;--g-border:#2a3150;--g-bg:#0d1020;--g-accent:#818cf8}}
 *,*::before,*::after{box-sizing:border-box}
 body{margin:0;background:var(--g-bg);color:var(--g-text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans KR",sans-serif}
@@ -29,13 +30,12 @@ messages::result<part> part_from_artifact(std::string_view artifact) {
   if (!doc) return doc.error();
   auto& d = *doc;
   return part{d["component"].get<std::string>(), d["metadata"]["title"].get<std::string>(),
-              d["metadata"]["role"].get<std::string>(), d["html"].get<std::string>(),
-              d["css"].get<std::string>()};
+              d["metadata"]["role"].get<std::string>(), d["html"].get<std::string>(), d["css"].get<std::string>()};
 }
 
 bool is_wide(const part& p) {
-  return p.role == "navigation" || p.role == "banner" || p.role == "footer" || p.role == "data" ||
-         p.role == "chart" || p.role == "content";
+  return p.role == "navigation" || p.role == "banner" || p.role == "footer" || p.role == "data" || p.role == "chart" ||
+         p.role == "content";
 }
 
 std::string compose_page(std::string_view request, const std::vector<part>& parts) {
@@ -52,8 +52,8 @@ std::string compose_page(std::string_view request, const std::vector<part>& part
   out += "</style>\n</head>\n<body>\n<main class=\"g-page\">\n";
   out += "<h1 class=\"g-page-title\">" + builtin::html_escape(title) + "</h1>\n";
   for (auto& p : parts) {
-    out += "<div class=\"g-slot g-slot--" + p.role + (is_wide(p) ? " g-slot--wide" : "") +
-           "\" data-component=\"" + p.name + "\">\n" + p.html + "\n</div>\n";
+    out += "<div class=\"g-slot g-slot--" + p.role + (is_wide(p) ? " g-slot--wide" : "") + "\" data-component=\"" +
+           p.name + "\">\n" + p.html + "\n</div>\n";
   }
   out += "</main>\n</body>\n</html>\n";
   return out;

@@ -164,12 +164,13 @@ void on_done(self_ptr self, messages::provider_done& d) {
                    slot.cfg.price_out_per_mtok, !d.ok);
   auto& per = job.by_provider[who];
   per.provider = who;
-  routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
-                   slot.cfg.price_out_per_mtok, !d.ok);
-  auto ev = event(self, c, d.ok ? messages::stage::model : messages::stage::model_failed,
-                  who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
-                    " " + std::to_string(d.latency_ms) + " ms tokens " + std::to_string(d.reply.tokens_in) + "/" +
-                    std::to_string(d.reply.tokens_out) + (d.ok ? "" : ": " + d.error));
+  routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok, slot.cfg.price_out_per_mtok,
+                   !d.ok);
+  auto ev =
+    event(self, c, d.ok ? messages::stage::model : messages::stage::model_failed,
+          who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
+            " " + std::to_string(d.latency_ms) + " ms tokens " + std::to_string(d.reply.tokens_in) + "/" +
+            std::to_string(d.reply.tokens_out) + (d.ok ? "" : ": " + d.error));
   ev.provider = who;
   ev.http_status = d.http_status;
   ev.latency_ms = d.latency_ms;
@@ -196,11 +197,14 @@ void on_done(self_ptr self, messages::provider_done& d) {
       dispatch(self, d.call);
       return;
     }
-    fall_back(self, d.call, who + ": unusable answer after " + std::to_string(c.corrections) + " corrections: " + problem);
+    fall_back(self, d.call,
+              who + ": unusable answer after " + std::to_string(c.corrections) + " corrections: " + problem);
     return;
   }
   bool opened = slot.breaker.failure(now, slot.cfg.failure_threshold, std::chrono::milliseconds{slot.cfg.cooldown_ms});
-  if (opened) emit(self, c, messages::stage::model_cooldown, who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
+  if (opened)
+    emit(self, c, messages::stage::model_cooldown,
+         who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
   if (d.retryable && c.retries < slot.cfg.max_retries && !opened) {
     ++c.retries;
     supervision::backoff_policy policy{supervision::millis{slot.cfg.backoff_base_ms},
@@ -209,7 +213,8 @@ void on_done(self_ptr self, messages::provider_done& d) {
     auto delay = supervision::backoff_delay(policy, c.retries - 1, draw(st.rng));
     // Retry-After wins when the server asks for longer (capped at a minute).
     if (d.retry_after_ms > delay.count()) delay = supervision::millis{std::min<int64_t>(d.retry_after_ms, 60000)};
-    emit(self, c, messages::stage::model_retry, who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
+    emit(self, c, messages::stage::model_retry,
+         who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
     self->delayed_send(self, delay, messages::router_retry{d.call});
     return;
   }

@@ -56,7 +56,8 @@ void render_histogram(std::string& out, const char* name, const std::string& lab
   auto prefix = labels.empty() ? std::string{} : labels + ",";
   for (size_t i = 0; i < h.bounds.size(); ++i) {
     cumulative += h.buckets[i];
-    sample(out, std::string{name} + "_bucket", prefix + "le=\"" + number(h.bounds[i]) + "\"", static_cast<double>(cumulative));
+    sample(out, std::string{name} + "_bucket", prefix + "le=\"" + number(h.bounds[i]) + "\"",
+           static_cast<double>(cumulative));
   }
   sample(out, std::string{name} + "_bucket", prefix + "le=\"+Inf\"", static_cast<double>(h.count));
   sample(out, std::string{name} + "_sum", labels, h.sum);
@@ -118,13 +119,19 @@ std::string metrics::render() const {
   sample(out, "grove_components_total", "result=\"landed\"", static_cast<double>(counts_.landed));
   sample(out, "grove_components_total", "result=\"cached\"", static_cast<double>(counts_.cached));
   sample(out, "grove_components_total", "result=\"dropped\"", static_cast<double>(counts_.dropped));
-  scalar(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).", static_cast<double>(counts_.attempts));
-  scalar(out, "grove_qa_rejections_total", "counter", "Attempts rejected (by the QA gate, or timed out).", static_cast<double>(counts_.rejections));
-  scalar(out, "grove_generator_restarts_total", "counter", "Generator crashes (restarted or, past the limit, not): the report's restarts.", static_cast<double>(counts_.restarts));
-  scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.", static_cast<double>(counts_.corrections));
+  scalar(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).",
+         static_cast<double>(counts_.attempts));
+  scalar(out, "grove_qa_rejections_total", "counter", "Attempts rejected (by the QA gate, or timed out).",
+         static_cast<double>(counts_.rejections));
+  scalar(out, "grove_generator_restarts_total", "counter",
+         "Generator crashes (restarted or, past the limit, not): the report's restarts.",
+         static_cast<double>(counts_.restarts));
+  scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.",
+         static_cast<double>(counts_.corrections));
   header(out, "grove_model_requests_total", "counter", "Model requests by provider and outcome.");
   for (auto& [key, n] : model_requests_) {
-    sample(out, "grove_model_requests_total", "provider=\"" + escape(key.first) + "\",outcome=\"" + key.second + "\"", static_cast<double>(n));
+    sample(out, "grove_model_requests_total", "provider=\"" + escape(key.first) + "\",outcome=\"" + key.second + "\"",
+           static_cast<double>(n));
   }
   header(out, "grove_model_latency_seconds", "histogram", "Model request latency by provider.");
   for (auto& [provider, h] : model_latency_) {
@@ -132,12 +139,15 @@ std::string metrics::render() const {
   }
   header(out, "grove_model_tokens_total", "counter", "Model tokens by provider and direction.");
   for (auto& [key, n] : tokens_) {
-    sample(out, "grove_model_tokens_total", "provider=\"" + escape(key.first) + "\",direction=\"" + key.second + "\"", static_cast<double>(n));
+    sample(out, "grove_model_tokens_total", "provider=\"" + escape(key.first) + "\",direction=\"" + key.second + "\"",
+           static_cast<double>(n));
   }
   header(out, "grove_merge_latency_seconds", "histogram", "Time to land one merge batch on main.");
   render_histogram(out, "grove_merge_latency_seconds", "", merge_latency_);
-  scalar(out, "grove_merged_components_total", "counter", "Components merged into main.", static_cast<double>(merged_components_));
-  scalar(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.", static_cast<double>(worktrees_in_flight_));
+  scalar(out, "grove_merged_components_total", "counter", "Components merged into main.",
+         static_cast<double>(merged_components_));
+  scalar(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.",
+         static_cast<double>(worktrees_in_flight_));
   scalar(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.", static_cast<double>(counts_.events));
   return out;
 }

@@ -32,12 +32,12 @@ public:
   };
 
 private:
-  messages::event_counts counts_;                                   // what every view counts alike
-  std::map<messages::job_state, uint64_t> jobs_;                    // by final state
+  messages::event_counts counts_;                // what every view counts alike
+  std::map<messages::job_state, uint64_t> jobs_; // by final state
   int64_t jobs_in_flight_ = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> model_requests_; // provider, outcome
-  std::map<std::string, histogram> model_latency_;                  // by provider
-  std::map<std::pair<std::string, std::string>, uint64_t> tokens_;  // provider, direction
+  std::map<std::string, histogram> model_latency_;                         // by provider
+  std::map<std::pair<std::string, std::string>, uint64_t> tokens_;         // provider, direction
   histogram merge_latency_;
   uint64_t merged_components_ = 0;
   int64_t worktrees_in_flight_ = 0;

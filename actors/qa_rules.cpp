@@ -70,8 +70,10 @@ std::vector<tag> scan_tags(std::string_view html) {
           while (j < n && !is_space(html[j]) && html[j] != '>') a.value += html[j++];
         }
       }
-      if (!a.name.empty()) t.attributes.push_back(std::move(a));
-      else ++j; // a stray character such as '=': step over it
+      if (!a.name.empty())
+        t.attributes.push_back(std::move(a));
+      else
+        ++j; // a stray character such as '=': step over it
     }
     out.push_back(std::move(t));
     i = j;
@@ -81,9 +83,9 @@ std::vector<tag> scan_tags(std::string_view html) {
 
 const std::vector<std::pair<std::string_view, char32_t>>& named_refs() {
   static const std::vector<std::pair<std::string_view, char32_t>> refs = {
-    {"colon", ':'}, {"tab", '\t'}, {"newline", '\n'}, {"lpar", '('}, {"rpar", ')'},
-    {"sol", '/'}, {"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''},
-    {"semi", ';'}, {"comma", ','}, {"period", '.'}, {"nbsp", ' '},
+    {"colon", ':'}, {"tab", '\t'}, {"newline", '\n'}, {"lpar", '('},   {"rpar", ')'},
+    {"sol", '/'},   {"lt", '<'},   {"gt", '>'},       {"amp", '&'},    {"quot", '"'},
+    {"apos", '\''}, {"semi", ';'}, {"comma", ','},    {"period", '.'}, {"nbsp", ' '},
   };
   return refs;
 }
@@ -119,9 +121,8 @@ std::string url_key(std::string_view raw) {
 }
 
 bool dangerous_url(const std::string& key) {
-  return key.rfind("javascript:", 0) == 0 || key.rfind("vbscript:", 0) == 0 ||
-         key.rfind("data:text/html", 0) == 0 || key.rfind("data:image/svg", 0) == 0 ||
-         key.rfind("data:application/xhtml", 0) == 0;
+  return key.rfind("javascript:", 0) == 0 || key.rfind("vbscript:", 0) == 0 || key.rfind("data:text/html", 0) == 0 ||
+         key.rfind("data:image/svg", 0) == 0 || key.rfind("data:application/xhtml", 0) == 0;
 }
 
 } // namespace
@@ -141,8 +142,12 @@ std::string decode_entities(std::string_view s) {
       if (hex) ++j;
       char32_t cp = 0;
       size_t digits = 0;
-      while (j < s.size() && (hex ? std::isxdigit(static_cast<unsigned char>(s[j])) : std::isdigit(static_cast<unsigned char>(s[j])))) {
-        cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(std::isdigit(static_cast<unsigned char>(s[j])) ? s[j] - '0' : (std::tolower(static_cast<unsigned char>(s[j])) - 'a' + 10));
+      while (j < s.size() &&
+             (hex ? std::isxdigit(static_cast<unsigned char>(s[j])) : std::isdigit(static_cast<unsigned char>(s[j])))) {
+        cp =
+          cp * (hex ? 16 : 10) + static_cast<char32_t>(std::isdigit(static_cast<unsigned char>(s[j]))
+                                                         ? s[j] - '0'
+                                                         : (std::tolower(static_cast<unsigned char>(s[j])) - 'a' + 10));
         if (cp > 0x10FFFF) cp = 0xFFFD;
         ++j;
         ++digits;
@@ -180,8 +185,8 @@ std::vector<violation> check_document_structure(std::string_view html) {
   std::string text{html};
   std::smatch m;
   if (std::regex_search(text, m, doc_tag)) {
-    out.push_back({"document_structure", "component contains a <" + lower(m[1].str())
-                                           + "> tag; emit a fragment, not a whole document"});
+    out.push_back({"document_structure",
+                   "component contains a <" + lower(m[1].str()) + "> tag; emit a fragment, not a whole document"});
   }
   if (std::regex_search(text, doctype)) {
     out.push_back({"document_structure", "component contains a <!doctype>; emit a fragment, not a whole document"});
@@ -191,8 +196,8 @@ std::vector<violation> check_document_structure(std::string_view html) {
 
 std::vector<violation> check_active_elements(std::string_view html) {
   static const std::regex script{R"(<\s*/?\s*script(\s|/|>|$))", std::regex::icase};
-  static const std::vector<std::string> embedders = {"iframe", "object", "embed", "base", "meta",
-                                                     "frame", "frameset", "applet", "portal"};
+  static const std::vector<std::string> embedders = {"iframe", "object",   "embed",  "base",  "meta",
+                                                     "frame",  "frameset", "applet", "portal"};
   std::vector<violation> out;
   std::string text{html};
   if (std::regex_search(text, script)) {
@@ -200,7 +205,8 @@ std::vector<violation> check_active_elements(std::string_view html) {
   }
   for (auto& t : scan_tags(html)) {
     if (std::find(embedders.begin(), embedders.end(), t.name) != embedders.end()) {
-      out.push_back({"embedded_content", "component contains an <" + t.name + "> element, which can load or run foreign content"});
+      out.push_back(
+        {"embedded_content", "component contains an <" + t.name + "> element, which can load or run foreign content"});
     }
   }
   return out;
@@ -211,7 +217,8 @@ std::vector<violation> check_event_handlers(std::string_view html) {
   for (auto& t : scan_tags(html)) {
     for (auto& a : t.attributes) {
       if (a.name.size() > 2 && a.name.rfind("on", 0) == 0) {
-        out.push_back({"event_handler", "<" + t.name + "> has an event-handler attribute \"" + a.name + "\"; no inline script"});
+        out.push_back(
+          {"event_handler", "<" + t.name + "> has an event-handler attribute \"" + a.name + "\"; no inline script"});
       }
     }
   }
@@ -224,7 +231,8 @@ std::vector<violation> check_urls(std::string_view html) {
     for (auto& a : t.attributes) {
       auto key = url_key(a.value);
       if (dangerous_url(key)) {
-        out.push_back({"javascript_url", "<" + t.name + " " + a.name + "> holds a script URL (" + key.substr(0, key.find(':') + 1) + ")"});
+        out.push_back({"javascript_url", "<" + t.name + " " + a.name + "> holds a script URL (" +
+                                           key.substr(0, key.find(':') + 1) + ")"});
       } else if (a.name == "style") {
         for (auto& v : check_css(decode_entities(a.value))) {
           out.push_back({"css_injection", "<" + t.name + " style> " + v.message});
@@ -252,7 +260,9 @@ std::vector<violation> check_css(std::string_view css) {
       uint32_t cp = 0;
       size_t digits = 0;
       while (j < css.size() && digits < 6 && std::isxdigit(static_cast<unsigned char>(css[j]))) {
-        cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(css[j])) ? css[j] - '0' : std::tolower(static_cast<unsigned char>(css[j])) - 'a' + 10);
+        cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(css[j]))
+                                               ? css[j] - '0'
+                                               : std::tolower(static_cast<unsigned char>(css[j])) - 'a' + 10);
         ++j;
         ++digits;
       }
@@ -283,8 +293,9 @@ std::vector<violation> check_css(std::string_view css) {
 std::vector<violation> check_secrets(std::string_view text, const std::vector<std::string>& secrets) {
   if (secrets.empty()) return {};
   if (messages::contains_secret(text, secrets) || messages::contains_secret(decode_entities(text), secrets)) {
-    return {{"secret_leak", "the component contains an API key or a fragment of one; a component must never carry "
-                            "credentials: leave them out entirely"}};
+    return {{"secret_leak",
+             "the component contains an API key or a fragment of one; a component must never carry "
+             "credentials: leave them out entirely"}};
   }
   return {};
 }
@@ -306,8 +317,8 @@ std::vector<violation> check_artifact(std::string_view artifact, std::string_vie
   }
   if (doc.is_object() && doc.contains("component") && doc["component"].is_string() &&
       doc["component"].get<std::string>() != expected_name) {
-    out.push_back({"name_mismatch", "artifact is for \"" + doc["component"].get<std::string>()
-                                      + "\", expected \"" + std::string{expected_name} + "\""});
+    out.push_back({"name_mismatch", "artifact is for \"" + doc["component"].get<std::string>() + "\", expected \"" +
+                                      std::string{expected_name} + "\""});
   }
   auto text = [&](const char* key) -> std::string {
     return doc.is_object() && doc.contains(key) && doc[key].is_string() ? doc[key].get<std::string>() : std::string{};
@@ -317,8 +328,8 @@ std::vector<violation> check_artifact(std::string_view artifact, std::string_vie
   if (html.find('\0') != std::string::npos || css.find('\0') != std::string::npos) {
     out.push_back({"control_character", "artifact contains NUL characters"});
   }
-  for (auto&& found : {check_document_structure(html), check_active_elements(html),
-                        check_event_handlers(html), check_urls(html), check_css(css)}) {
+  for (auto&& found : {check_document_structure(html), check_active_elements(html), check_event_handlers(html),
+                       check_urls(html), check_css(css)}) {
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;

@@ -69,7 +69,8 @@ void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double
   if (failed) ++u.failures;
   u.tokens_in += tokens_in;
   u.tokens_out += tokens_out;
-  u.cost_usd += (static_cast<double>(tokens_in) * price_in_per_mtok + static_cast<double>(tokens_out) * price_out_per_mtok) / 1e6;
+  u.cost_usd +=
+    (static_cast<double>(tokens_in) * price_in_per_mtok + static_cast<double>(tokens_out) * price_out_per_mtok) / 1e6;
 }
 
 } // namespace grove::actors::routing

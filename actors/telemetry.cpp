@@ -47,8 +47,9 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
       self->state.prom.observe(ev);
       self->state.counts.add(ev);
       if (self->state.log >= 0) {
-        nlohmann::json line = {{"ts_ms", ev.ts_ms}, {"job", ev.job}, {"component", ev.component},
-                               {"stage", messages::to_string(ev.stage)}, {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit},
+        nlohmann::json line = {{"ts_ms", ev.ts_ms},         {"job", ev.job},
+                               {"component", ev.component}, {"stage", messages::to_string(ev.stage)},
+                               {"attempt", ev.attempt},     {"cache_hit", ev.cache_hit},
                                {"detail", ev.detail}};
         if (!ev.provider.empty()) {
           line["provider"] = ev.provider;

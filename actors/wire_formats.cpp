@@ -38,18 +38,20 @@ outgoing make_request(format f, const std::string& base_url, const std::string& 
     case format::openai:
       out.url = base + "/chat/completions";
       if (!key.empty()) out.headers.emplace_back("Authorization", "Bearer " + key);
-      body = {{"model", model},
-              {"messages", json::array({{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", prompt}}})},
-              {"response_format", {{"type", "json_object"}}},
-              {"temperature", 0.2}};
+      body = {
+        {"model", model},
+        {"messages", json::array({{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", prompt}}})},
+        {"response_format", {{"type", "json_object"}}},
+        {"temperature", 0.2}};
       break;
     case format::ollama:
       out.url = base + "/api/chat";
-      body = {{"model", model},
-              {"messages", json::array({{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", prompt}}})},
-              {"format", "json"},
-              {"stream", false},
-              {"options", {{"temperature", 0.2}}}};
+      body = {
+        {"model", model},
+        {"messages", json::array({{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", prompt}}})},
+        {"format", "json"},
+        {"stream", false},
+        {"options", {{"temperature", 0.2}}}};
       break;
     case format::gemini:
       out.url = base + "/models/" + model + ":generateContent";

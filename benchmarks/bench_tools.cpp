@@ -26,15 +26,15 @@ using json = nlohmann::json;
 
 int fake_model(long latency_ms) {
   grove::test::fake_llm_server server{[latency_ms](const grove::test::fake_request& req, int) {
-    auto r = grove::test::reply(200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
+    auto r = grove::test::reply(
+      200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
     r.delay = std::chrono::milliseconds{latency_ms};
     return r;
   }};
   std::printf("%u\n", server.port());
   std::fflush(stdout);
   std::string line;
-  while (std::getline(std::cin, line)) {
-  }
+  while (std::getline(std::cin, line)) {}
   return 0;
 }
 
@@ -81,9 +81,14 @@ int ws_load(const std::string& url, int clients) {
   for (auto& t : threads) t.join();
   auto wall = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
   std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) { return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))]; };
-  std::cout << json{{"clients", clients}, {"ok", latencies.size()}, {"errors", errors.load()},
-                    {"p50_ms", pct(0.50)}, {"p99_ms", pct(0.99)}, {"wall_ms", wall}}.dump() << "\n";
+  auto pct = [&](double p) {
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
+  };
+  std::cout << json{{"clients", clients},  {"ok", latencies.size()}, {"errors", errors.load()},
+                    {"p50_ms", pct(0.50)}, {"p99_ms", pct(0.99)},    {"wall_ms", wall}}
+                 .dump()
+            << "\n";
   return errors.load() == 0 ? 0 : 1;
 }
 

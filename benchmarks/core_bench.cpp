@@ -53,7 +53,8 @@ void actor_round_trips(benchmark::State& state) {
     self->request(drv, caf::infinite, n).receive([](int) {}, [](caf::error&) {});
   }
   state.SetItemsProcessed(state.iterations() * n);
-  state.counters["round_trips_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+  state.counters["round_trips_per_s"] =
+    benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
   caf::anon_send_exit(peer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(drv, caf::exit_reason::user_shutdown);
 }
@@ -87,7 +88,8 @@ void git_stages(benchmark::State& state) {
     auto t0 = clock::now();
     auto wt = grove::git::add_worktree(*other, name, {grove::git::component_path(name)});
     auto t1 = clock::now();
-    auto id = grove::git::commit_in_worktree(*other, *wt, {{grove::git::component_path(name), "{\"component\":\"" + name + "\"}"}}, "gen");
+    auto id = grove::git::commit_in_worktree(
+      *other, *wt, {{grove::git::component_path(name), "{\"component\":\"" + name + "\"}"}}, "gen");
     auto t2 = clock::now();
     auto out = writer.merge_batch({{name, *id}});
     auto t3 = clock::now();

@@ -14,7 +14,8 @@ using namespace grove::actors;
 
 void plan_korean_request(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(builtin::plan_components("대시보드 페이지와 로그인 폼, 차트, 테이블 그리고 푸터 만들어줘"));
+    benchmark::DoNotOptimize(
+      builtin::plan_components("대시보드 페이지와 로그인 폼, 차트, 테이블 그리고 푸터 만들어줘"));
   }
 }
 BENCHMARK(plan_korean_request);

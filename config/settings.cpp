@@ -152,8 +152,9 @@ messages::result<settings> apply_provider_flag(settings base, const std::string&
   auto& providers = base.models.providers;
   if (!providers.count(name)) {
     if (std::find(provider_types.begin(), provider_types.end(), name) == provider_types.end()) {
-      return make_failure(errc::invalid_config, "--provider: \"" + name +
-                                                  "\" is neither a configured provider nor a type (builtin, openai, ollama, gemini)");
+      return make_failure(
+        errc::invalid_config,
+        "--provider: \"" + name + "\" is neither a configured provider nor a type (builtin, openai, ollama, gemini)");
     }
     provider_settings p;
     p.type = name;
@@ -177,8 +178,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
     return make_failure(errc::invalid_config, "config must be a JSON object");
   }
   reader top{doc, "", ""};
-  top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms", "restart", "providers", "routes",
-            "self_correction_attempts", "max_tokens_per_job"});
+  top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
+            "restart", "providers", "routes", "self_correction_attempts", "max_tokens_per_job"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);

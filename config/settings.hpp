@@ -11,8 +11,8 @@ namespace grove::config {
 
 /// Restart policy for crashed generators.
 struct restart_settings {
-  uint32_t intensity = 5;        ///< at most this many restarts ...
-  uint32_t period_ms = 10000;    ///< ... within this window, else the job fails
+  uint32_t intensity = 5;     ///< at most this many restarts ...
+  uint32_t period_ms = 10000; ///< ... within this window, else the job fails
   uint32_t backoff_base_ms = 20;
   uint32_t backoff_max_ms = 2000;
   double jitter = 0.2;
@@ -33,8 +33,8 @@ struct provider_settings {
   uint32_t failure_threshold = 5; ///< consecutive failures that open the circuit ...
   uint32_t cooldown_ms = 30000;   ///< ... for this long (the provider is skipped)
   uint64_t max_response_bytes = 4 * 1024 * 1024;
-  double price_in_per_mtok = 0;   ///< USD per million prompt tokens, for cost estimates
-  double price_out_per_mtok = 0;  ///< USD per million completion tokens
+  double price_in_per_mtok = 0;  ///< USD per million prompt tokens, for cost estimates
+  double price_out_per_mtok = 0; ///< USD per million completion tokens
 };
 
 /// Providers and the routes the router picks them by.
@@ -55,12 +55,12 @@ std::string default_model(const std::string& type);
 
 /// Everything a run can be configured with; defaults are sane for a laptop.
 struct settings {
-  uint32_t max_attempts = 3;   ///< QA attempts per component
-  uint32_t parallel = 16;      ///< components in flight per job
-  uint32_t threads = 0;        ///< CAF scheduler threads; 0 = one per core
-  uint32_t generator_timeout_ms = 120000;  ///< one attempt's wall-clock deadline (model calls included)
-  uint32_t component_timeout_ms = 300000;  ///< one component, all its attempts and restarts
-  uint32_t job_timeout_ms = 900000;        ///< one job, planning to report
+  uint32_t max_attempts = 3;              ///< QA attempts per component
+  uint32_t parallel = 16;                 ///< components in flight per job
+  uint32_t threads = 0;                   ///< CAF scheduler threads; 0 = one per core
+  uint32_t generator_timeout_ms = 120000; ///< one attempt's wall-clock deadline (model calls included)
+  uint32_t component_timeout_ms = 300000; ///< one component, all its attempts and restarts
+  uint32_t job_timeout_ms = 900000;       ///< one job, planning to report
   restart_settings restart;
   model_settings models;
 };

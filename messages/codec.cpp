@@ -67,8 +67,7 @@ result<plan> parse_plan(std::string_view text) {
       if (c.is_object() && c.contains("name") && c["name"].is_string()) {
         auto name = normalise_name(c["name"].get<std::string>());
         if (!name) {
-          return make_failure(errc::invalid_name,
-                              "/components/" + std::to_string(i) + ": " + name.error().message);
+          return make_failure(errc::invalid_name, "/components/" + std::to_string(i) + ": " + name.error().message);
         }
         c["name"] = *name;
       }
@@ -105,8 +104,7 @@ result<nlohmann::json> parse_component(std::string_view text) {
     return make_failure(errc::invalid_json, std::string{"component is not valid JSON: "} + e.what());
   }
   if (auto errs = validate(doc, schema_id::component); !errs.empty()) {
-    return make_failure(errc::schema_violation,
-                        "component violates component.schema.json: " + join_errors(errs));
+    return make_failure(errc::schema_violation, "component violates component.schema.json: " + join_errors(errs));
   }
   return doc;
 }
@@ -131,7 +129,8 @@ job_report report_from_json(const nlohmann::json& r) {
     cr.cache_hit = c.value("cache_hit", false);
     cr.commit = c.value("commit", "");
     cr.error = c.value("error", "");
-    for (auto& v : c.value("violations", json::array())) cr.violations.push_back({v.value("code", ""), v.value("message", "")});
+    for (auto& v : c.value("violations", json::array()))
+      cr.violations.push_back({v.value("code", ""), v.value("message", "")});
     out.components.push_back(cr);
   }
   auto read_usage = [](const json& u, usage& x) {
@@ -172,8 +171,11 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"error", redact(c.error)}});
   }
   auto usage_json = [](const usage& u) {
-    return json{{"requests", u.requests}, {"failures", u.failures}, {"tokens_in", u.tokens_in},
-                {"tokens_out", u.tokens_out}, {"cost_usd", u.cost_usd}};
+    return json{{"requests", u.requests},
+                {"failures", u.failures},
+                {"tokens_in", u.tokens_in},
+                {"tokens_out", u.tokens_out},
+                {"cost_usd", u.cost_usd}};
   };
   json by_provider = json::object();
   for (auto& u : r.model_usage.by_provider) by_provider[u.provider] = usage_json(u);

@@ -63,7 +63,9 @@ private:
 struct unit {};
 using status = result<unit>;
 
-inline status ok() { return unit{}; }
+inline status ok() {
+  return unit{};
+}
 
 inline failure make_failure(errc code, std::string message) {
   return failure{code, std::move(message)};

@@ -18,8 +18,8 @@ struct model_request {
   std::string role; ///< plan, generate, review, resolve
   std::string job;
   std::string prompt;
-  std::string request;  ///< the user's request (role plan)
-  component_spec spec;  ///< the component (role generate)
+  std::string request; ///< the user's request (role plan)
+  component_spec spec; ///< the component (role generate)
   uint32_t attempt = 0;
   std::vector<violation> feedback;
   int64_t deadline_ms = 0; ///< wall clock (ms since the epoch) after which no call starts or goes on; 0: none
@@ -107,20 +107,19 @@ struct generation_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_request& x) {
-  return f(caf::meta::type_name("model_request"), x.role, x.job, x.prompt, x.request,
-           x.spec, x.attempt, x.feedback, x.deadline_ms);
+  return f(caf::meta::type_name("model_request"), x.role, x.job, x.prompt, x.request, x.spec, x.attempt, x.feedback,
+           x.deadline_ms);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_reply& x) {
-  return f(caf::meta::type_name("model_reply"), x.provider, x.text, x.tokens_in,
-           x.tokens_out, x.corrections);
+  return f(caf::meta::type_name("model_reply"), x.provider, x.text, x.tokens_in, x.tokens_out, x.corrections);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, provider_done& x) {
-  return f(caf::meta::type_name("provider_done"), x.call, x.ok, x.reply, x.error, x.http_status,
-           x.retryable, x.retry_after_ms, x.latency_ms);
+  return f(caf::meta::type_name("provider_done"), x.call, x.ok, x.reply, x.error, x.http_status, x.retryable,
+           x.retry_after_ms, x.latency_ms);
 }
 
 template <class Inspector>
@@ -135,8 +134,7 @@ typename Inspector::result_type inspect(Inspector& f, usage_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, usage& x) {
-  return f(caf::meta::type_name("usage"), x.provider, x.requests, x.failures, x.tokens_in,
-           x.tokens_out, x.cost_usd);
+  return f(caf::meta::type_name("usage"), x.provider, x.requests, x.failures, x.tokens_in, x.tokens_out, x.cost_usd);
 }
 
 template <class Inspector>
@@ -146,14 +144,13 @@ typename Inspector::result_type inspect(Inspector& f, job_usage& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
-  return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback,
-           x.use_cache, x.deadline_ms);
+  return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback, x.use_cache, x.deadline_ms);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
-  return f(caf::meta::type_name("generation_result"), x.component, x.attempt, x.ok,
-           x.cache_hit, x.artifact, x.prompt, x.provider, x.error, x.corrections, x.timed_out);
+  return f(caf::meta::type_name("generation_result"), x.component, x.attempt, x.ok, x.cache_hit, x.artifact, x.prompt,
+           x.provider, x.error, x.corrections, x.timed_out);
 }
 
 } // namespace grove::messages

@@ -47,9 +47,8 @@ result<std::string> normalise_name(std::string_view raw) {
     out.pop_back();
   }
   if (out.empty()) {
-    return make_failure(errc::invalid_name,
-                        "component name \"" + printable(raw)
-                          + "\" has no ASCII letters or digits to build a name from");
+    return make_failure(errc::invalid_name, "component name \"" + printable(raw) +
+                                              "\" has no ASCII letters or digits to build a name from");
   }
   return out;
 }

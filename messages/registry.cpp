@@ -51,15 +51,14 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<status_reply>("grove.status_reply")
     .add_message_type<cancel_job>("grove.cancel_job")
     .add_message_type<journal_entry>("grove.journal_entry");
-  cfg.add_error_category(caf::atom("grove"),
-                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-                           std::string out = to_string(static_cast<errc>(code));
-                           if (ctx.match_elements<std::string>()) {
-                             out += ": ";
-                             out += ctx.get_as<std::string>(0);
-                           }
-                           return out;
-                         });
+  cfg.add_error_category(caf::atom("grove"), [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+    std::string out = to_string(static_cast<errc>(code));
+    if (ctx.match_elements<std::string>()) {
+      out += ": ";
+      out += ctx.get_as<std::string>(0);
+    }
+    return out;
+  });
 }
 
 } // namespace grove::messages

@@ -24,12 +24,12 @@ struct telemetry_event {
   bool cache_hit = false;
   std::string detail;
   int64_t ts_ms = 0;
-  std::string provider;   ///< model events: which provider answered
+  std::string provider; ///< model events: which provider answered
   int32_t http_status = 0;
   int64_t latency_ms = 0; ///< model calls and merges
   uint64_t tokens_in = 0;
   uint64_t tokens_out = 0;
-  std::string node;       ///< where the work ran
+  std::string node; ///< where the work ran
   bool operator==(const telemetry_event&) const = default;
 };
 
@@ -153,39 +153,38 @@ struct generator_restart {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, telemetry_event& x) {
-  return f(caf::meta::type_name("telemetry_event"), x.job, x.component, x.stage, x.attempt,
-           x.cache_hit, x.detail, x.ts_ms, x.provider, x.http_status, x.latency_ms, x.tokens_in,
-           x.tokens_out, x.node);
+  return f(caf::meta::type_name("telemetry_event"), x.job, x.component, x.stage, x.attempt, x.cache_hit, x.detail,
+           x.ts_ms, x.provider, x.http_status, x.latency_ms, x.tokens_in, x.tokens_out, x.node);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
-  return f(caf::meta::type_name("telemetry_stats"), x.events, x.errors, x.landed, x.dropped,
-           x.cache_hits, x.qa_retries, x.restarts);
+  return f(caf::meta::type_name("telemetry_stats"), x.events, x.errors, x.landed, x.dropped, x.cache_hits, x.qa_retries,
+           x.restarts);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_report& x) {
-  return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts,
-           x.restarts, x.corrections, x.cache_hit, x.commit, x.violations, x.error);
+  return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts, x.restarts, x.corrections,
+           x.cache_hit, x.commit, x.violations, x.error);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_report& x) {
-  return f(caf::meta::type_name("job_report"), x.job, x.request, x.status, x.components,
-           x.output, x.composition_commit, x.elapsed_ms, x.error, x.model_usage);
+  return f(caf::meta::type_name("job_report"), x.job, x.request, x.status, x.components, x.output, x.composition_commit,
+           x.elapsed_ms, x.error, x.model_usage);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_status& x) {
-  return f(caf::meta::type_name("component_status"), x.name, x.stage, x.attempt, x.restarts,
-           x.cache_hit, x.detail, x.node, x.started_ms, x.updated_ms, x.tokens_in, x.tokens_out);
+  return f(caf::meta::type_name("component_status"), x.name, x.stage, x.attempt, x.restarts, x.cache_hit, x.detail,
+           x.node, x.started_ms, x.updated_ms, x.tokens_in, x.tokens_out);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_status& x) {
-  return f(caf::meta::type_name("job_status"), x.job, x.request, x.state, x.started_ms,
-           x.updated_ms, x.components, x.tokens_in, x.tokens_out, x.errors, x.finished, x.report);
+  return f(caf::meta::type_name("job_status"), x.job, x.request, x.state, x.started_ms, x.updated_ms, x.components,
+           x.tokens_in, x.tokens_out, x.errors, x.finished, x.report);
 }
 
 template <class Inspector>

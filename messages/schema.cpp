@@ -20,9 +20,9 @@ namespace {
 using json = nlohmann::json;
 
 const std::set<std::string> supported_keywords = {
-  "$schema", "$id", "title", "description", "type", "required", "properties",
-  "additionalProperties", "items", "minItems", "maxItems", "minLength", "maxLength",
-  "pattern", "enum", "const", "minimum", "maximum", "uniqueItemsBy",
+  "$schema", "$id",      "title",         "description", "type",      "required", "properties", "additionalProperties",
+  "items",   "minItems", "maxItems",      "minLength",   "maxLength", "pattern",  "enum",       "const",
+  "minimum", "maximum",  "uniqueItemsBy",
 };
 
 // Length in code points, as JSON Schema counts it; bytes of invalid UTF-8 count one each.
@@ -44,7 +44,8 @@ bool has_type(const json& v, const std::string& type) {
   if (type == "null") return v.is_null();
   if (type == "number") return v.is_number();
   if (type == "integer") {
-    return v.is_number_integer() || (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
+    return v.is_number_integer() ||
+           (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
   }
   throw std::invalid_argument("unknown type in schema: " + type);
 }

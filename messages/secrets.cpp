@@ -24,7 +24,8 @@ uint64_t gram(const char* p) {
 }
 
 bool equal_ci(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 // Marks every character of `text` that belongs to a leak; returns whether any does.

@@ -9,11 +9,11 @@ namespace grove::messages {
 namespace {
 
 constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage_names{
-  "started", "planning", "planned", "composing", "error", "done", "partial", "failed", "cancelled",
-  "generating", "generated", "worktree_opened", "committing", "qa", "rejected", "timed_out", "crashed", "restarting",
-  "cache_rejected", "merging", "merged", "worktree_removed", "landed", "cached", "dropped",
-  "model", "model_failed", "model_retry", "model_skipped", "model_cooldown", "correcting",
-  "unknown"};
+  "started",          "planning",       "planned",    "composing",  "error",           "done",         "partial",
+  "failed",           "cancelled",      "generating", "generated",  "worktree_opened", "committing",   "qa",
+  "rejected",         "timed_out",      "crashed",    "restarting", "cache_rejected",  "merging",      "merged",
+  "worktree_removed", "landed",         "cached",     "dropped",    "model",           "model_failed", "model_retry",
+  "model_skipped",    "model_cooldown", "correcting", "unknown"};
 
 constexpr std::array<const char*, 8> state_names{"queued", "planning", "running", "composing",
                                                  "done",   "partial",  "failed",  "cancelled"};
@@ -117,12 +117,20 @@ void event_counts::add(const telemetry_event& ev) {
     case stage::generating: ++attempts; break;
     case stage::landed: ++landed; break;
     case stage::cached: ++cached; break;
-    case stage::dropped: ++dropped; ++errors; break;
+    case stage::dropped:
+      ++dropped;
+      ++errors;
+      break;
     case stage::rejected: ++rejections; break;
-    case stage::crashed: ++restarts; ++errors; break;
+    case stage::crashed:
+      ++restarts;
+      ++errors;
+      break;
     case stage::correcting: ++corrections; break;
     case stage::error: ++errors; break;
-    case stage::failed: if (ev.component.empty()) ++errors; break;
+    case stage::failed:
+      if (ev.component.empty()) ++errors;
+      break;
     default: break;
   }
 }

@@ -16,12 +16,39 @@ namespace grove::messages {
 /// model_cooldown. `unknown` only comes from text this build does not know.
 enum class stage : uint8_t {
   // job
-  started, planning, planned, composing, error, done, partial, failed, cancelled,
+  started,
+  planning,
+  planned,
+  composing,
+  error,
+  done,
+  partial,
+  failed,
+  cancelled,
   // component
-  generating, generated, worktree_opened, committing, qa, rejected, timed_out, crashed, restarting,
-  cache_rejected, merging, merged, worktree_removed, landed, cached, dropped,
+  generating,
+  generated,
+  worktree_opened,
+  committing,
+  qa,
+  rejected,
+  timed_out,
+  crashed,
+  restarting,
+  cache_rejected,
+  merging,
+  merged,
+  worktree_removed,
+  landed,
+  cached,
+  dropped,
   // model calls
-  model, model_failed, model_retry, model_skipped, model_cooldown, correcting,
+  model,
+  model_failed,
+  model_retry,
+  model_skipped,
+  model_cooldown,
+  correcting,
   unknown,
 };
 
@@ -68,7 +95,7 @@ void apply_event(job_status& js, const telemetry_event& ev);
 /// generator was restarted, as the job report's `restarts` does.
 struct event_counts {
   uint64_t events = 0;
-  uint64_t attempts = 0;    ///< generating
+  uint64_t attempts = 0; ///< generating
   uint64_t landed = 0;
   uint64_t cached = 0;
   uint64_t dropped = 0;

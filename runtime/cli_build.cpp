@@ -72,10 +72,12 @@ int build(build_args& a) {
     // Jobs a killed run left unfinished go first, oldest first: landed components
     // are not regenerated (the cache holds them) and each composes once at its end.
     for (auto& u : *unfinished) {
-      if (!a.quiet) std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(), u.state.c_str());
+      if (!a.quiet)
+        std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(),
+                     u.state.c_str());
       auto report = n.run(resume_start(u.id, u.request, u.plan_json));
-      bool is_target = u.id == a.resume ||
-                       (job && !job->has_plan && a.resume.empty() && !result && u.request == job->request);
+      bool is_target =
+        u.id == a.resume || (job && !job->has_plan && a.resume.empty() && !result && u.request == job->request);
       if (is_target) {
         result = std::move(report);
       } else if (!a.quiet) {
@@ -95,8 +97,10 @@ int build(build_args& a) {
 int status(status_args& a) {
   auto root = std::filesystem::path{a.repo};
   if (!std::filesystem::exists(root / ".grove" / "journal.db")) {
-    if (a.json) std::cout << "[]\n";
-    else std::fprintf(stderr, "grove: no jobs in %s yet\n", root.c_str());
+    if (a.json)
+      std::cout << "[]\n";
+    else
+      std::fprintf(stderr, "grove: no jobs in %s yet\n", root.c_str());
     return exit_ok;
   }
   auto jr = journal::journal::open(root);
@@ -119,8 +123,13 @@ int status(status_args& a) {
       }
     }
     bool final = journal::is_final(j.state);
-    nlohmann::json row = {{"job", j.id}, {"state", j.state}, {"request", j.request}, {"created_ms", j.created_ms},
-                          {"updated_ms", j.updated_ms}, {"components", cj}, {"finished", final}};
+    nlohmann::json row = {{"job", j.id},
+                          {"state", j.state},
+                          {"request", j.request},
+                          {"created_ms", j.created_ms},
+                          {"updated_ms", j.updated_ms},
+                          {"components", cj},
+                          {"finished", final}};
     if (!final) {
       row["running_elsewhere"] = holder != 0;
       if (holder > 0) row["pid"] = holder;

@@ -45,7 +45,8 @@ struct tidy_result {
 messages::result<tidy_result> tidy(git::repository& repo, const std::filesystem::path& root) {
   auto once = [&]() -> messages::result<tidy_result> {
     auto repaired = git::repair_workspace(repo);
-    if (!repaired) return messages::make_failure(repaired.error().code, "repairing the workspace: " + repaired.error().message);
+    if (!repaired)
+      return messages::make_failure(repaired.error().code, "repairing the workspace: " + repaired.error().message);
     auto stale = git::remove_stale(repo);
     if (!stale) return messages::make_failure(stale.error().code, "cleaning stale worktrees: " + stale.error().message);
     return tidy_result{std::move(*repaired), std::move(*stale)};
@@ -78,7 +79,8 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
     for (auto& line : tidied->repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
     auto& stale = tidied->stale;
     if (!stale.empty()) {
-      std::fprintf(stderr, "grove: removed %zu stale worktree(s), %zu branch(es), %zu folder(s) left by an earlier run\n",
+      std::fprintf(stderr,
+                   "grove: removed %zu stale worktree(s), %zu branch(es), %zu folder(s) left by an earlier run\n",
                    stale.worktrees.size(), stale.branches.size(), stale.directories.size());
     }
   }
@@ -173,7 +175,8 @@ void print_summary(const messages::job_report& r) {
   std::fprintf(stderr, "\njob %s: %s in %.2f s: %zu landed, %zu from cache, %zu dropped\n", r.job.c_str(),
                r.status.c_str(), static_cast<double>(r.elapsed_ms) / 1000.0, landed, cached, dropped);
   for (auto& c : r.components) {
-    if (c.status == "dropped") std::fprintf(stderr, "  dropped %s: %s\n", c.name.c_str(), messages::redact(c.error).c_str());
+    if (c.status == "dropped")
+      std::fprintf(stderr, "  dropped %s: %s\n", c.name.c_str(), messages::redact(c.error).c_str());
   }
   if (!r.error.empty()) std::fprintf(stderr, "  error: %s\n", messages::redact(r.error).c_str());
   if (r.model_usage.total.requests > 0) {

@@ -25,7 +25,8 @@ namespace {
 
 // Waits for the registry to have no job in flight (after stopping intake),
 // cancelling what is still running when `cancel`; false on timeout.
-bool drain(caf::actor_system& sys, const actors::job_registry_actor& registry, bool cancel, std::chrono::seconds timeout) {
+bool drain(caf::actor_system& sys, const actors::job_registry_actor& registry, bool cancel,
+           std::chrono::seconds timeout) {
   caf::scoped_actor self{sys};
   bool done = false;
   self->request(registry, timeout, actors::drain_atom::value, cancel)
@@ -79,12 +80,16 @@ int serve(serve_args& a) {
     caf::anon_send(registry, std::move(js));
   }
   for (auto& u : *unfinished) {
-    std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(), u.state.c_str());
+    std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(),
+                 u.state.c_str());
     caf::scoped_actor self{sys};
-    self->request(registry, std::chrono::seconds{30}, messages::submit_job{resume_start(u.id, u.request, u.plan_json)},
-                  actors::job_sink_actor{})
+    self
+      ->request(registry, std::chrono::seconds{30}, messages::submit_job{resume_start(u.id, u.request, u.plan_json)},
+                actors::job_sink_actor{})
       .receive([](const std::string&) {},
-               [&](caf::error& err) { std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.id.c_str(), sys.render(err).c_str()); });
+               [&](caf::error& err) {
+                 std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.id.c_str(), sys.render(err).c_str());
+               });
   }
 
   gateway::backend_deps deps;

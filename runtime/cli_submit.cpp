@@ -38,7 +38,8 @@ int submit(submit_args& a) {
   if (job->has_plan) {
     json comps = json::array();
     for (auto& c : job->ready_plan.components) comps.push_back({{"name", c.name}, {"description", c.description}});
-    frame["plan"] = {{"session_id", job->ready_plan.session_id}, {"request", job->ready_plan.request}, {"components", comps}};
+    frame["plan"] = {
+      {"session_id", job->ready_plan.session_id}, {"request", job->ready_plan.request}, {"components", comps}};
   } else {
     frame["request"] = job->request;
   }

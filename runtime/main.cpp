@@ -11,9 +11,11 @@ using namespace grove::runtime;
 
 void add_common(CLI::App* cmd, cli::common_args& c) {
   cmd->add_option("--repo", c.repo, "Workspace repository (created if missing)")->capture_default_str();
-  cmd->add_option("--config", c.config_file, "Config file (JSON; see config/grove.example.json, config/models.example.json)");
-  cmd->add_option("--provider", c.provider,
-                  "Route every role to one provider: NAME[:MODEL], NAME a configured provider or builtin, openai, ollama, gemini");
+  cmd->add_option("--config", c.config_file,
+                  "Config file (JSON; see config/grove.example.json, config/models.example.json)");
+  cmd->add_option(
+    "--provider", c.provider,
+    "Route every role to one provider: NAME[:MODEL], NAME a configured provider or builtin, openai, ollama, gemini");
   cmd->add_option("--max-attempts", c.max_attempts, "QA attempts per component (default 3)")->check(CLI::Range(1, 20));
   cmd->add_option("--parallel", c.parallel, "Components in flight per job (default 16)")->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", c.threads, "Actor scheduler threads (default: one per core)")->check(CLI::Range(1, 256));
@@ -38,13 +40,27 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run a node: WebSocket builds, live dashboard, /metrics, on one port");
   serve->add_option("--host", s.host, "Address to bind (loopback unless told otherwise)")->capture_default_str();
   serve->add_option("--port", s.port, "Port (0: any free port, printed at start)")->capture_default_str();
-  serve->add_option("--token", s.token, "Require this bearer token (else GROVE_TOKEN; prefer the variable: flags show in ps)");
-  serve->add_option("--max-jobs", s.max_jobs, "Jobs in flight; beyond it clients get a busy error")->capture_default_str()->check(CLI::Range(1, 100000));
-  serve->add_option("--max-connections", s.max_connections, "WebSocket connections")->capture_default_str()->check(CLI::Range(1, 100000));
-  serve->add_option("--max-frame-bytes", s.max_frame_bytes, "Largest accepted frame")->capture_default_str()->check(CLI::Range(256, 16 * 1024 * 1024));
-  serve->add_option("--jobs-per-connection", s.jobs_per_connection, "Jobs one connection may run at once")->capture_default_str()->check(CLI::Range(1, 10000));
-  serve->add_option("--max-queued-bytes", s.max_queued_bytes, "Unsent bytes per WebSocket client before it is closed as not reading (1008)")->capture_default_str()->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
-  serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")->capture_default_str();
+  serve->add_option("--token", s.token,
+                    "Require this bearer token (else GROVE_TOKEN; prefer the variable: flags show in ps)");
+  serve->add_option("--max-jobs", s.max_jobs, "Jobs in flight; beyond it clients get a busy error")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 100000));
+  serve->add_option("--max-connections", s.max_connections, "WebSocket connections")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 100000));
+  serve->add_option("--max-frame-bytes", s.max_frame_bytes, "Largest accepted frame")
+    ->capture_default_str()
+    ->check(CLI::Range(256, 16 * 1024 * 1024));
+  serve->add_option("--jobs-per-connection", s.jobs_per_connection, "Jobs one connection may run at once")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 10000));
+  serve
+    ->add_option("--max-queued-bytes", s.max_queued_bytes,
+                 "Unsent bytes per WebSocket client before it is closed as not reading (1008)")
+    ->capture_default_str()
+    ->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
+  serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")
+    ->capture_default_str();
   add_common(serve, s.common);
 
   cli::status_args st;
@@ -70,7 +86,8 @@ int main(int argc, char** argv) {
   if (build->parsed()) {
     int given = !b.request.empty() + !b.plan_file.empty() + !b.resume.empty();
     if (given != 1) {
-      return cli::usage_error("build takes a request, --plan FILE or --resume JOB (exactly one); see grove build --help");
+      return cli::usage_error(
+        "build takes a request, --plan FILE or --resume JOB (exactly one); see grove build --help");
     }
     return cli::build(b);
   }

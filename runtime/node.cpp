@@ -90,8 +90,7 @@ void node::shutdown() {
   for (auto h : {caf::actor_cast<caf::actor>(telemetry_), caf::actor_cast<caf::actor>(router_),
                  caf::actor_cast<caf::actor>(customer_), caf::actor_cast<caf::actor>(qa_),
                  caf::actor_cast<caf::actor>(integrator_), caf::actor_cast<caf::actor>(leases_),
-                 caf::actor_cast<caf::actor>(journal_),
-                 caf::actor_cast<caf::actor>(registry_)}) {
+                 caf::actor_cast<caf::actor>(journal_), caf::actor_cast<caf::actor>(registry_)}) {
     if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   }
 }
@@ -119,7 +118,8 @@ actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight) {
   if (!registry_) {
     actors::registry_limits limits;
     limits.max_jobs_in_flight = max_jobs_in_flight;
-    registry_ = actors::spawn_job_registry(sys_, [this] { return spawn_job(); }, limits);
+    registry_ = actors::spawn_job_registry(
+      sys_, [this] { return spawn_job(); }, limits);
     subscribe(registry_);
   }
   return registry_;
@@ -129,12 +129,12 @@ messages::job_report node::run(const messages::job_start& job) {
   auto sup = spawn_job();
   messages::job_report report;
   caf::scoped_actor self{sys_};
-  self->request(sup, caf::infinite, job).receive(
-    [&](messages::job_report& r) { report = std::move(r); },
-    [&](caf::error& err) {
-      report.status = "failed";
-      report.error = sys_.render(err);
-    });
+  self->request(sup, caf::infinite, job)
+    .receive([&](messages::job_report& r) { report = std::move(r); },
+             [&](caf::error& err) {
+               report.status = "failed";
+               report.error = sys_.render(err);
+             });
   return report;
 }
 

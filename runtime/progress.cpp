@@ -14,7 +14,8 @@ bool progress_table::apply(const messages::telemetry_event& ev) {
   messages::apply_event(js_, ev);
   if (js_.components.size() > before) order_.push_back(ev.component);
   if (quiet) return false;
-  if (ev.component.empty()) job_line_ = std::string{messages::to_string(ev.stage)} + (ev.detail.empty() ? "" : ": " + ev.detail);
+  if (ev.component.empty())
+    job_line_ = std::string{messages::to_string(ev.stage)} + (ev.detail.empty() ? "" : ": " + ev.detail);
   return true;
 }
 
@@ -41,7 +42,8 @@ std::string progress_table::line(const std::string& component) const {
 void progress_view::on_event(const messages::telemetry_event& ev) {
   if (!table_.apply(ev)) return;
   if (!tty_) {
-    std::fprintf(out_, "%s\n", ev.component.empty() ? ("job " + table_.job_line()).c_str() : table_.line(ev.component).c_str());
+    std::fprintf(out_, "%s\n",
+                 ev.component.empty() ? ("job " + table_.job_line()).c_str() : table_.line(ev.component).c_str());
     std::fflush(out_);
     return;
   }

@@ -51,8 +51,7 @@ long workspace_lock::holder(const std::filesystem::path& repo) {
   return pid;
 }
 
-workspace_lock::workspace_lock(workspace_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {
-}
+workspace_lock::workspace_lock(workspace_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 workspace_lock::~workspace_lock() {
   if (fd_ >= 0) ::close(fd_);

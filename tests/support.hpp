@@ -134,7 +134,8 @@ inline std::string wait_for_number_after(const std::filesystem::path& file, cons
     auto at = text.find(pattern);
     if (at != std::string::npos) {
       std::string digits;
-      for (size_t i = at + pattern.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) digits += text[i];
+      for (size_t i = at + pattern.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i)
+        digits += text[i];
       if (!digits.empty()) return digits;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{20});

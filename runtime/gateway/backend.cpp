@@ -16,7 +16,7 @@ using frame_atom = caf::atom_constant<caf::atom("frame")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 
 using session_actor = actors::job_sink_actor::extend<caf::reacts_to<frame_atom, std::string>, // a text frame arrived
-                                                     caf::reacts_to<closed_atom>>;           // the client is gone
+                                                     caf::reacts_to<closed_atom>>;            // the client is gone
 
 constexpr auto ask_timeout = std::chrono::seconds{30};
 
@@ -57,16 +57,16 @@ void on_command(session_ptr self, protocol::command& cmd) {
     conn->send(protocol::error_frame(code, message, id));
   };
   switch (cmd.kind) {
-    case protocol::command::ping:
-      conn->send(protocol::pong(id));
-      return;
+    case protocol::command::ping: conn->send(protocol::pong(id)); return;
     case protocol::command::build: {
       // Submissions not yet answered count too: a burst of builds cannot slip past the limit.
       auto held = st.running.size() + st.submitting;
       if (held >= st.deps.max_jobs_per_connection) {
-        conn->send(protocol::error_frame("busy", "this connection already runs " + std::to_string(held) +
-                                                   " jobs (the limit per connection is " +
-                                                   std::to_string(st.deps.max_jobs_per_connection) + ")", id));
+        conn->send(protocol::error_frame("busy",
+                                         "this connection already runs " + std::to_string(held) +
+                                           " jobs (the limit per connection is " +
+                                           std::to_string(st.deps.max_jobs_per_connection) + ")",
+                                         id));
         return;
       }
       ++st.submitting;
@@ -93,7 +93,8 @@ void on_command(session_ptr self, protocol::command& cmd) {
     case protocol::command::cancel: {
       auto job = cmd.job;
       self->request(st.deps.registry, ask_timeout, messages::cancel_job{job, "cancelled by a client"})
-        .then([conn, id, job, credit](bool was_running) { conn->send(protocol::cancelled(job, was_running, id)); }, fail);
+        .then([conn, id, job, credit](bool was_running) { conn->send(protocol::cancelled(job, was_running, id)); },
+              fail);
       return;
     }
     case protocol::command::subscribe: {
@@ -102,7 +103,8 @@ void on_command(session_ptr self, protocol::command& cmd) {
       self->request(st.deps.registry, ask_timeout, actors::subscribe_atom::value, job, sink)
         .then(
           [conn, id, job, credit](bool known) {
-            conn->send(known ? protocol::subscribed(job, id) : protocol::error_frame("unknown_job", "unknown job " + job, id, job));
+            conn->send(known ? protocol::subscribed(job, id)
+                             : protocol::error_frame("unknown_job", "unknown job " + job, id, job));
           },
           fail);
       return;
@@ -206,7 +208,8 @@ public:
               done({404, "text/plain; charset=utf-8", "job " + js.job + " has no page (yet)\n"});
             } else if (auto repo = git::repository::open(deps.repo); !repo) {
               done({500, "text/plain; charset=utf-8", repo.error().message + "\n"});
-            } else if (auto page = git::read_file_at(*repo, js.report.composition_commit, "output/builder_output.html"); !page) {
+            } else if (auto page = git::read_file_at(*repo, js.report.composition_commit, "output/builder_output.html");
+                       !page) {
               done({404, "text/plain; charset=utf-8", page.error().message + "\n"});
             } else {
               done({200, "text/html; charset=utf-8", std::move(*page)});

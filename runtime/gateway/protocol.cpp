@@ -19,13 +19,27 @@ std::string dump(const json& j) {
 json job_json(const messages::job_status& js) {
   json comps = json::array();
   for (auto& c : js.components) {
-    comps.push_back({{"name", c.name}, {"stage", messages::to_string(c.stage)}, {"attempt", c.attempt}, {"restarts", c.restarts},
-                     {"cache_hit", c.cache_hit}, {"detail", c.detail}, {"node", c.node}, {"started_ms", c.started_ms},
-                     {"updated_ms", c.updated_ms}, {"tokens_in", c.tokens_in}, {"tokens_out", c.tokens_out}});
+    comps.push_back({{"name", c.name},
+                     {"stage", messages::to_string(c.stage)},
+                     {"attempt", c.attempt},
+                     {"restarts", c.restarts},
+                     {"cache_hit", c.cache_hit},
+                     {"detail", c.detail},
+                     {"node", c.node},
+                     {"started_ms", c.started_ms},
+                     {"updated_ms", c.updated_ms},
+                     {"tokens_in", c.tokens_in},
+                     {"tokens_out", c.tokens_out}});
   }
-  json out = {{"job", js.job},           {"request", js.request},       {"state", messages::to_string(js.state)},
-              {"started_ms", js.started_ms}, {"updated_ms", js.updated_ms}, {"tokens_in", js.tokens_in},
-              {"tokens_out", js.tokens_out}, {"errors", js.errors},       {"components", comps},
+  json out = {{"job", js.job},
+              {"request", js.request},
+              {"state", messages::to_string(js.state)},
+              {"started_ms", js.started_ms},
+              {"updated_ms", js.updated_ms},
+              {"tokens_in", js.tokens_in},
+              {"tokens_out", js.tokens_out},
+              {"errors", js.errors},
+              {"components", comps},
               {"finished", js.finished}};
   if (js.finished) out["report"] = messages::report_to_json(js.report);
   return out;
@@ -39,9 +53,12 @@ std::variant<command, error> parse(std::string_view frame, const limits& lim) {
   if (!doc.is_object()) return error{"invalid_message", "a frame must be a JSON object", ""};
   command cmd;
   if (auto id = doc.find("id"); id != doc.end()) {
-    if (id->is_string()) cmd.id = messages::truncate_utf8(id->get<std::string>(), 128);
-    else if (id->is_number_integer()) cmd.id = std::to_string(id->get<int64_t>());
-    else return error{"invalid_message", "\"id\" must be a string or an integer", ""};
+    if (id->is_string())
+      cmd.id = messages::truncate_utf8(id->get<std::string>(), 128);
+    else if (id->is_number_integer())
+      cmd.id = std::to_string(id->get<int64_t>());
+    else
+      return error{"invalid_message", "\"id\" must be a string or an integer", ""};
   }
   auto type = doc.find("type");
   if (type == doc.end() || !type->is_string()) return error{"invalid_message", "missing \"type\" (a string)", cmd.id};
@@ -63,14 +80,17 @@ std::variant<command, error> parse(std::string_view frame, const limits& lim) {
     auto req = doc.find("request");
     auto plan = doc.find("plan");
     if ((req == doc.end()) == (plan == doc.end())) {
-      return error{"invalid_message", "\"build\" needs exactly one of \"request\" (a string) or \"plan\" (an object)", cmd.id};
+      return error{"invalid_message", "\"build\" needs exactly one of \"request\" (a string) or \"plan\" (an object)",
+                   cmd.id};
     }
     if (req != doc.end()) {
       if (!req->is_string()) return error{"invalid_message", "\"request\" must be a string", cmd.id};
       auto text = req->get<std::string>();
       if (text.size() > lim.max_request_bytes) {
-        return error{"request_too_long", "the request is " + std::to_string(text.size()) + " bytes; the limit is " +
-                                           std::to_string(lim.max_request_bytes), cmd.id};
+        return error{"request_too_long",
+                     "the request is " + std::to_string(text.size()) + " bytes; the limit is " +
+                       std::to_string(lim.max_request_bytes),
+                     cmd.id};
       }
       if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         return error{"invalid_message", "the request is empty", cmd.id};
@@ -100,7 +120,9 @@ std::variant<command, error> parse(std::string_view frame, const limits& lim) {
     return cmd;
   }
   if (t == "ping") return cmd;
-  return error{"unknown_type", "unknown frame type \"" + messages::printable(t) + "\" (build, status, cancel, subscribe, ping)", cmd.id};
+  return error{"unknown_type",
+               "unknown frame type \"" + messages::printable(t) + "\" (build, status, cancel, subscribe, ping)",
+               cmd.id};
 }
 
 std::string accepted(const std::string& job, const std::string& id) {
@@ -110,8 +132,10 @@ std::string accepted(const std::string& job, const std::string& id) {
 }
 
 std::string event(const messages::telemetry_event& ev) {
-  json j = {{"type", "event"}, {"job", ev.job}, {"component", ev.component}, {"stage", messages::to_string(ev.stage)},
-            {"attempt", ev.attempt}, {"cache_hit", ev.cache_hit}, {"detail", ev.detail}, {"ts_ms", ev.ts_ms}};
+  json j = {{"type", "event"},           {"job", ev.job},
+            {"component", ev.component}, {"stage", messages::to_string(ev.stage)},
+            {"attempt", ev.attempt},     {"cache_hit", ev.cache_hit},
+            {"detail", ev.detail},       {"ts_ms", ev.ts_ms}};
   if (!ev.provider.empty()) {
     j["provider"] = ev.provider;
     j["tokens_in"] = ev.tokens_in;

@@ -22,8 +22,8 @@ struct limits {
 struct command {
   enum kind_t { build, status, cancel, subscribe, ping } kind = ping;
   std::string id;
-  std::string job;                 ///< status (optional), cancel, subscribe ("*": all)
-  messages::job_start start;       ///< build
+  std::string job;           ///< status (optional), cancel, subscribe ("*": all)
+  messages::job_start start; ///< build
 };
 
 /// A protocol error: a stable code and a human message.

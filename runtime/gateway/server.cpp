@@ -72,7 +72,8 @@ namespace {
 // One HTTP connection: static assets, health, dynamic routes, or the upgrade.
 class http_session final : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv) : stream_(std::move(socket)), srv_(std::move(srv)) {}
+  http_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv)
+    : stream_(std::move(socket)), srv_(std::move(srv)) {}
 
   void run() { read(); }
 
@@ -82,7 +83,8 @@ private:
     parser_->body_limit(srv_->opts.max_http_body_bytes);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds{30});
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -101,7 +103,8 @@ private:
       return reply(req, {401, "application/json", json_error("unauthorized", "missing or wrong token")});
     }
     if (srv_->open_connections.load() >= srv_->opts.max_connections) {
-      return reply(req, {503, "application/json", json_error("too_many_connections", "the server is at its connection limit")});
+      return reply(
+        req, {503, "application/json", json_error("too_many_connections", "the server is at its connection limit")});
     }
     stream_.expires_never();
     auto socket = stream_.release_socket();
@@ -132,7 +135,8 @@ private:
       auto keep = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
       srv_->be->get(path, [self, keep](http_reply r) {
         // The backend answers on an actor thread: hop back onto the stream's executor.
-        net::post(self->stream_.get_executor(), [self, keep, r = std::move(r)]() mutable { self->reply(*keep, std::move(r)); });
+        net::post(self->stream_.get_executor(),
+                  [self, keep, r = std::move(r)]() mutable { self->reply(*keep, std::move(r)); });
       });
       return;
     }
@@ -140,7 +144,8 @@ private:
   }
 
   void reply(const bhttp::request<bhttp::string_body>& req, http_reply r) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), req.version());
+    auto res =
+      std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), req.version());
     res->set(bhttp::field::server, "grove");
     res->set(bhttp::field::content_type, r.content_type);
     res->set(bhttp::field::cache_control, "no-store");

@@ -56,8 +56,8 @@ public:
 /// Server limits and settings.
 struct server_options {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;             ///< 0: any free port (see server::port)
-  std::string token;                ///< empty: no authentication
+  uint16_t port = 8080; ///< 0: any free port (see server::port)
+  std::string token;    ///< empty: no authentication
   size_t max_frame_bytes = 64 * 1024;
   size_t max_connections = 256;
   size_t max_http_body_bytes = 64 * 1024;

@@ -83,7 +83,8 @@ private:
   void read() {
     if (reading_ || closed_ || closing_) return;
     bool mid_frame = frame_bytes_ > 0;
-    if (!mid_frame && (in_flight_ >= srv_->opts.max_frames_in_flight || queued_bytes_ > srv_->opts.max_queued_bytes / 2)) {
+    if (!mid_frame &&
+        (in_flight_ >= srv_->opts.max_frames_in_flight || queued_bytes_ > srv_->opts.max_queued_bytes / 2)) {
       return; // backpressure: frame_done() or a finished write reads again
     }
     reading_ = true;
@@ -119,8 +120,9 @@ private:
     queue_.erase(queue_.begin() + 1, queue_.end());
     queued_bytes_ = queue_.front().size();
     closing_ = true;
-    close_reason_ = websocket::close_reason{websocket::close_code::policy_error, "client too slow: over " +
-                                            std::to_string(srv_->opts.max_queued_bytes) + " bytes queued"};
+    close_reason_ =
+      websocket::close_reason{websocket::close_code::policy_error,
+                              "client too slow: over " + std::to_string(srv_->opts.max_queued_bytes) + " bytes queued"};
     grace_.expires_after(std::chrono::seconds{5});
     grace_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
@@ -176,8 +178,8 @@ private:
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;
-  size_t in_flight_ = 0;    ///< frames handed to the handler and not yet done
-  size_t frame_bytes_ = 0;  ///< bytes of the frame being read
+  size_t in_flight_ = 0;   ///< frames handed to the handler and not yet done
+  size_t frame_bytes_ = 0; ///< bytes of the frame being read
   std::unique_ptr<connection_handler> handler_;
   websocket::close_reason close_reason_{websocket::close_code::going_away};
   bool reading_ = false;

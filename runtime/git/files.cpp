@@ -37,8 +37,9 @@ private:
 };
 
 messages::failure link_refused(const fs::path& root, const std::string& shown) {
-  return make_failure(errc::workspace, (root / shown).string() + " is a symbolic link or not a regular file/folder: grove never "
-                                       "writes through a link; replace it with a real folder or file, or remove it");
+  return make_failure(errc::workspace, (root / shown).string() +
+                                         " is a symbolic link or not a regular file/folder: grove never "
+                                         "writes through a link; replace it with a real folder or file, or remove it");
 }
 
 // Opens the folder holding `rel`'s last component (creating folders on the
@@ -65,7 +66,8 @@ messages::result<int> open_parent(const fs::path& root, const std::string& rel, 
       next = ::openat(dir.get(), parts[i].c_str(), O_DIRECTORY | O_NOFOLLOW | O_RDONLY | O_CLOEXEC);
     }
     if (next < 0 && (errno == ELOOP || errno == ENOTDIR)) return link_refused(root, walked);
-    if (next < 0) return make_failure(errc::io, "cannot open " + (root / walked).string() + ": " + std::strerror(errno));
+    if (next < 0)
+      return make_failure(errc::io, "cannot open " + (root / walked).string() + ": " + std::strerror(errno));
     dir.reset(next);
   }
   name = parts.back();
@@ -81,7 +83,8 @@ messages::status write_file_under(const fs::path& root, const std::string& rel, 
   fd_guard dir{*parent};
   fd_guard file{::openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)};
   if (file.get() < 0 && (errno == ELOOP || errno == EISDIR)) return link_refused(root, rel);
-  if (file.get() < 0) return make_failure(errc::io, "cannot write " + (root / rel).string() + ": " + std::strerror(errno));
+  if (file.get() < 0)
+    return make_failure(errc::io, "cannot write " + (root / rel).string() + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < content.size()) {
     auto n = ::write(file.get(), content.data() + done, content.size() - done);

@@ -144,8 +144,7 @@ struct worktree_info {
 /// worktree `worktrees/temp_<component>`, checking out only `checkout_paths`.
 /// On failure nothing is left behind.
 result<worktree_info> add_worktree(repository& repo, std::string_view component,
-                                   const std::vector<std::string>& checkout_paths,
-                                   const std::string& base_commit = {});
+                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit = {});
 
 /// Writes `files` into the worktree and commits them on its branch (through
 /// `repo`, the calling actor's own handle: libgit2 handles are never shared

@@ -27,7 +27,7 @@ messages::status verify_stored(git_repository* repo, const git_oid& commit_id, c
   std::unique_ptr<git_odb, freer<git_odb, git_odb_free>> odb_guard{odb};
   auto missing = [&](const git_oid& id, const std::string& what) {
     return messages::make_failure(errc::io, "the object database lost " + what + " " + to_hex(id) +
-                                            " as it was written (No space left on device?)");
+                                              " as it was written (No space left on device?)");
   };
   if (git_odb_exists(odb, &commit_id) == 0) return missing(commit_id, "commit");
   git_commit* c = nullptr;
@@ -46,7 +46,8 @@ messages::status verify_stored(git_repository* repo, const git_oid& commit_id, c
       auto slash = path.find('/', start);
       prefix = path.substr(0, slash);
       git_tree_entry* e = nullptr;
-      if (git_tree_entry_bypath(&e, root, prefix.c_str()) != 0) return missing(*tree_id, "the path " + prefix + " in tree");
+      if (git_tree_entry_bypath(&e, root, prefix.c_str()) != 0)
+        return missing(*tree_id, "the path " + prefix + " in tree");
       git_oid id = *git_tree_entry_id(e);
       git_tree_entry_free(e);
       if (git_odb_exists(odb, &id) == 0) return missing(id, prefix);
@@ -261,7 +262,8 @@ result<std::vector<std::string>> repair_workspace(repository& repo) {
   for (auto dir : {gitdir / "refs", gitdir / "worktrees", gitdir / "logs"}) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
-    for (auto it = fs::recursive_directory_iterator{dir, ec}; !ec && it != fs::recursive_directory_iterator{}; it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator{dir, ec}; !ec && it != fs::recursive_directory_iterator{};
+         it.increment(ec)) {
       if (it->path().extension() == ".lock") locks.push_back(it->path());
     }
   }

@@ -151,8 +151,7 @@ constexpr size_t max_octopus_parents = 48;
 
 } // namespace
 
-main_writer::main_writer(repository repo) : repo_(std::move(repo)) {
-}
+main_writer::main_writer(repository repo) : repo_(std::move(repo)) {}
 
 // Branches that only add or change their own files (every component branch,
 // unless main changed the same file since the branch started) land together
@@ -178,8 +177,8 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
     commit_ptr current{nullptr};
     git_commit* cur = base->get();
     // Makes a merge commit of `parents` (main first) with `tree_id`; it becomes main.
-    auto commit_merge = [&](std::vector<const git_commit*> parents, const git_oid& tree_id,
-                            const std::string& msg, const std::vector<std::string>& paths) -> result<std::string> {
+    auto commit_merge = [&](std::vector<const git_commit*> parents, const git_oid& tree_id, const std::string& msg,
+                            const std::vector<std::string>& paths) -> result<std::string> {
       git_tree* tree = nullptr;
       if (auto s = check(git_tree_lookup(&tree, repo, &tree_id), "lookup merged tree"); !s) return s.error();
       tree_ptr tree_guard{tree};
@@ -228,7 +227,8 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
       if (auto s = check(git_commit_tree(&cur_tree, cur), "read main tree"); !s) return s;
       tree_ptr cur_tree_guard{cur_tree};
       git_oid tree_id;
-      if (auto s = check(git_tree_create_updated(&tree_id, repo, cur_tree, all.size(), all.data()), "write merged tree");
+      if (auto s =
+            check(git_tree_create_updated(&tree_id, repo, cur_tree, all.size(), all.data()), "write merged tree");
           !s) {
         return s;
       }
@@ -241,8 +241,10 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
       for (auto& g : group_updates) paths.insert(paths.end(), g.paths.begin(), g.paths.end());
       auto id = commit_merge(parents, tree_id, merge_message(names), paths);
       for (auto i : group) {
-        if (id) out[i].merge_commit = *id;
-        else out[i].error = id.error().message;
+        if (id)
+          out[i].merge_commit = *id;
+        else
+          out[i].error = id.error().message;
       }
       group.clear();
       group_updates.clear();
@@ -286,8 +288,10 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
       }
       auto id = commit_merge({cur, theirs[i].get()}, tree_id, merge_message({items[i].component}),
                              changed_paths(repo, cur, tree_id));
-      if (id) out[i].merge_commit = *id;
-      else out[i].error = id.error().message;
+      if (id)
+        out[i].merge_commit = *id;
+      else
+        out[i].error = id.error().message;
     }
     if (cur == base->get()) return out;
     git_oid new_id = *git_commit_id(cur);
@@ -350,9 +354,9 @@ result<std::string> main_writer::commit_files(const std::string& message,
     tree_ptr tree_guard{tree};
     const git_commit* parents[] = {base->get()};
     git_oid id;
-    if (auto s = check(git_commit_create(&id, repo, nullptr, sig->get(), sig->get(), nullptr, message.c_str(),
-                                         tree, 1, parents),
-                       "commit on main");
+    if (auto s = check(
+          git_commit_create(&id, repo, nullptr, sig->get(), sig->get(), nullptr, message.c_str(), tree, 1, parents),
+          "commit on main");
         !s) {
       return s.error();
     }

@@ -83,17 +83,14 @@ messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
     u.action = GIT_TREE_UPDATE_UPSERT;
     u.filemode = GIT_FILEMODE_BLOB;
     u.path = path.c_str();
-    if (auto s = check(git_blob_create_from_buffer(&u.id, repo, content.data(), content.size()),
-                       "write blob " + path);
+    if (auto s = check(git_blob_create_from_buffer(&u.id, repo, content.data(), content.size()), "write blob " + path);
         !s) {
       return s.error();
     }
     updates.push_back(u);
   }
   git_oid out;
-  if (auto s = check(git_tree_create_updated(&out, repo, base, updates.size(), updates.data()),
-                     "build tree");
-      !s) {
+  if (auto s = check(git_tree_create_updated(&out, repo, base, updates.size(), updates.data()), "build tree"); !s) {
     return s.error();
   }
   return out;
@@ -174,13 +171,10 @@ status initial_commit(git_repository* repo) {
 
 } // namespace
 
-repository::repository(git_repository* repo, fs::path workdir)
-  : repo_(repo), workdir_(std::move(workdir)) {
-}
+repository::repository(git_repository* repo, fs::path workdir) : repo_(repo), workdir_(std::move(workdir)) {}
 
 repository::repository(repository&& other) noexcept
-  : repo_(std::exchange(other.repo_, nullptr)), workdir_(std::move(other.workdir_)) {
-}
+  : repo_(std::exchange(other.repo_, nullptr)), workdir_(std::move(other.workdir_)) {}
 
 repository& repository::operator=(repository&& other) noexcept {
   if (this != &other) {
@@ -212,8 +206,8 @@ struct repository_pool_state {
   std::vector<repository> idle;
 };
 
-repository_pool::repository_pool(fs::path dir) : dir_(std::move(dir)), state_(std::make_unique<repository_pool_state>()) {
-}
+repository_pool::repository_pool(fs::path dir)
+  : dir_(std::move(dir)), state_(std::make_unique<repository_pool_state>()) {}
 
 repository_pool::~repository_pool() = default;
 
@@ -294,17 +288,16 @@ result<repository> repository::open_or_init(const fs::path& dir) {
   rc = git_reference_lookup(&head, raw, "HEAD");
   if (auto s = check(rc, "read HEAD"); !s) return s.error();
   reference_ptr head_guard{head};
-  std::string target = git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
-                         ? git_reference_symbolic_target(head)
-                         : std::string{"(detached)"};
+  std::string target = git_reference_type(head) == GIT_REFERENCE_SYMBOLIC ? git_reference_symbolic_target(head)
+                                                                          : std::string{"(detached)"};
   if (git_repository_head_unborn(raw) == 1) {
     if (target != main_ref) {
       if (auto s = check(git_repository_set_head(raw, main_ref), "point HEAD at main"); !s) return s.error();
     }
     if (auto s = initial_commit(raw); !s) return s.error();
   } else if (target != main_ref) {
-    return make_failure(errc::workspace, "workspace " + dir.string() + " has HEAD on " + target
-                                           + "; grove builds on main (git switch main)");
+    return make_failure(errc::workspace, "workspace " + dir.string() + " has HEAD on " + target +
+                                           "; grove builds on main (git switch main)");
   }
   if (auto s = ensure_excluded(git_repository_commondir(raw)); !s) return s.error();
   fs::path workdir = git_repository_workdir(raw);

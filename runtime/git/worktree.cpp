@@ -97,8 +97,7 @@ status write_sparse_index(const fs::path& index_file, git_tree* tree, const std:
 // and the worktree's .git file), written directly: git_worktree_add opens
 // every other worktree to refuse double checkouts, O(worktrees) per add.
 result<worktree_info> add_worktree(repository& repo, std::string_view component,
-                                   const std::vector<std::string>& checkout_paths,
-                                   const std::string& base_commit) {
+                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit) {
   if (auto s = require_valid(component); !s) return s.error();
   worktree_info info;
   info.component = std::string{component};
@@ -145,10 +144,10 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   if (ec) return fail(make_failure(errc::workspace, "cannot create its folders: " + ec.message()));
   auto worktree_git = fs::absolute(info.dir) / ".git";
   for (auto& [file, text] : std::vector<std::pair<fs::path, std::string>>{
-           {admin / "commondir", "../..\n"},
-           {admin / "gitdir", worktree_git.string() + "\n"},
-           {admin / "HEAD", "ref: " + ref_name + "\n"},
-           {worktree_git, "gitdir: " + fs::absolute(admin).string() + "\n"}}) {
+         {admin / "commondir", "../..\n"},
+         {admin / "gitdir", worktree_git.string() + "\n"},
+         {admin / "HEAD", "ref: " + ref_name + "\n"},
+         {worktree_git, "gitdir: " + fs::absolute(admin).string() + "\n"}}) {
     if (auto s = write_text(file, text); !s) return fail(s.error());
   }
   // Check out only the paths asked for (the component's file, when main has it).
@@ -201,9 +200,9 @@ result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt
   if (!sig) return sig.error();
   const git_commit* parents[] = {parent};
   git_oid commit_id;
-  if (auto s = check(git_commit_create(&commit_id, raw, nullptr, sig->get(), sig->get(), nullptr,
-                                       message.c_str(), tree, 1, parents),
-                     "commit in " + wt.name);
+  if (auto s = check(
+        git_commit_create(&commit_id, raw, nullptr, sig->get(), sig->get(), nullptr, message.c_str(), tree, 1, parents),
+        "commit in " + wt.name);
       !s) {
     return s.error();
   }

@@ -36,22 +36,27 @@ messages::result<url> parse_url(std::string_view text) {
   auto authority = rest.substr(0, slash);
   out.target = slash == std::string_view::npos ? "/" : std::string{rest.substr(slash)};
   if (authority.find('@') != std::string_view::npos) {
-    return messages::make_failure(messages::errc::invalid_config, "credentials in URLs are not supported; use the API key variable");
+    return messages::make_failure(messages::errc::invalid_config,
+                                  "credentials in URLs are not supported; use the API key variable");
   }
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
-    if (close == std::string_view::npos) return messages::make_failure(messages::errc::invalid_config, "bad IPv6 host in URL");
+    if (close == std::string_view::npos)
+      return messages::make_failure(messages::errc::invalid_config, "bad IPv6 host in URL");
     out.host = std::string{authority.substr(1, close - 1)};
-    if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = std::string{authority.substr(close + 2)};
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      out.port = std::string{authority.substr(close + 2)};
   } else {
     auto colon = authority.rfind(':');
     out.host = std::string{authority.substr(0, colon)};
     if (colon != std::string_view::npos) out.port = std::string{authority.substr(colon + 1)};
   }
-  if (out.host.empty()) return messages::make_failure(messages::errc::invalid_config, "URL has no host: " + std::string{text});
+  if (out.host.empty())
+    return messages::make_failure(messages::errc::invalid_config, "URL has no host: " + std::string{text});
   if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
   for (char c : out.port) {
-    if (c < '0' || c > '9') return messages::make_failure(messages::errc::invalid_config, "bad port in URL: " + out.port);
+    if (c < '0' || c > '9')
+      return messages::make_failure(messages::errc::invalid_config, "bad port in URL: " + out.port);
   }
   return out;
 }
@@ -63,8 +68,7 @@ namespace {
 class session final : public std::enable_shared_from_this<session> {
 public:
   session(net::io_context& ioc, ssl::context& tls, request req, callback done)
-    : ioc_(ioc), tls_ctx_(tls), resolver_(ioc), timer_(ioc), in_(std::move(req)), done_(std::move(done)) {
-  }
+    : ioc_(ioc), tls_ctx_(tls), resolver_(ioc), timer_(ioc), in_(std::move(req)), done_(std::move(done)) {}
 
   void start() {
     started_ = clock::now();
@@ -111,9 +115,8 @@ private:
 
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
     if (ec) return fail(ec, "resolve");
-    lowest().async_connect(results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-      self->on_connect(ec);
-    });
+    lowest().async_connect(
+      results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) { self->on_connect(ec); });
   }
 
   void on_connect(beast::error_code ec) {

@@ -22,9 +22,12 @@ namespace {
 
 messages::result<url> ws_url(const std::string& text) {
   std::string as_http = text;
-  if (text.rfind("ws://", 0) == 0) as_http = "http://" + text.substr(5);
-  else if (text.rfind("wss://", 0) == 0) return make_failure(errc::invalid_config, "wss:// is not supported yet; use ws:// on a trusted network");
-  else if (text.rfind("http://", 0) != 0) return make_failure(errc::invalid_config, "not a ws:// URL: " + text);
+  if (text.rfind("ws://", 0) == 0)
+    as_http = "http://" + text.substr(5);
+  else if (text.rfind("wss://", 0) == 0)
+    return make_failure(errc::invalid_config, "wss:// is not supported yet; use ws:// on a trusted network");
+  else if (text.rfind("http://", 0) != 0)
+    return make_failure(errc::invalid_config, "not a ws:// URL: " + text);
   auto u = parse_url(as_http);
   if (!u) return u.error();
   if (u->target == "/") u->target = "/ws";
@@ -39,8 +42,7 @@ struct ws_client::impl {
   beast::flat_buffer buffer;
 };
 
-ws_client::ws_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {
-}
+ws_client::ws_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 ws_client::~ws_client() {
   close();
@@ -75,7 +77,8 @@ messages::result<std::unique_ptr<ws_client>> ws_client::connect(const std::strin
     auto status = res.result_int();
     if (status == 401) return make_failure(errc::invalid_config, "the server refused the token (HTTP 401)");
     if (status == 503) return make_failure(errc::io, "the server is at its connection limit (HTTP 503)");
-    return make_failure(errc::io, "WebSocket handshake: " + ec.message() + (status != 0 ? " (HTTP " + std::to_string(status) + ")" : ""));
+    return make_failure(
+      errc::io, "WebSocket handshake: " + ec.message() + (status != 0 ? " (HTTP " + std::to_string(status) + ")" : ""));
   }
   lowest.expires_never();
   return std::unique_ptr<ws_client>(new ws_client(std::move(i)));

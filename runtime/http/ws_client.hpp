@@ -16,7 +16,8 @@ public:
   /// Connects to ws://host:port/path (wss is not supported yet), with an
   /// optional bearer token in the Authorization header.
   static messages::result<std::unique_ptr<ws_client>> connect(const std::string& url, const std::string& token,
-                                                              std::chrono::milliseconds timeout = std::chrono::seconds{10});
+                                                              std::chrono::milliseconds timeout = std::chrono::seconds{
+                                                                10});
   ~ws_client();
   ws_client(const ws_client&) = delete;
   ws_client& operator=(const ws_client&) = delete;

@@ -41,7 +41,9 @@ public:
   }
   std::string text(int col) {
     auto p = sqlite3_column_text(stmt_, col);
-    return p != nullptr ? std::string{reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))} : std::string{};
+    return p != nullptr
+             ? std::string{reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))}
+             : std::string{};
   }
   int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
 
@@ -53,7 +55,9 @@ private:
 messages::failure sql_failure(sqlite3* db, const std::string& what) {
   std::string why = sqlite3_errmsg(db);
   auto code = sqlite3_errcode(db);
-  auto hint = code == SQLITE_FULL ? " (the disk is full)" : code == SQLITE_READONLY ? " (the workspace is read-only)" : "";
+  auto hint = code == SQLITE_FULL       ? " (the disk is full)"
+              : code == SQLITE_READONLY ? " (the workspace is read-only)"
+                                        : "";
   return make_failure(errc::io, "journal: " + what + ": " + why + hint);
 }
 
@@ -110,7 +114,9 @@ messages::result<std::unique_ptr<journal>> journal::open(const std::filesystem::
   std::filesystem::create_directories(repo / ".grove", ec);
   auto path = repo / ".grove" / "journal.db";
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
+  int rc =
+    sqlite3_open_v2(path.c_str(), &db,
+                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     auto f = sql_failure(db, "open " + path.string());
     sqlite3_close(db);
@@ -143,9 +149,11 @@ messages::status journal::exec(const std::string& sql) {
 }
 
 messages::status journal::begin_job(const std::string& id, const std::string& request, int64_t now_ms) {
-  statement st{db_, "INSERT INTO jobs(id, request, state, created_ms, updated_ms) VALUES(?1, ?2, 'planning', ?3, ?3) "
-                    "ON CONFLICT(id) DO UPDATE SET updated_ms = ?3"};
-  if (!st.ok() || st.bind(1, id).bind(2, request).bind(3, now_ms).step() != SQLITE_DONE) return sql_failure(db_, "begin job");
+  statement st{db_,
+               "INSERT INTO jobs(id, request, state, created_ms, updated_ms) VALUES(?1, ?2, 'planning', ?3, ?3) "
+               "ON CONFLICT(id) DO UPDATE SET updated_ms = ?3"};
+  if (!st.ok() || st.bind(1, id).bind(2, request).bind(3, now_ms).step() != SQLITE_DONE)
+    return sql_failure(db_, "begin job");
   return messages::ok();
 }
 
@@ -157,7 +165,8 @@ messages::status journal::commit_batch() {
   auto s = exec("COMMIT;");
   if (!s && sqlite3_get_autocommit(db_) == 0) {
     if (auto r = exec("ROLLBACK;"); !r) {
-      return messages::make_failure(s.error().code, s.error().message + "; and the rollback failed: " + r.error().message);
+      return messages::make_failure(s.error().code,
+                                    s.error().message + "; and the rollback failed: " + r.error().message);
     }
   }
   return s;
@@ -171,8 +180,9 @@ messages::status journal::set_plan(const std::string& id, const std::string& pla
   bool ok = st.ok() && st.bind(1, id).bind(2, plan_json).bind(3, now_ms).step() == SQLITE_DONE;
   for (auto& name : components) {
     if (!ok) break;
-    statement c{db_, "INSERT INTO components(job, name, state, updated_ms) VALUES(?1, ?2, 'pending', ?3) "
-                     "ON CONFLICT(job, name) DO NOTHING"};
+    statement c{db_,
+                "INSERT INTO components(job, name, state, updated_ms) VALUES(?1, ?2, 'pending', ?3) "
+                "ON CONFLICT(job, name) DO NOTHING"};
     ok = c.ok() && c.bind(1, id).bind(2, name).bind(3, now_ms).step() == SQLITE_DONE;
   }
   if (!ok) {
@@ -187,7 +197,8 @@ messages::status journal::set_plan(const std::string& id, const std::string& pla
 
 messages::status journal::set_job_state(const std::string& id, const std::string& state, int64_t now_ms) {
   statement st{db_, "UPDATE jobs SET state = ?2, updated_ms = ?3 WHERE id = ?1"};
-  if (!st.ok() || st.bind(1, id).bind(2, state).bind(3, now_ms).step() != SQLITE_DONE) return sql_failure(db_, "job state");
+  if (!st.ok() || st.bind(1, id).bind(2, state).bind(3, now_ms).step() != SQLITE_DONE)
+    return sql_failure(db_, "job state");
   return messages::ok();
 }
 
@@ -201,19 +212,28 @@ messages::status journal::finish_job(const std::string& id, const std::string& s
 }
 
 messages::status journal::set_component(const component_row& row, int64_t now_ms) {
-  statement st{db_, "INSERT INTO components(job, name, state, attempts, commit_id, updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
-                    "ON CONFLICT(job, name) DO UPDATE SET state = ?3, attempts = ?4, "
-                    "commit_id = CASE WHEN ?5 = '' THEN commit_id ELSE ?5 END, updated_ms = ?6"};
-  if (!st.ok() || st.bind(1, row.job).bind(2, row.name).bind(3, row.state).bind(4, static_cast<int64_t>(row.attempts))
-                      .bind(5, row.commit).bind(6, now_ms).step() != SQLITE_DONE) {
+  statement st{
+    db_,
+    "INSERT INTO components(job, name, state, attempts, commit_id, updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT(job, name) DO UPDATE SET state = ?3, attempts = ?4, "
+    "commit_id = CASE WHEN ?5 = '' THEN commit_id ELSE ?5 END, updated_ms = ?6"};
+  if (!st.ok() || st.bind(1, row.job)
+                      .bind(2, row.name)
+                      .bind(3, row.state)
+                      .bind(4, static_cast<int64_t>(row.attempts))
+                      .bind(5, row.commit)
+                      .bind(6, now_ms)
+                      .step() != SQLITE_DONE) {
     return sql_failure(db_, "component state");
   }
   return messages::ok();
 }
 
 messages::result<std::vector<job_row>> journal::unfinished() {
-  static const std::string sql = "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs "
-                                 "WHERE state NOT IN (" + final_states_sql() + ") ORDER BY created_ms";
+  static const std::string sql =
+    "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs "
+    "WHERE state NOT IN (" +
+    final_states_sql() + ") ORDER BY created_ms";
   statement st{db_, sql.c_str()};
   if (!st.ok()) return sql_failure(db_, "list unfinished jobs");
   std::vector<job_row> out;
@@ -222,7 +242,8 @@ messages::result<std::vector<job_row>> journal::unfinished() {
 }
 
 messages::result<std::vector<job_row>> journal::recent(size_t limit) {
-  statement st{db_, "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs ORDER BY created_ms DESC LIMIT ?1"};
+  statement st{
+    db_, "SELECT id, request, plan, state, report, created_ms, updated_ms FROM jobs ORDER BY created_ms DESC LIMIT ?1"};
   if (!st.ok()) return sql_failure(db_, "list jobs");
   st.bind(1, static_cast<int64_t>(limit));
   std::vector<job_row> out;

@@ -48,8 +48,8 @@ public:
   journal& operator=(const journal&) = delete;
 
   messages::status begin_job(const std::string& id, const std::string& request, int64_t now_ms);
-  messages::status set_plan(const std::string& id, const std::string& plan_json, const std::vector<std::string>& components,
-                            int64_t now_ms);
+  messages::status set_plan(const std::string& id, const std::string& plan_json,
+                            const std::vector<std::string>& components, int64_t now_ms);
   messages::status set_job_state(const std::string& id, const std::string& state, int64_t now_ms);
   messages::status finish_job(const std::string& id, const std::string& state, const std::string& report_json,
                               int64_t now_ms);

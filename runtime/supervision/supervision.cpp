@@ -25,8 +25,7 @@ millis backoff_delay(const backoff_policy& policy, uint32_t n, double rand01) {
 }
 
 restart_intensity::restart_intensity(uint32_t max_restarts, millis period)
-  : max_restarts_(max_restarts), period_(period) {
-}
+  : max_restarts_(max_restarts), period_(period) {}
 
 bool restart_intensity::record(clock::time_point now) {
   expire(now);

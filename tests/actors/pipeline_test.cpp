@@ -228,9 +228,8 @@ TEST_F(pipeline, component_that_always_fails_is_dropped_with_its_branch_and_work
 }
 
 TEST_F(pipeline, model_garbage_is_self_corrected_then_retried_then_dropped) {
-  auto provider = std::make_shared<scripted_provider>([](const messages::model_request&, int) {
-    return std::string{"this is not json {"};
-  });
+  auto provider = std::make_shared<scripted_provider>(
+    [](const messages::model_request&, int) { return std::string{"this is not json {"}; });
   auto report = run({"login_form"}, provider);
   EXPECT_EQ(report.status, "failed");
   auto& c = component(report, "login_form");
@@ -238,7 +237,8 @@ TEST_F(pipeline, model_garbage_is_self_corrected_then_retried_then_dropped) {
   EXPECT_EQ(c.attempts, 3u);
   ASSERT_FALSE(c.violations.empty());
   EXPECT_EQ(c.violations[0].code, "generation_failed");
-  EXPECT_NE(c.violations[0].message.find("unusable answer after 2 corrections"), std::string::npos) << c.violations[0].message;
+  EXPECT_NE(c.violations[0].message.find("unusable answer after 2 corrections"), std::string::npos)
+    << c.violations[0].message;
   // Each of the 3 attempts: the first ask and 2 self-corrections carrying the exact error.
   auto prompts = provider->prompts("login_form");
   ASSERT_EQ(prompts.size(), 9u);
@@ -265,9 +265,8 @@ TEST_F(pipeline, an_answer_fixed_by_self_correction_counts_apart_from_attempts) 
 }
 
 TEST_F(pipeline, second_run_is_served_from_the_cache) {
-  auto provider = std::make_shared<scripted_provider>([](const messages::model_request& req, int) {
-    return good_component(req.spec);
-  });
+  auto provider = std::make_shared<scripted_provider>(
+    [](const messages::model_request& req, int) { return good_component(req.spec); });
   auto first = run({"login_form", "navbar"}, provider);
   ASSERT_EQ(first.status, "done");
   auto commits = git_cli(root(), "rev-list --count main").out;

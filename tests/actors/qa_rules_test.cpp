@@ -16,9 +16,11 @@ bool has(const std::vector<violation>& vs, const std::string& code) {
 }
 
 std::string artifact(const std::string& html, const std::string& css = ".g-x{}", const std::string& name = "x") {
-  nlohmann::json doc = {{"component", name}, {"version", 1},
+  nlohmann::json doc = {{"component", name},
+                        {"version", 1},
                         {"metadata", {{"title", "X"}, {"description", "d"}, {"role", "generic"}}},
-                        {"html", html}, {"css", css}};
+                        {"html", html},
+                        {"css", css}};
   return doc.dump();
 }
 
@@ -53,9 +55,9 @@ TEST(qa_active_elements, flags_embedding_elements) {
 }
 
 TEST(qa_event_handlers, flags_every_separator) {
-  for (auto html : {"<img src=x onerror=alert(1)>", "<a ONCLICK=\"x()\">", "<svg onload=x>", "<img/src=\"x\"/onerror=y>", "<svg/onload=x>",
-                    "<div\tonmouseover='x'>", "<p\nonclick = x>", "<input autofocus onfocus=x>",
-                    "<a href=\"#\"onclick=\"x\">"}) {
+  for (auto html : {"<img src=x onerror=alert(1)>", "<a ONCLICK=\"x()\">", "<svg onload=x>",
+                    "<img/src=\"x\"/onerror=y>", "<svg/onload=x>", "<div\tonmouseover='x'>", "<p\nonclick = x>",
+                    "<input autofocus onfocus=x>", "<a href=\"#\"onclick=\"x\">"}) {
     EXPECT_TRUE(has(check_event_handlers(html), "event_handler")) << html;
   }
 }
@@ -68,11 +70,12 @@ TEST(qa_event_handlers, ignores_text_and_other_attributes) {
 }
 
 TEST(qa_urls, flags_script_urls_through_encodings) {
-  for (auto html : {"<a href=\"javascript:alert(1)\">", "<a href='JAVASCRIPT:x'>", "<a href=\" javascript:x\">",
-                    "<a href=\"java\tscript:x\">", "<a href=\"java&#x09;script:x\">", "<a href=\"&#106;avascript:x\">",
-                    "<a href=\"&#x6A;avascript&colon;x\">", "<a href=\"&#0000106avascript:x\">", "<a href=javascript:x>",
-                    "<form action=\"vbscript:x\">", "<a href=\"data:text/html;base64,PHNjcmlwdD4=\">",
-                    "<img src=\"data:image/svg+xml,<svg onload=x>\">"}) {
+  for (auto html :
+       {"<a href=\"javascript:alert(1)\">", "<a href='JAVASCRIPT:x'>", "<a href=\" javascript:x\">",
+        "<a href=\"java\tscript:x\">", "<a href=\"java&#x09;script:x\">", "<a href=\"&#106;avascript:x\">",
+        "<a href=\"&#x6A;avascript&colon;x\">", "<a href=\"&#0000106avascript:x\">", "<a href=javascript:x>",
+        "<form action=\"vbscript:x\">", "<a href=\"data:text/html;base64,PHNjcmlwdD4=\">",
+        "<img src=\"data:image/svg+xml,<svg onload=x>\">"}) {
     EXPECT_TRUE(has(check_urls(html), "javascript_url")) << html;
   }
 }
@@ -119,7 +122,8 @@ TEST(qa_artifact, malformed_json_and_schema_errors_are_violations) {
 }
 
 TEST(qa_artifact, every_rule_reports_with_code_and_message) {
-  auto vs = check_artifact(artifact("<html><body><script>x</script><img src=x onerror=y><a href=javascript:z>", "a{b:expression(c)}"), "x");
+  auto vs = check_artifact(
+    artifact("<html><body><script>x</script><img src=x onerror=y><a href=javascript:z>", "a{b:expression(c)}"), "x");
   for (auto code : {"document_structure", "script_tag", "event_handler", "javascript_url", "css_injection"}) {
     EXPECT_TRUE(has(vs, code)) << code;
   }
@@ -142,8 +146,10 @@ TEST(qa_secrets, an_answer_carrying_the_key_in_any_spelling_is_rejected) {
     std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
     escaped += buf;
   }
-  auto raw_escaped = std::string{R"({"component":"x","version":1,"metadata":{"title":"X","description":"d","role":"generic"},"html":"<p>)"} +
-                     escaped + R"(</p>","css":".g-x{}"})";
+  auto raw_escaped =
+    std::string{
+      R"({"component":"x","version":1,"metadata":{"title":"X","description":"d","role":"generic"},"html":"<p>)"} +
+    escaped + R"(</p>","css":".g-x{}"})";
   for (auto& a : {artifact("<p>key " + secrets[0] + "</p>"), artifact("<p>" + upper + "</p>"),
                   artifact("<p>" + secrets[0].substr(6, 9) + "</p>"), artifact("<p>" + entities + "</p>"),
                   artifact("<p></p>", ".g-x{content:'" + secrets[0].substr(0, 9) + "'}"), raw_escaped}) {

@@ -85,11 +85,12 @@ protected:
     caf::scoped_actor self{sys};
     auto t0 = std::chrono::steady_clock::now();
     self->request(r, std::chrono::seconds{30}, std::move(req))
-      .receive([&](messages::model_reply& reply) {
-                 out.ok = true;
-                 out.reply = std::move(reply);
-               },
-               [&](caf::error& err) { out.error = sys.render(err); });
+      .receive(
+        [&](messages::model_reply& reply) {
+          out.ok = true;
+          out.reply = std::move(reply);
+        },
+        [&](caf::error& err) { out.error = sys.render(err); });
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     return out;
   }
@@ -103,7 +104,8 @@ protected:
 
   std::string telemetry_log() {
     caf::scoped_actor self{sys};
-    self->request(telemetry, 5s, actors::stats_atom::value).receive([](const messages::telemetry_stats&) {}, [](caf::error&) {});
+    self->request(telemetry, 5s, actors::stats_atom::value)
+      .receive([](const messages::telemetry_stats&) {}, [](caf::error&) {});
     return test::read_file(dir.path() / "telemetry.jsonl");
   }
 
@@ -251,9 +253,8 @@ TEST_P(router_formats, non_json_answer_is_self_corrected_with_the_exact_error) {
 
 TEST_P(router_formats, huge_answer_fails_clearly_without_retry) {
   auto format = GetParam();
-  test::fake_llm_server server{[format](const fake_request&, int) {
-    return test::reply(200, test::body_for(format, std::string(200000, 'x')));
-  }};
+  test::fake_llm_server server{
+    [format](const fake_request&, int) { return test::reply(200, test::body_for(format, std::string(200000, 'x'))); }};
   auto p = provider_for(format, server.url());
   p.max_response_bytes = 65536;
   auto r = make_router(single(format, p));
@@ -274,7 +275,8 @@ TEST_P(router_formats, script_in_an_answer_passes_the_router_for_qa_to_reject) {
   auto r = make_router(single(format, provider_for(format, server.url())));
   auto a = ask(r, generate("login_form"));
   ASSERT_TRUE(a.ok) << a.error;
-  EXPECT_NE(a.reply.text.find("<script>"), std::string::npos) << "schema-valid: the QA gate, not the router, rejects it";
+  EXPECT_NE(a.reply.text.find("<script>"), std::string::npos)
+    << "schema-valid: the QA gate, not the router, rejects it";
 }
 
 TEST_P(router_formats, keys_never_appear_in_errors_or_telemetry) {
@@ -368,7 +370,8 @@ TEST_F(router, token_usage_is_accounted_and_capped_per_job) {
   EXPECT_TRUE(ask(r, generate("hero", 1, "other")).ok) << "the cap is per job";
   caf::scoped_actor self{sys};
   messages::job_usage u;
-  self->request(r, 5s, messages::usage_request{"capped"}).receive([&](messages::job_usage& x) { u = x; }, [](caf::error&) {});
+  self->request(r, 5s, messages::usage_request{"capped"})
+    .receive([&](messages::job_usage& x) { u = x; }, [](caf::error&) {});
   EXPECT_EQ(u.total.requests, 2u);
   EXPECT_EQ(u.total.tokens_in, 20u);
   EXPECT_EQ(u.total.tokens_out, 40u);
@@ -395,16 +398,19 @@ namespace {
 
 // A throwaway CA and a certificate for "localhost" signed by it, made with the openssl CLI.
 struct test_pki {
-  explicit test_pki(const std::filesystem::path& dir) : ca(dir / "ca.pem"), cert(dir / "srv.pem"), key(dir / "srv.key") {
+  explicit test_pki(const std::filesystem::path& dir)
+    : ca(dir / "ca.pem"), cert(dir / "srv.pem"), key(dir / "srv.key") {
     auto d = "'" + dir.string() + "'";
-    auto r = test::run("cd " + d + " && "
-                       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
-                       "-days 2 -subj '/CN=grove test CA' 2>&1 && "
-                       "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr "
-                       "-subj '/CN=localhost' 2>&1 && "
-                       "printf 'subjectAltName=DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf && "
-                       "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
-                       "-extfile ext.cnf 2>&1");
+    auto r =
+      test::run("cd " + d +
+                " && "
+                "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
+                "-days 2 -subj '/CN=grove test CA' 2>&1 && "
+                "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr "
+                "-subj '/CN=localhost' 2>&1 && "
+                "printf 'subjectAltName=DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext.cnf && "
+                "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 "
+                "-extfile ext.cnf 2>&1");
     ok = r.status == 0;
     log = r.out;
   }

@@ -45,10 +45,10 @@ TEST(routing, answers_are_checked_against_the_role_schema) {
   EXPECT_NE(routing::check_answer(gen, "{}").find("missing required property"), std::string::npos);
   grove::messages::model_request plan;
   plan.role = "plan";
-  EXPECT_TRUE(routing::check_answer(plan, R"({"session_id":"s","request":"r","components":[{"name":"Nav Bar"}]})").empty());
+  EXPECT_TRUE(
+    routing::check_answer(plan, R"({"session_id":"s","request":"r","components":[{"name":"Nav Bar"}]})").empty());
   EXPECT_FALSE(routing::check_answer(plan, R"({"components":[]})").empty());
 }
-
 
 TEST(routing, usage_accumulates_tokens_and_cost) {
   grove::messages::usage u;
@@ -71,8 +71,9 @@ TEST(wire, requests_carry_the_format_and_never_put_keys_in_urls) {
 }
 
 TEST(wire, envelopes_parse_or_fail_clearly) {
-  auto ok = wire::parse_response(wire::format::openai,
-                                 R"({"choices":[{"message":{"content":"{}"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}})");
+  auto ok = wire::parse_response(
+    wire::format::openai,
+    R"({"choices":[{"message":{"content":"{}"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}})");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->tokens_in, 3u);
   EXPECT_EQ(ok->tokens_out, 4u);

@@ -38,9 +38,11 @@ TEST(settings, errors_name_the_key) {
   EXPECT_NE(error_of(R"({"max_attempts": 0})").find("max_attempts"), std::string::npos);
   EXPECT_NE(error_of(R"({"restart": {"jitter": "x"}})").find("restart.jitter: expected a number"), std::string::npos);
   EXPECT_NE(error_of(R"({"providers": {"p": {"type": "claude"}}})").find("providers.p.type"), std::string::npos);
-  EXPECT_NE(error_of(R"({"providers": {"p": {"tipe": "openai"}}})").find("providers.p.tipe: unknown setting"), std::string::npos);
+  EXPECT_NE(error_of(R"({"providers": {"p": {"tipe": "openai"}}})").find("providers.p.tipe: unknown setting"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"routes": {"generate": ["nobody"]}})").find("unknown provider \"nobody\""), std::string::npos);
-  EXPECT_NE(error_of(R"({"routes": {"generate.medium": ["builtin"]}})").find("unknown difficulty tier"), std::string::npos);
+  EXPECT_NE(error_of(R"({"routes": {"generate.medium": ["builtin"]}})").find("unknown difficulty tier"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"routes": {"paint": ["builtin"]}})").find("unknown role"), std::string::npos);
   EXPECT_NE(error_of("[1]").find("must be a JSON object"), std::string::npos);
   EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);

@@ -67,8 +67,7 @@ struct fake_llm_server::impl {
     }
     fr.body = req.body();
     int now = ++in_flight;
-    for (int prev = max_in_flight.load(); now > prev && !max_in_flight.compare_exchange_weak(prev, now);) {
-    }
+    for (int prev = max_in_flight.load(); now > prev && !max_in_flight.compare_exchange_weak(prev, now);) {}
     int n = ++count;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -87,8 +86,9 @@ struct fake_llm_server::impl {
     if (reply.hang) return;
     if (reply.drip.count() > 0) {
       // Headers at once, then the body a byte at a time: alive, never done in time.
-      std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(reply.body.size()) + "\r\n\r\n";
+      std::string head =
+        "HTTP/1.1 " + std::to_string(reply.status) +
+        " OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n";
       net::write(sock, net::buffer(head), ec);
       for (size_t i = 0; i < reply.body.size() && !ec; ++i) {
         {
@@ -98,8 +98,10 @@ struct fake_llm_server::impl {
         net::write(sock, net::buffer(reply.body.data() + i, 1), ec);
       }
     } else if (reply.truncate_at != std::string::npos) {
-      std::string raw = "HTTP/1.1 " + std::to_string(reply.status) + " OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body.substr(0, reply.truncate_at);
+      std::string raw =
+        "HTTP/1.1 " + std::to_string(reply.status) +
+        " OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n" +
+        reply.body.substr(0, reply.truncate_at);
       net::write(sock, net::buffer(raw), ec);
     } else {
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), 11};
@@ -178,22 +180,29 @@ std::vector<fake_request> fake_llm_server::seen() const {
 }
 
 std::string openai_body(const std::string& text, int tokens_in, int tokens_out) {
-  return json{{"id", "chatcmpl-1"},
-              {"object", "chat.completion"},
-              {"choices", json::array({{{"index", 0}, {"message", {{"role", "assistant"}, {"content", text}}}, {"finish_reason", "stop"}}})},
-              {"usage", {{"prompt_tokens", tokens_in}, {"completion_tokens", tokens_out}, {"total_tokens", tokens_in + tokens_out}}}}
+  return json{
+    {"id", "chatcmpl-1"},
+    {"object", "chat.completion"},
+    {"choices",
+     json::array({{{"index", 0}, {"message", {{"role", "assistant"}, {"content", text}}}, {"finish_reason", "stop"}}})},
+    {"usage",
+     {{"prompt_tokens", tokens_in}, {"completion_tokens", tokens_out}, {"total_tokens", tokens_in + tokens_out}}}}
     .dump();
 }
 
 std::string ollama_body(const std::string& text, int tokens_in, int tokens_out) {
-  return json{{"model", "m"}, {"message", {{"role", "assistant"}, {"content", text}}}, {"done", true},
-              {"prompt_eval_count", tokens_in}, {"eval_count", tokens_out}}
+  return json{{"model", "m"},
+              {"message", {{"role", "assistant"}, {"content", text}}},
+              {"done", true},
+              {"prompt_eval_count", tokens_in},
+              {"eval_count", tokens_out}}
     .dump();
 }
 
 std::string gemini_body(const std::string& text, int tokens_in, int tokens_out) {
-  return json{{"candidates", json::array({{{"content", {{"role", "model"}, {"parts", json::array({{{"text", text}}})}}}}})},
-              {"usageMetadata", {{"promptTokenCount", tokens_in}, {"candidatesTokenCount", tokens_out}}}}
+  return json{
+    {"candidates", json::array({{{"content", {{"role", "model"}, {"parts", json::array({{{"text", text}}})}}}}})},
+    {"usageMetadata", {{"promptTokenCount", tokens_in}, {"candidatesTokenCount", tokens_out}}}}
     .dump();
 }
 
@@ -222,7 +231,8 @@ std::string competent_answer(const std::string& prompt) {
   };
   auto name = line_after("Component: ");
   if (!name.empty()) {
-    return actors::builtin::component_json(name, actors::builtin::render_component({name, line_after("Description: ")}));
+    return actors::builtin::component_json(name,
+                                           actors::builtin::render_component({name, line_after("Description: ")}));
   }
   messages::plan p;
   auto sid = line_after("\"session_id\" to ");

@@ -29,7 +29,7 @@ struct fake_reply {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds delay{0};
-  bool hang = false;                     ///< never answer (until the server stops)
+  bool hang = false;                      ///< never answer (until the server stops)
   size_t truncate_at = std::string::npos; ///< announce the full length, send this many bytes, close
   std::chrono::milliseconds drip{0};      ///< send the body one byte per this interval
 };

@@ -78,7 +78,8 @@ protected:
     runtime::node_options opts;
     opts.repo = root();
     opts.settings.parallel = 4;
-    opts.provider = model_delay.count() > 0 ? std::make_shared<slow_provider>(model_delay) : actors::make_builtin_provider();
+    opts.provider =
+      model_delay.count() > 0 ? std::make_shared<slow_provider>(model_delay) : actors::make_builtin_provider();
     node = std::make_unique<runtime::node>(sys, opts);
     registry = node->registry(max_jobs);
     grove::gateway::backend_deps deps;
@@ -105,7 +106,9 @@ protected:
 
   std::filesystem::path root() const { return dir.path() / "ws"; }
   std::string ws_url() const { return "ws://127.0.0.1:" + std::to_string(server->port()) + "/ws"; }
-  std::string http_url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server->port()) + path; }
+  std::string http_url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server->port()) + path;
+  }
 
   std::unique_ptr<http::ws_client> connect(const std::string& token = {}) {
     auto c = http::ws_client::connect(ws_url(), token);
@@ -326,7 +329,9 @@ TEST_F(gateway_protocol, cancel_mid_job_leaves_the_repository_clean) {
   start(300ms);
   auto c = connect();
   ASSERT_TRUE(c);
-  auto accepted = ask(*c, {{"type", "build"}, {"plan", plan_of({"navbar", "hero", "cards", "footer", "sidebar", "modal", "chart", "search"})}});
+  auto accepted =
+    ask(*c, {{"type", "build"},
+             {"plan", plan_of({"navbar", "hero", "cards", "footer", "sidebar", "modal", "chart", "search"})}});
   ASSERT_EQ(accepted["type"], "accepted");
   auto job = accepted["job"].get<std::string>();
   // Wait until work is under way, then cancel.
@@ -408,7 +413,8 @@ TEST_F(gateway_protocol, metrics_are_prometheus_text) {
   EXPECT_EQ(m->status, 200);
   EXPECT_NE(m->content_type.find("text/plain"), std::string::npos);
   // Every line is a HELP/TYPE comment or `name{labels} value`, and each sample's family was TYPEd.
-  std::regex sample{R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)"};
+  std::regex sample{
+    R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)"};
   std::regex type_line{R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)"};
   std::set<std::string> typed;
   std::istringstream in{m->body};
@@ -424,7 +430,8 @@ TEST_F(gateway_protocol, metrics_are_prometheus_text) {
     ASSERT_TRUE(std::regex_match(line, mm, sample)) << "not Prometheus text: " << line;
     auto family = mm[1].str();
     for (auto suffix : {"_bucket", "_sum", "_count"}) {
-      if (family.size() > strlen(suffix) && family.compare(family.size() - strlen(suffix), strlen(suffix), suffix) == 0 &&
+      if (family.size() > strlen(suffix) &&
+          family.compare(family.size() - strlen(suffix), strlen(suffix), suffix) == 0 &&
           typed.count(family.substr(0, family.size() - strlen(suffix)))) {
         family = family.substr(0, family.size() - strlen(suffix));
       }
@@ -443,7 +450,8 @@ TEST_F(gateway_protocol, shutting_down_refuses_new_jobs) {
   start();
   caf::scoped_actor self{sys};
   bool drained = false;
-  self->request(registry, 10s, actors::drain_atom::value, false).receive([&](bool) { drained = true; }, [](caf::error&) {});
+  self->request(registry, 10s, actors::drain_atom::value, false)
+    .receive([&](bool) { drained = true; }, [](caf::error&) {});
   ASSERT_TRUE(drained);
   auto c = connect();
   auto refused = ask(*c, {{"type", "build"}, {"request", "a navbar"}});
@@ -478,8 +486,9 @@ public:
     a.sin_port = htons(port);
     ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
-    std::string req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    std::string req =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return;
     std::string head;
     char ch;
@@ -585,8 +594,8 @@ TEST_F(gateway_protocol, a_client_that_floods_requests_and_never_reads_stays_bou
   // Large status answers: a few jobs of a dozen components each.
   auto c = connect();
   ASSERT_TRUE(c);
-  std::vector<std::string> names{"navbar", "hero", "cards", "footer", "sidebar", "search_bar",
-                                 "modal", "pricing", "contact_form", "data_table", "chart", "dashboard"};
+  std::vector<std::string> names{"navbar", "hero",    "cards",        "footer",     "sidebar", "search_bar",
+                                 "modal",  "pricing", "contact_form", "data_table", "chart",   "dashboard"};
   for (int j = 0; j < 4; ++j) {
     std::vector<std::string> job;
     for (auto& n : names) job.push_back(n + "_" + std::to_string(j));
@@ -627,7 +636,8 @@ TEST_F(gateway_protocol, a_subscriber_that_never_reads_is_closed_and_its_queue_f
   int code = -1;
   for (int j = 0; j < 40 && code == -1; ++j) {
     std::vector<std::string> job;
-    for (auto n : {"navbar", "hero", "cards", "footer", "sidebar", "pricing"}) job.push_back(std::string{n} + "_" + std::to_string(j));
+    for (auto n : {"navbar", "hero", "cards", "footer", "sidebar", "pricing"})
+      job.push_back(std::string{n} + "_" + std::to_string(j));
     ASSERT_EQ(ask(*c, {{"type", "build"}, {"plan", plan_of(job)}})["type"], "accepted");
     until_result(*c);
     if (server->connections() == 1) code = deaf.wait_closed(10s);
@@ -687,8 +697,10 @@ TEST_F(gateway_protocol, fifty_clients_over_the_job_limit_are_refused_busy_namin
         }
         auto f = json::parse(*text);
         if (f["type"] == "error") {
-          if (f["code"] == "busy") ++busy;
-          else ++other;
+          if (f["code"] == "busy")
+            ++busy;
+          else
+            ++other;
           messages[i] = f.value("message", "");
           return;
         }

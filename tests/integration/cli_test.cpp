@@ -20,7 +20,8 @@ protected:
   std::filesystem::path ws() const { return dir.path() / "ws"; }
 
   grove::test::command_result grove(const std::string& args, bool with_stderr = false) {
-    return run("cd '" + dir.path().string() + "' && '" + grove_bin + "' " + args + (with_stderr ? " 2>&1" : " 2>/dev/null"));
+    return run("cd '" + dir.path().string() + "' && '" + grove_bin + "' " + args +
+               (with_stderr ? " 2>&1" : " 2>/dev/null"));
   }
 
   grove::test::temp_dir dir;
@@ -86,8 +87,9 @@ TEST_F(cli, progress_and_summary_go_to_stderr) {
 }
 
 TEST_F(cli, ready_plan_skips_the_customer_agent_and_normalises_names) {
-  grove::test::write_file(dir.path() / "plan.json",
-                          R"({"session_id":"plan1","request":"from a file","components":[{"name":"../Hero Banner"},{"name":"$(rm) footer"}]})");
+  grove::test::write_file(
+    dir.path() / "plan.json",
+    R"({"session_id":"plan1","request":"from a file","components":[{"name":"../Hero Banner"},{"name":"$(rm) footer"}]})");
   auto r = grove("build --plan plan.json --repo ws --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto report = nlohmann::json::parse(r.out);

@@ -17,10 +17,12 @@ using json = nlohmann::json;
 namespace {
 
 const std::string grove_bin = GROVE_BINARY;
-const std::string request = "navbar, hero, dashboard, chart, data table, login form, signup form, pricing, contact form, "
-                            "search bar, modal, cards, sidebar, footer";
-const std::vector<std::string> planned = {"navbar", "hero", "dashboard", "chart", "data_table", "login_form", "signup_form",
-                                          "pricing_table", "contact_form", "search_bar", "modal", "cards", "sidebar", "footer"};
+const std::string request =
+  "navbar, hero, dashboard, chart, data table, login form, signup form, pricing, contact form, "
+  "search bar, modal, cards, sidebar, footer";
+const std::vector<std::string> planned = {"navbar",     "hero",        "dashboard",     "chart",        "data_table",
+                                          "login_form", "signup_form", "pricing_table", "contact_form", "search_bar",
+                                          "modal",      "cards",       "sidebar",       "footer"};
 
 // A competent model: plans after `plan_delay`, generates after `gen_delay`.
 grove::test::fake_handler model(std::chrono::milliseconds plan_delay, std::chrono::milliseconds gen_delay) {
@@ -37,13 +39,13 @@ protected:
   std::filesystem::path ws() const { return dir.path() / "ws"; }
 
   std::string command(const grove::test::fake_llm_server& server, const std::string& env = {}) {
-    return "cd '" + dir.path().string() + "' && " + env + " OPENAI_BASE_URL='" + server.url("/v1") + "' exec '" + grove_bin +
-           "' build '" + request + "' --repo ws --provider openai:m --parallel 4 --json";
+    return "cd '" + dir.path().string() + "' && " + env + " OPENAI_BASE_URL='" + server.url("/v1") + "' exec '" +
+           grove_bin + "' build '" + request + "' --repo ws --provider openai:m --parallel 4 --json";
   }
 
   // Runs a build, kills it with SIGKILL when `trigger` shows in telemetry, restarts it, checks everything.
-  void kill_then_resume(const std::string& trigger, std::chrono::milliseconds plan_delay, std::chrono::milliseconds gen_delay,
-                        const std::string& env = {}) {
+  void kill_then_resume(const std::string& trigger, std::chrono::milliseconds plan_delay,
+                        std::chrono::milliseconds gen_delay, const std::string& env = {}) {
     grove::test::fake_llm_server server{model(plan_delay, gen_delay)};
     {
       grove::test::child_process run{command(server, env) + " >first.json 2>first.log"};
@@ -77,7 +79,8 @@ protected:
     }
     auto page = grove::test::read_file(ws() / "output" / "builder_output.html");
     for (auto& name : planned) EXPECT_NE(page.find("data-component=\"" + name + "\""), std::string::npos) << name;
-    EXPECT_LE(grove::test::count_lines(grove::test::git_cli(ws(), "log --oneline --grep='^grove: compose page' main").out), 1u)
+    EXPECT_LE(
+      grove::test::count_lines(grove::test::git_cli(ws(), "log --oneline --grep='^grove: compose page' main").out), 1u)
       << "the composition commits once";
     grove::test::expect_clean_repository(ws());
     auto after = json::parse(grove::test::run("'" + grove_bin + "' status --repo '" + ws().string() + "' --json").out);
@@ -109,8 +112,8 @@ TEST_F(crash, killed_during_composition) {
 
 TEST_F(crash, serve_killed_mid_job_resumes_and_a_client_reads_the_result) {
   grove::test::fake_llm_server server{model(0ms, 200ms)};
-  auto serve_cmd = "cd '" + dir.path().string() + "' && OPENAI_BASE_URL='" + server.url("/v1") + "' exec '" + grove_bin +
-                   "' serve --repo ws --port 0 --provider openai:m --parallel 4";
+  auto serve_cmd = "cd '" + dir.path().string() + "' && OPENAI_BASE_URL='" + server.url("/v1") + "' exec '" +
+                   grove_bin + "' serve --repo ws --port 0 --provider openai:m --parallel 4";
   std::string job;
   {
     grove::test::child_process serve{serve_cmd + " 2>serve1.log"};
@@ -167,7 +170,10 @@ TEST_F(crash, serve_killed_mid_job_resumes_and_a_client_reads_the_result) {
   third.signal(SIGTERM);
   EXPECT_EQ(third.wait(30s), 0);
   for (auto& name : planned) {
-    EXPECT_EQ(grove::test::count_lines(grove::test::git_cli(ws(), "log --oneline --grep='^grove: merge " + name + "$' main").out), 1u) << name;
+    EXPECT_EQ(grove::test::count_lines(
+                grove::test::git_cli(ws(), "log --oneline --grep='^grove: merge " + name + "$' main").out),
+              1u)
+      << name;
   }
   grove::test::expect_clean_repository(ws());
 }

@@ -28,8 +28,9 @@ struct timed_build {
 // One component, a plan of our own (no planning call), against `server`, with tight deadlines.
 timed_build build_with(const fs::path& dir, grove::test::fake_llm_server& server, const std::string& timeouts) {
   grove::test::write_file(dir / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
-                                                  server.url("/v1") + R"(", "timeout_ms": 60000, "max_retries": 2}},
-      "routes": {"default": ["m"]}, "max_attempts": 2, )" + timeouts + "}");
+                                                server.url("/v1") + R"(", "timeout_ms": 60000, "max_retries": 2}},
+      "routes": {"default": ["m"]}, "max_attempts": 2, )" +
+                                                timeouts + "}");
   grove::test::write_file(dir / "plan.json", R"({"request": "a navbar", "components": [{"name": "navbar"}]})");
   auto start = std::chrono::steady_clock::now();
   auto r = grove::test::run("cd '" + dir.string() + "' && OPENAI_API_KEY='" + key + "' '" + grove_bin +
@@ -61,7 +62,8 @@ TEST(model_deadlines, a_model_that_never_answers_ends_the_job_within_its_deadlin
     return r;
   }};
   // Two attempts of 1.5 s each: the component ends after about 3 s, far below the 60 s request timeout.
-  auto b = build_with(dir.path(), server, R"("generator_timeout_ms": 1500, "component_timeout_ms": 10000, "job_timeout_ms": 20000)");
+  auto b = build_with(dir.path(), server,
+                      R"("generator_timeout_ms": 1500, "component_timeout_ms": 10000, "job_timeout_ms": 20000)");
   expect_bounded_failure(b, dir.path(), 10s);
   auto report = nlohmann::json::parse(b.r.out);
   EXPECT_EQ(report["components"][0]["attempts"], 2) << "each timeout consumed an attempt";
@@ -71,12 +73,14 @@ TEST(model_deadlines, a_model_that_never_answers_ends_the_job_within_its_deadlin
 TEST(model_deadlines, a_model_that_drips_is_cut_at_the_deadline) {
   grove::test::temp_dir dir;
   grove::test::fake_llm_server server{[](const fake_request& req, int) {
-    auto r = grove::test::reply(200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
+    auto r = grove::test::reply(
+      200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
     r.drip = 50ms; // a few KiB at 20 bytes/s: minutes, were it not cut
     return r;
   }};
   // The component's deadline (2.5 s) comes before its second attempt would end.
-  auto b = build_with(dir.path(), server, R"("generator_timeout_ms": 2000, "component_timeout_ms": 2500, "job_timeout_ms": 20000)");
+  auto b = build_with(dir.path(), server,
+                      R"("generator_timeout_ms": 2000, "component_timeout_ms": 2500, "job_timeout_ms": 20000)");
   expect_bounded_failure(b, dir.path(), 10s);
   auto report = nlohmann::json::parse(b.r.out);
   EXPECT_NE(report["components"][0]["error"].get<std::string>().find("component's deadline"), std::string::npos)
@@ -92,8 +96,9 @@ TEST(model_deadlines, the_job_deadline_ends_a_job_partial_with_what_landed) {
     if (prompt.find("Component: footer\n") != std::string::npos) r.hang = true;
     return r;
   }};
-  grove::test::write_file(dir.path() / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
-                                                         server.url("/v1") + R"("}}, "routes": {"default": ["m"]},
+  grove::test::write_file(dir.path() / "grove.json",
+                          R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" + server.url("/v1") +
+                            R"("}}, "routes": {"default": ["m"]},
       "generator_timeout_ms": 60000, "component_timeout_ms": 60000, "job_timeout_ms": 2000})");
   grove::test::write_file(dir.path() / "plan.json",
                           R"({"request": "x", "components": [{"name": "navbar"}, {"name": "footer"}]})");
@@ -118,14 +123,18 @@ TEST(key_hygiene, a_key_echoed_changed_or_in_an_answer_never_appears_anywhere) {
   grove::test::temp_dir dir;
   // Errors echo the key in other spellings; the one answer that works carries it in the component.
   grove::test::fake_llm_server server{[&](const fake_request& req, int n) {
-    if (n % 3 == 1) return grove::test::reply(401, R"({"error": {"message": "Incorrect API key provided: )" + upper + R"("}})");
-    if (n % 3 == 2) return grove::test::reply(500, "upstream failed for key " + key.substr(0, 14) + "... and " + key.substr(key.size() - 10));
+    if (n % 3 == 1)
+      return grove::test::reply(401, R"({"error": {"message": "Incorrect API key provided: )" + upper + R"("}})");
+    if (n % 3 == 2)
+      return grove::test::reply(
+        500, "upstream failed for key " + key.substr(0, 14) + "... and " + key.substr(key.size() - 10));
     auto doc = nlohmann::json::parse(grove::test::competent_answer(grove::test::prompt_of("openai", req.body)));
     doc["html"] = doc["html"].get<std::string>() + "<p>" + key + "</p>";
     return grove::test::reply(200, grove::test::openai_body(doc.dump()));
   }};
-  grove::test::write_file(dir.path() / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
-                                                         server.url("/v1") + R"(", "max_retries": 0, "failure_threshold": 100}},
+  grove::test::write_file(dir.path() / "grove.json",
+                          R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" + server.url("/v1") +
+                            R"(", "max_retries": 0, "failure_threshold": 100}},
       "routes": {"default": ["m", "m", "m"]}, "max_attempts": 2})");
   grove::test::write_file(dir.path() / "plan.json", R"({"request": "a navbar", "components": [{"name": "navbar"}]})");
   auto r = grove::test::run("cd '" + dir.path().string() + "' && OPENAI_API_KEY='" + key + "' '" + grove_bin +
@@ -139,15 +148,18 @@ TEST(key_hygiene, a_key_echoed_changed_or_in_an_answer_never_appears_anywhere) {
   EXPECT_GE(server.requests(), 3);
   // Every place provider text can reach: stdout, stderr, the telemetry log, every object in the repository.
   auto objects = grove::test::run("cd '" + (dir.path() / "ws").string() +
-                                  "' && git cat-file --batch-all-objects --batch 2>/dev/null").out;
-  auto files = grove::test::run("grep -r -i -a -h '' '" + (dir.path() / "ws").string() + "' --exclude-dir=.git 2>/dev/null").out;
+                                  "' && git cat-file --batch-all-objects --batch 2>/dev/null")
+                   .out;
+  auto files =
+    grove::test::run("grep -r -i -a -h '' '" + (dir.path() / "ws").string() + "' --exclude-dir=.git 2>/dev/null").out;
   for (auto& where : {r.out, err, grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl"), objects, files}) {
     for (auto& s : spellings) {
       EXPECT_EQ(where.find(s), std::string::npos) << "leaked " << s << " in:\n" << where.substr(0, 2000);
     }
   }
   auto log = grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl");
-  EXPECT_NE(log.find("Incorrect API key provided: [redacted]"), std::string::npos) << "the echoes were there, redacted: " << log;
+  EXPECT_NE(log.find("Incorrect API key provided: [redacted]"), std::string::npos)
+    << "the echoes were there, redacted: " << log;
   grove::test::expect_clean_repository(dir.path() / "ws");
 }
 
@@ -158,19 +170,22 @@ TEST(key_hygiene, a_served_job_never_shows_the_key_in_events_or_the_job_list) {
   grove::test::temp_dir dir;
   grove::test::fake_llm_server server{[&](const fake_request& req, int n) {
     if (n % 2 == 1) return grove::test::reply(401, "bad key " + upper + " (" + key.substr(key.size() - 10) + ")");
-    return grove::test::reply(200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
+    return grove::test::reply(
+      200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
   }};
-  grove::test::write_file(dir.path() / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
-                                                         server.url("/v1") + R"(", "max_retries": 0, "failure_threshold": 100}},
+  grove::test::write_file(dir.path() / "grove.json",
+                          R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" + server.url("/v1") +
+                            R"(", "max_retries": 0, "failure_threshold": 100}},
       "routes": {"default": ["m", "m"]}})");
-  grove::test::child_process serve{"cd '" + dir.path().string() + "' && OPENAI_API_KEY='" + key + "' exec '" + grove_bin +
-                                   "' serve --repo ws --port 0 --config grove.json 2> serve.log"};
+  grove::test::child_process serve{"cd '" + dir.path().string() + "' && OPENAI_API_KEY='" + key + "' exec '" +
+                                   grove_bin + "' serve --repo ws --port 0 --config grove.json 2> serve.log"};
   auto port = grove::test::wait_for_number_after(dir.path() / "serve.log", "http://127.0.0.1:", 15s);
   ASSERT_FALSE(port.empty()) << grove::test::read_file(dir.path() / "serve.log");
   auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_TRUE((*c)->send_text(R"({"type":"subscribe","job":"*"})"));
-  ASSERT_TRUE((*c)->send_text(R"({"type":"build","plan":{"request":"x","components":[{"name":"navbar"},{"name":"footer"}]}})"));
+  ASSERT_TRUE(
+    (*c)->send_text(R"({"type":"build","plan":{"request":"x","components":[{"name":"navbar"},{"name":"footer"}]}})"));
   std::string frames;
   for (;;) {
     auto text = (*c)->read(30s);
@@ -187,6 +202,7 @@ TEST(key_hygiene, a_served_job_never_shows_the_key_in_events_or_the_job_list) {
   EXPECT_EQ(serve.wait(30s), 0);
   for (auto& where : {frames, jobs->body, metrics->body, grove::test::read_file(dir.path() / "serve.log"),
                       grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl")}) {
-    for (auto& s : spellings) EXPECT_EQ(where.find(s), std::string::npos) << "leaked " << s << " in:\n" << where.substr(0, 3000);
+    for (auto& s : spellings)
+      EXPECT_EQ(where.find(s), std::string::npos) << "leaked " << s << " in:\n" << where.substr(0, 3000);
   }
 }

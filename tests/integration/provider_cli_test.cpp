@@ -46,7 +46,8 @@ TEST(provider_cli, build_against_a_fake_openai_server) {
   grove::test::temp_dir dir;
   grove::test::fake_llm_server server{openai_with_one_bad_answer(std::chrono::milliseconds{0})};
   auto cmd = "cd '" + dir.path().string() + "' && OPENAI_BASE_URL='" + server.url("/v1") + "' OPENAI_API_KEY='" + key +
-             "' '" + grove_bin + "' build 'a navbar, a login form and a footer' --repo ws --provider openai:gpt-test --json 2>stderr.txt";
+             "' '" + grove_bin +
+             "' build 'a navbar, a login form and a footer' --repo ws --provider openai:gpt-test --json 2>stderr.txt";
   auto r = grove::test::run(cmd);
   ASSERT_EQ(r.status, 0) << r.out << grove::test::read_file(dir.path() / "stderr.txt");
   auto report = nlohmann::json::parse(r.out);
@@ -76,13 +77,15 @@ TEST(provider_cli, configured_route_with_a_concurrency_cap) {
   grove::test::temp_dir dir;
   grove::test::fake_llm_server server{openai_with_one_bad_answer(std::chrono::milliseconds{60})};
   grove::test::write_file(dir.path() / "grove.json", R"({
-    "providers": {"remote": {"type": "openai", "model": "m1", "base_url": ")" + server.url("/v1") +
+    "providers": {"remote": {"type": "openai", "model": "m1", "base_url": ")" +
+                                                       server.url("/v1") +
                                                        R"(", "api_key_env": "MY_KEY", "max_concurrency": 2,
                               "price_in_per_mtok": 1.0, "price_out_per_mtok": 2.0}},
     "routes": {"default": ["remote", "builtin"]}
   })");
-  auto cmd = "cd '" + dir.path().string() + "' && MY_KEY='" + key + "' '" + grove_bin +
-             "' build 'navbar, hero, cards, footer, sidebar, search bar' --repo ws --config grove.json --json 2>/dev/null";
+  auto cmd =
+    "cd '" + dir.path().string() + "' && MY_KEY='" + key + "' '" + grove_bin +
+    "' build 'navbar, hero, cards, footer, sidebar, search bar' --repo ws --config grove.json --json 2>/dev/null";
   auto r = grove::test::run(cmd);
   ASSERT_EQ(r.status, 0) << r.out;
   auto report = nlohmann::json::parse(r.out);
@@ -105,7 +108,8 @@ TEST(provider_cli, bad_provider_configuration_is_a_usage_error) {
   auto ghost = run("build 'a navbar' --repo ws --config bad.json");
   EXPECT_EQ(ghost.status, 2);
   EXPECT_NE(ghost.out.find("unknown provider \"ghost\""), std::string::npos) << ghost.out;
-  grove::test::write_file(dir.path() / "url.json", R"({"providers": {"x": {"type": "openai", "base_url": "ftp://nope"}}})");
+  grove::test::write_file(dir.path() / "url.json",
+                          R"({"providers": {"x": {"type": "openai", "base_url": "ftp://nope"}}})");
   auto url = run("build 'a navbar' --repo ws --config url.json");
   EXPECT_EQ(url.status, 2);
   EXPECT_NE(url.out.find("unsupported URL scheme"), std::string::npos) << url.out;

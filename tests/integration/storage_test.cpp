@@ -26,8 +26,9 @@ TEST(storage, read_only_workspace_is_a_clear_error) {
   d += "'";
   ASSERT_EQ(grove::test::run("cd " + d + " && '" + grove_bin + "' build 'a navbar' --repo ws -q").status, 0);
   auto before = grove::test::git_cli(dir.path() / "ws", "rev-parse main").out;
-  auto r = grove::test::run("cd " + d + " && unshare -m sh -c \"mount --bind ws ws && mount -o remount,ro,bind ws && '" +
-                            grove_bin + "' build 'a footer' --repo ws; echo exit=\\$?\" 2>&1");
+  auto r =
+    grove::test::run("cd " + d + " && unshare -m sh -c \"mount --bind ws ws && mount -o remount,ro,bind ws && '" +
+                     grove_bin + "' build 'a footer' --repo ws; echo exit=\\$?\" 2>&1");
   EXPECT_NE(r.out.find("exit=2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
   EXPECT_EQ(grove::test::git_cli(dir.path() / "ws", "rev-parse main").out, before);
@@ -39,11 +40,18 @@ TEST(storage, full_disk_fails_clearly_and_leaves_the_repository_consistent) {
   grove::test::temp_dir dir;
   auto d = dir.path().string();
   grove::test::write_file(dir.path() / "check.sh",
-                          "mount -t tmpfs -o size=400k tmpfs '" + d + "/fs' || exit 9\n"
-                          "cd '" + d + "/fs'\n"
-                          "'" + grove_bin + "' build 'navbar, hero, dashboard, chart, data table, login form, signup form, pricing, "
-                          "contact form, search bar, modal, cards, sidebar, footer' --repo ws -q --json > '" + d + "/out.json'\n"
-                          R"sh(echo "exit=$?"
+                          "mount -t tmpfs -o size=400k tmpfs '" + d +
+                            "/fs' || exit 9\n"
+                            "cd '" +
+                            d +
+                            "/fs'\n"
+                            "'" +
+                            grove_bin +
+                            "' build 'navbar, hero, dashboard, chart, data table, login form, signup form, pricing, "
+                            "contact form, search bar, modal, cards, sidebar, footer' --repo ws -q --json > '" +
+                            d +
+                            "/out.json'\n"
+                            R"sh(echo "exit=$?"
 echo "status=[$(git -C ws status --porcelain)]"
 echo "worktrees=$(git -C ws worktree list | wc -l)"
 echo "branches=$(git -C ws branch --list 'feat/*' | wc -l)"
@@ -61,6 +69,7 @@ git -C ws fsck --no-dangling >/dev/null 2>&1 && echo fsck=ok
   EXPECT_NE(report["status"], "done");
   std::string errors = report["error"].get<std::string>();
   for (auto& c : report["components"]) errors += c["error"].get<std::string>();
-  EXPECT_TRUE(errors.find("No space left on device") != std::string::npos || errors.find("disk is full") != std::string::npos)
+  EXPECT_TRUE(errors.find("No space left on device") != std::string::npos ||
+              errors.find("disk is full") != std::string::npos)
     << errors.substr(0, 400);
 }

@@ -18,9 +18,10 @@ namespace {
 
 const std::string grove_bin = GROVE_BINARY;
 
-grove::test::command_result grove_build(const fs::path& dir, const std::string& request, const std::string& extra = {}) {
-  return grove::test::run("cd '" + dir.string() + "' && '" + grove_bin + "' build '" + request + "' --repo ws -q " + extra +
-                          " 2>stderr.txt");
+grove::test::command_result grove_build(const fs::path& dir, const std::string& request,
+                                        const std::string& extra = {}) {
+  return grove::test::run("cd '" + dir.string() + "' && '" + grove_bin + "' build '" + request + "' --repo ws -q " +
+                          extra + " 2>stderr.txt");
 }
 
 class workspace_safety : public ::testing::Test {
@@ -61,7 +62,8 @@ TEST_F(workspace_safety, uncommitted_untracked_and_staged_files_make_the_build_r
   EXPECT_EQ(grove::test::read_file(edited), edit);
   EXPECT_EQ(grove::test::read_file(ws / "output" / "notes.txt"), "my notes");
   EXPECT_EQ(grove::test::read_file(ws / "output" / "components" / "draft.json"), "{\"draft\": true}");
-  EXPECT_NE(grove::test::git_cli(ws, "diff --cached --name-only").out.find("output/components/draft.json"), std::string::npos);
+  EXPECT_NE(grove::test::git_cli(ws, "diff --cached --name-only").out.find("output/components/draft.json"),
+            std::string::npos);
   EXPECT_EQ(grove::test::git_cli(ws, "rev-parse main").out, head);
 
   // Once the user commits them, grove builds on top.
@@ -135,7 +137,8 @@ TEST_F(workspace_safety, status_tells_a_job_running_elsewhere_from_one_that_need
   }
   EXPECT_NE(listing.find("running in grove process " + std::to_string(running.pid())), std::string::npos) << listing;
   EXPECT_EQ(listing.find("grove build --resume"), std::string::npos) << listing;
-  auto js = nlohmann::json::parse(grove::test::run("'" + grove_bin + "' status --repo '" + ws.string() + "' --json").out);
+  auto js =
+    nlohmann::json::parse(grove::test::run("'" + grove_bin + "' status --repo '" + ws.string() + "' --json").out);
   bool seen = false;
   for (auto& j : js) {
     if (!j["finished"].get<bool>()) {

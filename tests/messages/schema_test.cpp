@@ -84,7 +84,8 @@ TEST(schema, unsupported_keyword_is_refused) {
 }
 
 TEST(plan_codec, names_are_normalised_and_session_filled) {
-  auto p = parse_plan(R"({"request":"r","components":[{"name":"Login Form"},{"name":"../nav bar","description":"top"}]})");
+  auto p =
+    parse_plan(R"({"request":"r","components":[{"name":"Login Form"},{"name":"../nav bar","description":"top"}]})");
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_EQ(p->components.size(), 2u);
   EXPECT_EQ(p->components[0].name, "login_form");

@@ -43,12 +43,18 @@ TEST(vocabulary, every_stage_and_state_round_trips_through_its_name) {
 
 TEST(vocabulary, a_crash_past_the_restart_limit_counts_the_same_everywhere) {
   // Two crashes restarted, a third past the limit (no "restarting"), then dropped.
-  std::vector<messages::telemetry_event> events{
-    ev("", stage::started, 0), ev("", stage::planned, 0),
-    ev("navbar", stage::generating), ev("navbar", stage::crashed, 1, "boom"), ev("navbar", stage::restarting),
-    ev("navbar", stage::generating), ev("navbar", stage::crashed, 1, "boom"), ev("navbar", stage::restarting),
-    ev("navbar", stage::generating), ev("navbar", stage::crashed, 1, "boom"),
-    ev("navbar", stage::dropped, 1, "generator crashed: boom"), ev("", stage::failed, 0, "restart limit reached")};
+  std::vector<messages::telemetry_event> events{ev("", stage::started, 0),
+                                                ev("", stage::planned, 0),
+                                                ev("navbar", stage::generating),
+                                                ev("navbar", stage::crashed, 1, "boom"),
+                                                ev("navbar", stage::restarting),
+                                                ev("navbar", stage::generating),
+                                                ev("navbar", stage::crashed, 1, "boom"),
+                                                ev("navbar", stage::restarting),
+                                                ev("navbar", stage::generating),
+                                                ev("navbar", stage::crashed, 1, "boom"),
+                                                ev("navbar", stage::dropped, 1, "generator crashed: boom"),
+                                                ev("", stage::failed, 0, "restart limit reached")};
   messages::event_counts counts;
   messages::job_status registry_row;
   runtime::progress_table progress;

@@ -162,7 +162,8 @@ TEST_F(git_layer, an_updated_component_merges_over_the_old_one) {
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
   auto wt = git::add_worktree(writer.repo(), "nav", {git::component_path("nav")});
   ASSERT_TRUE(wt);
-  EXPECT_EQ(test::read_file(wt->dir / "output/components/nav.json"), "old") << "the component's own file is checked out";
+  EXPECT_EQ(test::read_file(wt->dir / "output/components/nav.json"), "old")
+    << "the component's own file is checked out";
   auto second = git::commit_in_worktree(writer.repo(), *wt, {{git::component_path("nav"), "new"}}, "again");
   ASSERT_TRUE(second);
   ASSERT_TRUE(writer.merge_batch({{"nav", *second}})[0].ok());
@@ -187,7 +188,8 @@ TEST_F(git_layer, only_the_component_file_is_checked_out) {
   EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "");
   EXPECT_EQ(git_cli(wt->dir, "rev-parse --abbrev-ref HEAD").out, "feat/solo_gen\n");
   EXPECT_EQ(git_cli(wt->dir, "ls-files -v big/a.txt").out, "S big/a.txt\n");
-  EXPECT_NE(git_cli(root(), "worktree list --porcelain").out.find("branch refs/heads/feat/solo_gen"), std::string::npos);
+  EXPECT_NE(git_cli(root(), "worktree list --porcelain").out.find("branch refs/heads/feat/solo_gen"),
+            std::string::npos);
   EXPECT_EQ(git_cli(root(), "worktree prune --dry-run -v").out, "") << "git sees nothing to prune";
   ASSERT_TRUE(git::remove_worktree(*repo, "solo"));
 }
@@ -285,7 +287,8 @@ TEST_F(git_layer, repair_never_touches_changes_grove_did_not_make) {
   test::write_file(root() / "output/stray.tmp", "x");
   auto done = git::repair_workspace(writer.repo());
   ASSERT_FALSE(done);
-  EXPECT_NE(done.error().message.find("output/components/navbar.json (modified)"), std::string::npos) << done.error().message;
+  EXPECT_NE(done.error().message.find("output/components/navbar.json (modified)"), std::string::npos)
+    << done.error().message;
   EXPECT_NE(done.error().message.find("output/stray.tmp (untracked)"), std::string::npos) << done.error().message;
   EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "my own navbar");
   EXPECT_EQ(test::read_file(root() / "output/stray.tmp"), "x");

@@ -56,18 +56,21 @@ TEST(leases, a_name_goes_to_one_job_at_a_time_in_request_order) {
   caf::scoped_actor a{sys};
   caf::scoped_actor b{sys};
   bool granted_a = false;
-  a->request(leases, 5s, messages::lease_acquire{"navbar", "job-a"}).receive([&](bool) { granted_a = true; }, [](caf::error&) {});
+  a->request(leases, 5s, messages::lease_acquire{"navbar", "job-a"})
+    .receive([&](bool) { granted_a = true; }, [](caf::error&) {});
   ASSERT_TRUE(granted_a);
   // job-b asks for the same name: no answer while job-a holds it.
   std::atomic<bool> granted_b{false};
   std::thread waiter{[&] {
-    b->request(leases, 10s, messages::lease_acquire{"navbar", "job-b"}).receive([&](bool) { granted_b = true; }, [](caf::error&) {});
+    b->request(leases, 10s, messages::lease_acquire{"navbar", "job-b"})
+      .receive([&](bool) { granted_b = true; }, [](caf::error&) {});
   }};
   std::this_thread::sleep_for(200ms);
   EXPECT_FALSE(granted_b) << "granted while another job held it";
   // Another name is free meanwhile.
   bool other = false;
-  a->request(leases, 5s, messages::lease_acquire{"footer", "job-a"}).receive([&](bool) { other = true; }, [](caf::error&) {});
+  a->request(leases, 5s, messages::lease_acquire{"footer", "job-a"})
+    .receive([&](bool) { other = true; }, [](caf::error&) {});
   EXPECT_TRUE(other);
   a->send(leases, messages::lease_release{"navbar", "job-a"});
   waiter.join();
