@@ -229,8 +229,13 @@ protected:
     EXPECT_EQ(state, "done") << "states seen: " << trail;
     EXPECT_GE(seen.size(), 2u) << "the row was seen live before it was done: " << trail;
     EXPECT_EQ(dt.eval("String(document.querySelectorAll('tr.comp').length)"), "2");
-    EXPECT_EQ(dt.eval("document.querySelector('tr[data-job=\"" + job + "\"] a') ? 'link' : ''"), "link")
-      << "the page is linked";
+    // The link follows the result frame, which may come just after the row says done.
+    std::string link;
+    for (int i = 0; i < 50 && link != "link"; ++i) {
+      link = dt.eval("document.querySelector('tr[data-job=\"" + job + "\"] a') ? 'link' : ''");
+      if (link != "link") std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(link, "link") << "the page is linked";
     // Keep a screenshot as a test artefact.
     auto shot = dt.call("Page.captureScreenshot", {{"format", "png"}});
     auto png = base64_decode(shot["result"].value("data", ""));
