@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "runtime/journal/journal.hpp"
 #include "runtime/workspace_lock.hpp"
 
 #include "config/settings.hpp"
@@ -83,8 +84,16 @@ messages::result<workspace> open_workspace(const std::string& repo, bool quiet);
 /// any worktree or branch left (a full disk can leave either); warns on failure.
 void settle_workspace(const workspace& ws, bool quiet);
 
-/// The job_start that continues a journaled job (its plan when it has one).
-messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json);
+/// A job a killed run left unfinished, ready to run again under its own id.
+struct resumable {
+  std::string request;       ///< as first asked
+  messages::job_start start; ///< its journaled plan when it has one
+};
+
+/// The one resume path of `build` and `serve`: every unfinished journaled
+/// job, oldest first, each announced on stderr unless `quiet`. Components
+/// already on main come from the cache; each job composes once at its end.
+messages::result<std::vector<resumable>> resumable_jobs(journal::journal& jr, bool quiet);
 
 /// Prints `grove: <msg>` on stderr; returns exit_usage.
 int usage_error(const std::string& msg);

@@ -38,8 +38,6 @@ int build(build_args& a) {
   if (!ws) return usage_error(ws.error().message);
   auto jr = journal::journal::open(ws->root);
   if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
-  auto unfinished = (*jr)->unfinished();
-  if (!unfinished) return usage_error(unfinished.error().message);
   if (!a.resume.empty()) {
     auto known = (*jr)->job(a.resume);
     if (!known) return usage_error("no job " + a.resume + " in this workspace's journal (see grove status)");
@@ -50,6 +48,8 @@ int build(build_args& a) {
       return exit_code(report);
     }
   }
+  auto unfinished = resumable_jobs(**jr, a.quiet);
+  if (!unfinished) return usage_error(unfinished.error().message);
   jr->reset();
 
   caf::actor_system_config cfg;
@@ -72,12 +72,9 @@ int build(build_args& a) {
     // Jobs a killed run left unfinished go first, oldest first: landed components
     // are not regenerated (the cache holds them) and each composes once at its end.
     for (auto& u : *unfinished) {
-      if (!a.quiet)
-        std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(),
-                     u.state.c_str());
-      auto report = n.run(resume_start(u.id, u.request, u.plan_json));
+      auto report = n.run(u.start);
       bool is_target =
-        u.id == a.resume || (job && !job->has_plan && a.resume.empty() && !result && u.request == job->request);
+        u.start.job == a.resume || (job && !job->has_plan && a.resume.empty() && !result && u.request == job->request);
       if (is_target) {
         result = std::move(report);
       } else if (!a.quiet) {

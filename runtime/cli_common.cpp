@@ -105,18 +105,28 @@ void settle_workspace(const workspace& ws, bool quiet) {
   if (!ec && space.available < reserve_bytes) std::filesystem::remove(reserve_file(ws.root), ec);
 }
 
-messages::job_start resume_start(const std::string& id, const std::string& request, const std::string& plan_json) {
-  messages::job_start start;
-  start.job = id;
-  start.request = request;
-  if (!plan_json.empty()) {
-    if (auto p = messages::parse_plan(plan_json)) {
-      start.has_plan = true;
-      start.ready_plan = std::move(*p);
-      start.ready_plan.session_id = id;
+messages::result<std::vector<resumable>> resumable_jobs(journal::journal& jr, bool quiet) {
+  std::vector<resumable> out;
+  auto unfinished = jr.unfinished();
+  if (!unfinished) return unfinished.error();
+  for (auto& u : *unfinished) {
+    if (!quiet) {
+      std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(),
+                   u.state.c_str());
     }
+    messages::job_start start;
+    start.job = u.id;
+    start.request = u.request;
+    if (!u.plan_json.empty()) {
+      if (auto p = messages::parse_plan(u.plan_json)) {
+        start.has_plan = true;
+        start.ready_plan = std::move(*p);
+        start.ready_plan.session_id = u.id;
+      }
+    }
+    out.push_back({u.request, std::move(start)});
   }
-  return start;
+  return out;
 }
 
 int usage_error(const std::string& msg) {

@@ -51,7 +51,7 @@ int serve(serve_args& a) {
   auto root = ws->root;
   auto jr = journal::journal::open(root);
   if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
-  auto unfinished = (*jr)->unfinished();
+  auto unfinished = resumable_jobs(**jr, false);
   auto recent = (*jr)->recent(200);
   if (!unfinished || !recent) return usage_error("reading the job journal failed");
   jr->reset();
@@ -80,15 +80,11 @@ int serve(serve_args& a) {
     caf::anon_send(registry, std::move(js));
   }
   for (auto& u : *unfinished) {
-    std::fprintf(stderr, "grove: resuming job %s (%s) left unfinished by an earlier run\n", u.id.c_str(),
-                 u.state.c_str());
     caf::scoped_actor self{sys};
-    self
-      ->request(registry, std::chrono::seconds{30}, messages::submit_job{resume_start(u.id, u.request, u.plan_json)},
-                actors::job_sink_actor{})
+    self->request(registry, std::chrono::seconds{30}, messages::submit_job{u.start}, actors::job_sink_actor{})
       .receive([](const std::string&) {},
                [&](caf::error& err) {
-                 std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.id.c_str(), sys.render(err).c_str());
+                 std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.start.job.c_str(), sys.render(err).c_str());
                });
   }
 
