@@ -81,6 +81,7 @@ void advance(self_ptr self, uint64_t id);
 void fail(self_ptr self, uint64_t id) {
   auto& st = self->state;
   auto it = st.calls.find(id);
+  if (it == st.calls.end()) return; // answered already
   std::string why = "all providers failed for role " + it->second.req.role;
   for (auto& e : it->second.errors) why += "; " + e;
   it->second.rp.deliver(make_caf_error(messages::errc::model, messages::redact(why, st.secrets)));

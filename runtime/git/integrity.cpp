@@ -106,7 +106,10 @@ bool prefix_of_blob(git_repository* repo, const std::string& content, const std:
 status detail::begin_checkout(git_repository* repo, const git_oid& from) {
   auto root = workdir_of(repo);
   if (pending_checkout(repo)) return messages::ok(); // an older start point stays: output/ may lag from there
-  return write_file_under(root, intent_file, to_hex(from) + "\n", true);
+  // Not fsynced: for a process that is killed the page cache keeps the order,
+  // and libgit2's own ref writes, which move main, are not fsynced either; an
+  // fsync here would cost one disk flush per update of main.
+  return write_file_under(root, intent_file, to_hex(from) + "\n");
 }
 
 void detail::end_checkout(git_repository* repo) {

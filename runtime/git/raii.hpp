@@ -61,7 +61,7 @@ messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
 /// returned), which would leave a ref or reflog naming a missing object.
 messages::status verify_stored(git_repository* repo, const git_oid& commit_id, const std::vector<std::string>& paths);
 
-/// Records in `.grove/checkout` (synced) that output/ may lag main from
+/// Records in `.grove/checkout` that output/ may lag main from
 /// commit `from` on, before main moves past it; an older record is kept.
 /// While it exists, the paths main changed since `from` are grove's own
 /// unfinished writes.
