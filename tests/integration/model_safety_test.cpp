@@ -52,6 +52,18 @@ void expect_bounded_failure(const timed_build& b, const fs::path& dir, std::chro
   grove::test::expect_clean_repository(dir / "ws");
 }
 
+// The key in capitals, as a provider might echo it.
+std::string upper_key() {
+  std::string upper = key;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
+}
+
+// Every spelling that must never appear: as is, upper-cased, its head and its tail.
+std::vector<std::string> key_spellings() {
+  return {key, upper_key(), key.substr(0, 14), key.substr(key.size() - 10)};
+}
+
 } // namespace
 
 TEST(model_deadlines, a_model_that_never_answers_ends_the_job_within_its_deadlines) {
@@ -117,9 +129,8 @@ TEST(model_deadlines, the_job_deadline_ends_a_job_partial_with_what_landed) {
 }
 
 TEST(key_hygiene, a_key_echoed_changed_or_in_an_answer_never_appears_anywhere) {
-  std::string upper = key;
-  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const std::vector<std::string> spellings{key, upper, key.substr(0, 14), key.substr(key.size() - 10)};
+  const auto upper = upper_key();
+  const auto spellings = key_spellings();
   grove::test::temp_dir dir;
   // Errors echo the key in other spellings; the one answer that works carries it in the component.
   grove::test::fake_llm_server server{[&](const fake_request& req, int n) {
@@ -164,9 +175,8 @@ TEST(key_hygiene, a_key_echoed_changed_or_in_an_answer_never_appears_anywhere) {
 }
 
 TEST(key_hygiene, a_served_job_never_shows_the_key_in_events_or_the_job_list) {
-  std::string upper = key;
-  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const std::vector<std::string> spellings{key, upper, key.substr(0, 14), key.substr(key.size() - 10)};
+  const auto upper = upper_key();
+  const auto spellings = key_spellings();
   grove::test::temp_dir dir;
   grove::test::fake_llm_server server{[&](const fake_request& req, int n) {
     if (n % 2 == 1) return grove::test::reply(401, "bad key " + upper + " (" + key.substr(key.size() - 10) + ")");
