@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
+#include "actors/composer.hpp"
 #include "runtime/git/git.hpp"
 
 namespace grove::actors {
@@ -87,6 +88,11 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
         return messages::commit_files_result{head ? *head : std::string{}, false};
       }
       return messages::commit_files_result{*id, true};
+    },
+    [self](const messages::page_request& req) -> caf::result<std::string> {
+      auto page = git::read_file_at(self->state.writer->repo(), req.commit, page_path);
+      if (!page) return make_caf_error(messages::errc::not_found, page.error().message);
+      return std::move(*page);
     },
   };
 }

@@ -54,11 +54,12 @@ using worktree_actor =
 /// The QA gate.
 using qa_actor = caf::typed_actor<caf::replies_to<messages::qa_request>::with<messages::qa_verdict>>;
 
-/// The only writer of main: queues merges, commits files on main, lands the queue on flush.
+/// The only writer of main: queues merges, commits files on main, lands the
+/// queue on flush, and reads a composed page back for the gateway.
 using integrator_actor =
   caf::typed_actor<caf::replies_to<messages::merge_request>::with<messages::merge_result>,
                    caf::replies_to<messages::commit_files_request>::with<messages::commit_files_result>,
-                   caf::reacts_to<flush_atom>>;
+                   caf::replies_to<messages::page_request>::with<std::string>, caf::reacts_to<flush_atom>>;
 
 /// Builds the page of one job.
 using composer_actor = caf::typed_actor<caf::replies_to<messages::compose_request>::with<messages::compose_result>>;

@@ -37,6 +37,7 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<file_entry>("grove.file_entry")
     .add_message_type<commit_files_request>("grove.commit_files_request")
     .add_message_type<commit_files_result>("grove.commit_files_result")
+    .add_message_type<page_request>("grove.page_request")
     .add_message_type<compose_request>("grove.compose_request")
     .add_message_type<compose_result>("grove.compose_result")
     .add_message_type<telemetry_event>("grove.telemetry_event")

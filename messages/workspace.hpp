@@ -84,6 +84,12 @@ struct commit_files_result {
   bool operator==(const commit_files_result&) const = default;
 };
 
+/// The page a composition commit holds (output/builder_output.html), read by the integrator.
+struct page_request {
+  std::string commit;
+  bool operator==(const page_request&) const = default;
+};
+
 /// Ask the composer to build the page from landed components, in plan order.
 struct compose_request {
   std::string job;
@@ -163,6 +169,11 @@ typename Inspector::result_type inspect(Inspector& f, commit_files_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, commit_files_result& x) {
   return f(caf::meta::type_name("commit_files_result"), x.commit, x.changed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, page_request& x) {
+  return f(caf::meta::type_name("page_request"), x.commit);
 }
 
 template <class Inspector>

@@ -91,7 +91,7 @@ int serve(serve_args& a) {
   gateway::backend_deps deps;
   deps.registry = registry;
   deps.telemetry = n.telemetry();
-  deps.repo = root;
+  deps.integrator = caf::actor_cast<caf::weak_actor_ptr>(n.integrator());
   deps.max_jobs_per_connection = a.jobs_per_connection;
   gateway::server_options so;
   so.host = a.host;

@@ -75,6 +75,9 @@ public:
 
   actors::telemetry_actor telemetry() const { return telemetry_; }
 
+  /// The node's integrator (the one writer of main; also reads composed pages).
+  actors::integrator_actor integrator() const { return integrator_; }
+
 private:
   caf::actor_system& sys_;
   node_options opts_;

@@ -6,7 +6,6 @@
 
 #include "actors/caf_error.hpp"
 #include "actors/job_registry.hpp"
-#include "runtime/git/git.hpp"
 
 namespace grove::gateway {
 
@@ -203,18 +202,29 @@ public:
       self->request(deps.registry, ask_timeout, messages::status_request{job})
         .then(
           [self, done, deps](const messages::status_reply& r) {
-            auto& js = r.jobs.at(0);
-            if (!js.finished || js.report.composition_commit.empty()) {
-              done({404, "text/plain; charset=utf-8", "job " + js.job + " has no page (yet)\n"});
-            } else if (auto repo = git::repository::open(deps.repo); !repo) {
-              done({500, "text/plain; charset=utf-8", repo.error().message + "\n"});
-            } else if (auto page = git::read_file_at(*repo, js.report.composition_commit, "output/builder_output.html");
-                       !page) {
-              done({404, "text/plain; charset=utf-8", page.error().message + "\n"});
-            } else {
-              done({200, "text/html; charset=utf-8", std::move(*page)});
+            if (r.jobs.empty() || !r.jobs[0].finished || r.jobs[0].report.composition_commit.empty()) {
+              done({404, "text/plain; charset=utf-8", "job has no page (yet)\n"});
+              self->quit();
+              return;
             }
-            self->quit();
+            auto integrator =
+              caf::actor_cast<actors::integrator_actor>(caf::actor_cast<caf::strong_actor_ptr>(deps.integrator));
+            if (!integrator) {
+              done({503, "text/plain; charset=utf-8", "the node is shutting down\n"});
+              self->quit();
+              return;
+            }
+            self->request(integrator, ask_timeout, messages::page_request{r.jobs[0].report.composition_commit})
+              .then(
+                [self, done](std::string& page) {
+                  done({200, "text/html; charset=utf-8", std::move(page)});
+                  self->quit();
+                },
+                [self, done](caf::error& err) {
+                  auto f = actors::from_caf(err);
+                  done({404, "text/plain; charset=utf-8", (f ? f->message : self->system().render(err)) + "\n"});
+                  self->quit();
+                });
           },
           [self, done](caf::error&) {
             done({404, "text/plain; charset=utf-8", "no such job\n"});

@@ -16,7 +16,10 @@ namespace grove::gateway {
 struct backend_deps {
   actors::job_registry_actor registry;
   actors::telemetry_actor telemetry;
-  std::filesystem::path repo;
+  /// Reads composed pages (the gateway never opens the repository). Weak:
+  /// the integrator is detached, and a strong handle kept by a server that
+  /// outlives the node would keep its thread, and the actor system, waiting.
+  caf::weak_actor_ptr integrator;
   protocol::limits limits;
   uint32_t max_jobs_per_connection = 8;
 };

@@ -85,7 +85,7 @@ protected:
     grove::gateway::backend_deps deps;
     deps.registry = registry;
     deps.telemetry = node->telemetry();
-    deps.repo = root();
+    deps.integrator = caf::actor_cast<caf::weak_actor_ptr>(node->integrator());
     deps.limits.max_request_bytes = 2000;
     deps.max_jobs_per_connection = per_connection;
     grove::gateway::server_options so;
