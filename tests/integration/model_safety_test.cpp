@@ -20,6 +20,14 @@ namespace {
 const std::string grove_bin = GROVE_BINARY;
 const std::string key = "sk-proj-Zq8VvT3mK9xLw2RbN7cY4dHf";
 
+// grove.json with one OpenAI-compatible provider "m" at `server`; `provider`
+// adds keys to it (", k": v ...), `top` the rest of the file.
+void write_config(const fs::path& dir, grove::test::fake_llm_server& server, const std::string& provider,
+                  const std::string& top) {
+  grove::test::write_file(dir / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
+                                                server.url("/v1") + "\"" + provider + "}}, " + top + "}");
+}
+
 struct timed_build {
   grove::test::command_result r;
   std::chrono::milliseconds elapsed;
@@ -27,10 +35,8 @@ struct timed_build {
 
 // One component, a plan of our own (no planning call), against `server`, with tight deadlines.
 timed_build build_with(const fs::path& dir, grove::test::fake_llm_server& server, const std::string& timeouts) {
-  grove::test::write_file(dir / "grove.json", R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" +
-                                                server.url("/v1") + R"(", "timeout_ms": 60000, "max_retries": 2}},
-      "routes": {"default": ["m"]}, "max_attempts": 2, )" +
-                                                timeouts + "}");
+  write_config(dir, server, R"(, "timeout_ms": 60000, "max_retries": 2)",
+               R"("routes": {"default": ["m"]}, "max_attempts": 2, )" + timeouts);
   grove::test::write_file(dir / "plan.json", R"({"request": "a navbar", "components": [{"name": "navbar"}]})");
   auto start = std::chrono::steady_clock::now();
   auto r = grove::test::run("cd '" + dir.string() + "' && OPENAI_API_KEY='" + key + "' '" + grove_bin +
@@ -108,10 +114,9 @@ TEST(model_deadlines, the_job_deadline_ends_a_job_partial_with_what_landed) {
     if (prompt.find("Component: footer\n") != std::string::npos) r.hang = true;
     return r;
   }};
-  grove::test::write_file(dir.path() / "grove.json",
-                          R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" + server.url("/v1") +
-                            R"("}}, "routes": {"default": ["m"]},
-      "generator_timeout_ms": 60000, "component_timeout_ms": 60000, "job_timeout_ms": 2000})");
+  write_config(dir.path(), server, "",
+               R"("routes": {"default": ["m"]},
+                  "generator_timeout_ms": 60000, "component_timeout_ms": 60000, "job_timeout_ms": 2000)");
   grove::test::write_file(dir.path() / "plan.json",
                           R"({"request": "x", "components": [{"name": "navbar"}, {"name": "footer"}]})");
   auto start = std::chrono::steady_clock::now();
@@ -143,10 +148,8 @@ TEST(key_hygiene, a_key_echoed_changed_or_in_an_answer_never_appears_anywhere) {
     doc["html"] = doc["html"].get<std::string>() + "<p>" + key + "</p>";
     return grove::test::reply(200, grove::test::openai_body(doc.dump()));
   }};
-  grove::test::write_file(dir.path() / "grove.json",
-                          R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" + server.url("/v1") +
-                            R"(", "max_retries": 0, "failure_threshold": 100}},
-      "routes": {"default": ["m", "m", "m"]}, "max_attempts": 2})");
+  write_config(dir.path(), server, R"(, "max_retries": 0, "failure_threshold": 100)",
+               R"("routes": {"default": ["m", "m", "m"]}, "max_attempts": 2)");
   grove::test::write_file(dir.path() / "plan.json", R"({"request": "a navbar", "components": [{"name": "navbar"}]})");
   auto r = grove::test::run("cd '" + dir.path().string() + "' && OPENAI_API_KEY='" + key + "' '" + grove_bin +
                             "' build --plan plan.json --repo ws --config grove.json --json 2>stderr.txt");
@@ -183,10 +186,8 @@ TEST(key_hygiene, a_served_job_never_shows_the_key_in_events_or_the_job_list) {
     return grove::test::reply(
       200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
   }};
-  grove::test::write_file(dir.path() / "grove.json",
-                          R"({"providers": {"m": {"type": "openai", "model": "m", "base_url": ")" + server.url("/v1") +
-                            R"(", "max_retries": 0, "failure_threshold": 100}},
-      "routes": {"default": ["m", "m"]}})");
+  write_config(dir.path(), server, R"(, "max_retries": 0, "failure_threshold": 100)",
+               R"("routes": {"default": ["m", "m"]})");
   grove::test::child_process serve{"cd '" + dir.path().string() + "' && OPENAI_API_KEY='" + key + "' exec '" +
                                    grove_bin + "' serve --repo ws --port 0 --config grove.json 2> serve.log"};
   auto port = grove::test::wait_for_number_after(dir.path() / "serve.log", "http://127.0.0.1:", 15s);
