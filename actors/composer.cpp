@@ -7,16 +7,16 @@
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
-#include "actors/layout.hpp"
+#include "logic/layout.hpp"
 
 namespace grove::actors {
 
 composer_actor::behavior_type composer(composer_actor::pointer self, integrator_actor integrator) {
   return {
     [self, integrator](const messages::compose_request& req) -> caf::result<messages::compose_result> {
-      std::vector<layout::part> parts;
+      std::vector<logic::layout::part> parts;
       for (auto& a : req.artifacts) {
-        auto p = layout::part_from_artifact(a);
+        auto p = logic::layout::part_from_artifact(a);
         if (!p) return to_caf(p.error());
         parts.push_back(std::move(*p));
       }
@@ -28,7 +28,7 @@ composer_actor::behavior_type composer(composer_actor::pointer self, integrator_
       if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds{pause_ms});
       messages::commit_files_request commit;
       commit.message = "grove: compose page (" + std::to_string(parts.size()) + " components)";
-      commit.files.push_back({page_path, layout::compose_page(req.request, parts)});
+      commit.files.push_back({page_path, logic::layout::compose_page(req.request, parts)});
       auto rp = self->make_response_promise<messages::compose_result>();
       self->request(integrator, std::chrono::minutes{2}, std::move(commit))
         .then(

@@ -5,7 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
-#include "actors/prompts.hpp"
+#include "logic/prompts.hpp"
 #include "messages/codec.hpp"
 
 namespace grove::actors {
@@ -17,7 +17,7 @@ customer_actor::behavior_type customer_agent(customer_actor::pointer self, route
       call.role = "plan";
       call.job = req.job;
       call.request = req.request;
-      call.prompt = prompts::plan_prompt(req.request, req.job);
+      call.prompt = logic::prompts::plan_prompt(req.request, req.job);
       auto rp = self->make_response_promise<messages::plan>();
       self->request(router, std::chrono::minutes{5}, std::move(call))
         .then(

@@ -5,7 +5,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/prompts.hpp"
+#include "logic/prompts.hpp"
 #include "actors/telemetry.hpp"
 
 namespace grove::actors {
@@ -42,7 +42,7 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       call.attempt = req.attempt;
       call.feedback = req.feedback;
       call.deadline_ms = req.deadline_ms;
-      call.prompt = prompts::generate_prompt(req.spec, req.attempt, req.feedback);
+      call.prompt = logic::prompts::generate_prompt(req.spec, req.attempt, req.feedback);
       res.prompt = call.prompt;
       auto rp = self->make_response_promise<messages::generation_result>();
       // The attempt's deadline bounds the whole model call, retries and fallbacks included.

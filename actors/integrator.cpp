@@ -7,7 +7,7 @@
 
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
-#include "runtime/git/git.hpp"
+#include "infra/git/git.hpp"
 
 namespace grove::actors {
 

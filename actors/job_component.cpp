@@ -8,12 +8,12 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
-#include "actors/qa_rules.hpp"
+#include "logic/qa_rules.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
 #include "messages/secrets.hpp"
-#include "runtime/git/git.hpp"
+#include "infra/git/git.hpp"
 
 namespace grove::actors::job_flow {
 
@@ -266,18 +266,18 @@ void on_crash(self_ptr self, size_t idx, const std::string& why) {
   ++s.gen_seq;
   ++s.report.restarts;
   emit(self, s.spec.name, messages::stage::crashed, s.report.attempts, false, why);
-  if (!supervision::should_restart(st.child.restart, true)) {
+  if (!logic::supervision::should_restart(st.child.restart, true)) {
     drop(self, idx, "generator crashed: " + why);
     return;
   }
-  if (!st.intensity->record(supervision::clock::now())) {
+  if (!st.intensity->record(logic::supervision::clock::now())) {
     drop(self, idx, "generator crashed: " + why);
     fail_job(self, "restart limit reached: more than " + std::to_string(st.deps.settings.restart.intensity) +
                      " generator restarts within " + std::to_string(st.deps.settings.restart.period_ms) + " ms");
     return;
   }
   std::uniform_real_distribution<double> draw{0.0, 1.0};
-  auto delay = supervision::backoff_delay(st.backoff, s.report.restarts - 1, draw(st.rng));
+  auto delay = logic::supervision::backoff_delay(st.backoff, s.report.restarts - 1, draw(st.rng));
   emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false,
        "in " + std::to_string(delay.count()) + " ms");
   self->delayed_send(self, delay, messages::generator_restart{s.spec.name});
@@ -328,7 +328,7 @@ void spawn_attempt(self_ptr self, size_t idx) {
         }
         if (!r.cache_hit) {
           // Checked before the commit, not only by QA after it: a key must not reach even a branch's objects.
-          if (auto leak = qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
+          if (auto leak = logic::qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
             reject(self, idx, std::move(leak));
             return;
           }

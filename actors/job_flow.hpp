@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "actors/job_supervisor.hpp"
-#include "runtime/supervision/supervision.hpp"
+#include "logic/supervision.hpp"
 
 namespace grove::actors::job_flow {
 
@@ -53,9 +53,9 @@ struct job_supervisor_state {
   size_t next = 0;
   size_t in_flight = 0;
   size_t finished = 0;
-  std::optional<supervision::restart_intensity> intensity;
-  supervision::backoff_policy backoff;
-  supervision::child_spec child;
+  std::optional<logic::supervision::restart_intensity> intensity;
+  logic::supervision::backoff_policy backoff;
+  logic::supervision::child_spec child;
   std::mt19937_64 rng{std::random_device{}()};
   caf::typed_response_promise<messages::job_report> promise;
   std::chrono::steady_clock::time_point started;

@@ -4,7 +4,7 @@
 
 #include "actors/caf_error.hpp"
 #include "actors/telemetry.hpp"
-#include "runtime/journal/journal.hpp"
+#include "infra/journal/journal.hpp"
 
 namespace grove::actors {
 

@@ -6,22 +6,22 @@
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
-#include "actors/prompts.hpp"
-#include "actors/routing.hpp"
+#include "logic/prompts.hpp"
+#include "logic/routing.hpp"
 #include "messages/secrets.hpp"
 #include "actors/telemetry.hpp"
-#include "runtime/supervision/supervision.hpp"
+#include "logic/supervision.hpp"
 
 namespace grove::actors {
 
 namespace {
 
-using routing::clock;
+using logic::routing::clock;
 
 struct provider_slot {
-  std::shared_ptr<provider> impl;
+  std::shared_ptr<models::provider> impl;
   config::provider_settings cfg;
-  routing::breaker breaker;
+  logic::routing::breaker breaker;
   uint32_t in_flight = 0;
   std::deque<uint64_t> waiting;
   messages::usage total;
@@ -158,15 +158,15 @@ void on_done(self_ptr self, messages::provider_done& d) {
   auto& slot = st.providers.at(c.route[c.pos]);
   auto who = slot.impl->name();
   release(self, slot);
-  routing::account(slot.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
-                   slot.cfg.price_out_per_mtok, !d.ok);
+  logic::routing::account(slot.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                          slot.cfg.price_out_per_mtok, !d.ok);
   auto& job = st.jobs[c.req.job];
-  routing::account(job.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
-                   slot.cfg.price_out_per_mtok, !d.ok);
+  logic::routing::account(job.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                          slot.cfg.price_out_per_mtok, !d.ok);
   auto& per = job.by_provider[who];
   per.provider = who;
-  routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok, slot.cfg.price_out_per_mtok,
-                   !d.ok);
+  logic::routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                          slot.cfg.price_out_per_mtok, !d.ok);
   auto ev =
     event(self, c, d.ok ? messages::stage::model : messages::stage::model_failed,
           who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
@@ -181,8 +181,8 @@ void on_done(self_ptr self, messages::provider_done& d) {
   auto now = clock::now();
   if (d.ok) {
     slot.breaker.success();
-    auto text = routing::extract_json(d.reply.text);
-    auto problem = routing::check_answer(c.req, text);
+    auto text = logic::routing::extract_json(d.reply.text);
+    auto problem = logic::routing::check_answer(c.req, text);
     if (problem.empty()) {
       d.reply.text = std::move(text);
       d.reply.provider = who;
@@ -193,7 +193,7 @@ void on_done(self_ptr self, messages::provider_done& d) {
     }
     if (c.corrections < st.models.self_correction_attempts) {
       ++c.corrections;
-      c.correction = prompts::correction(problem);
+      c.correction = logic::prompts::correction(problem);
       emit(self, c, messages::stage::correcting, who + ": " + problem);
       dispatch(self, d.call);
       return;
@@ -208,12 +208,13 @@ void on_done(self_ptr self, messages::provider_done& d) {
          who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
   if (d.retryable && c.retries < slot.cfg.max_retries && !opened) {
     ++c.retries;
-    supervision::backoff_policy policy{supervision::millis{slot.cfg.backoff_base_ms},
-                                       supervision::millis{slot.cfg.backoff_max_ms}, 0.2};
+    logic::supervision::backoff_policy policy{logic::supervision::millis{slot.cfg.backoff_base_ms},
+                                              logic::supervision::millis{slot.cfg.backoff_max_ms}, 0.2};
     std::uniform_real_distribution<double> draw{0.0, 1.0};
-    auto delay = supervision::backoff_delay(policy, c.retries - 1, draw(st.rng));
+    auto delay = logic::supervision::backoff_delay(policy, c.retries - 1, draw(st.rng));
     // Retry-After wins when the server asks for longer (capped at a minute).
-    if (d.retry_after_ms > delay.count()) delay = supervision::millis{std::min<int64_t>(d.retry_after_ms, 60000)};
+    if (d.retry_after_ms > delay.count())
+      delay = logic::supervision::millis{std::min<int64_t>(d.retry_after_ms, 60000)};
     emit(self, c, messages::stage::model_retry,
          who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
     self->delayed_send(self, delay, messages::router_retry{d.call});
@@ -249,7 +250,7 @@ router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
       }
       auto id = st.next_call++;
       call_state c;
-      c.route = config::route_for(st.models, req.role, routing::difficulty(req));
+      c.route = config::route_for(st.models, req.role, logic::routing::difficulty(req));
       c.req = std::move(req);
       c.rp = rp;
       st.calls.emplace(id, std::move(c));

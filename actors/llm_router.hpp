@@ -5,14 +5,14 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
-#include "actors/provider.hpp"
+#include "infra/models/provider.hpp"
 #include "config/settings.hpp"
 
 namespace grove::actors {
 
 /// The providers a router may call, by name, with their settings.
 struct router_config {
-  std::map<std::string, std::shared_ptr<provider>> providers;
+  std::map<std::string, std::shared_ptr<models::provider>> providers;
   config::model_settings models;
   telemetry_actor telemetry;
 };

@@ -2,7 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/qa_rules.hpp"
+#include "logic/qa_rules.hpp"
 #include "messages/secrets.hpp"
 
 namespace grove::actors {
@@ -12,7 +12,7 @@ qa_actor::behavior_type qa_agent(qa_actor::pointer) {
     [](const messages::qa_request& req) {
       messages::qa_verdict v;
       v.component = req.component;
-      v.violations = qa::check_artifact(req.artifact, req.component, messages::registered_secrets());
+      v.violations = logic::qa::check_artifact(req.artifact, req.component, messages::registered_secrets());
       v.pass = v.violations.empty();
       return v;
     },

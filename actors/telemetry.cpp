@@ -8,15 +8,15 @@
 
 #include <unistd.h>
 
-#include "actors/metrics.hpp"
+#include "logic/metrics.hpp"
 #include "messages/secrets.hpp"
-#include "runtime/git/files.hpp"
+#include "infra/git/files.hpp"
 
 namespace grove::actors {
 
 struct telemetry_state {
   messages::event_counts counts;
-  actors::metrics prom;
+  logic::metrics prom;
   std::vector<event_sink_actor> sinks;
   int log = -1; ///< .grove/telemetry.jsonl, opened without following links
   ~telemetry_state() {
@@ -24,11 +24,6 @@ struct telemetry_state {
   }
   static inline const char* name = "telemetry";
 };
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 namespace {
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "actors/interfaces.hpp"
+#include "messages/clock.hpp"
 
 namespace grove::actors {
 
@@ -10,7 +11,6 @@ namespace grove::actors {
 /// not empty) and forwards it to every sink. Never blocks a sender.
 telemetry_actor spawn_telemetry(caf::actor_system& sys, std::filesystem::path log);
 
-/// Milliseconds since the epoch, for event stamps.
-int64_t now_ms();
+using messages::now_ms;
 
 } // namespace grove::actors

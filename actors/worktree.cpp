@@ -5,7 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
-#include "runtime/git/git.hpp"
+#include "infra/git/git.hpp"
 
 namespace grove::actors {
 

@@ -5,19 +5,19 @@
 #include <caf/all.hpp>
 
 #include "actors/customer_agent.hpp"
-#include "actors/http_provider.hpp"
+#include "infra/models/http_provider.hpp"
 #include "actors/generator.hpp"
 #include "actors/integrator.hpp"
 #include "actors/job_registry.hpp"
 #include "actors/job_supervisor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/leases.hpp"
-#include "runtime/journal/journal.hpp"
+#include "infra/journal/journal.hpp"
 #include "actors/llm_router.hpp"
 #include "actors/qa_agent.hpp"
 #include "actors/telemetry.hpp"
 #include "messages/registry.hpp"
-#include "runtime/http/http_client.hpp"
+#include "infra/http/http_client.hpp"
 
 namespace grove::runtime {
 
@@ -37,7 +37,7 @@ messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_
   if (!opts.provider) {
     for (auto& [name, p] : opts.settings.models.providers) {
       if (p.type == "builtin") continue;
-      auto base = actors::resolve_base_url(p);
+      auto base = models::resolve_base_url(p);
       if (auto u = http::parse_url(base); !u) {
         return messages::make_failure(messages::errc::invalid_config,
                                       "provider " + name + ": base URL: " + u.error().message);
@@ -62,7 +62,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
     for (auto& [name, p] : rc.models.providers) {
       auto& client = http_[p.ca_file];
       if (p.type != "builtin" && !client) client = std::make_shared<http::client>(http::client_options{p.ca_file});
-      if (auto impl = actors::make_provider(name, p, client)) rc.providers[name] = impl;
+      if (auto impl = models::make_provider(name, p, client)) rc.providers[name] = impl;
     }
   }
   router_ = actors::spawn_llm_router(sys_, std::move(rc));

@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "actors/interfaces.hpp"
-#include "actors/provider.hpp"
+#include "infra/models/provider.hpp"
 #include "config/settings.hpp"
 
 namespace caf {
@@ -27,7 +27,7 @@ namespace grove::runtime {
 struct node_options {
   std::filesystem::path repo;
   config::settings settings;
-  std::shared_ptr<actors::provider> provider; ///< set: every role goes to it (tests); else settings.models
+  std::shared_ptr<models::provider> provider; ///< set: every role goes to it (tests); else settings.models
   bool telemetry_log = true;                  ///< .grove/telemetry.jsonl
   bool journal = true;                        ///< .grove/journal.db: jobs survive a crash
 };

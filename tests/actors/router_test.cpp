@@ -12,8 +12,8 @@
 #include "actors/llm_router.hpp"
 #include "actors/telemetry.hpp"
 #include "fakes/fake_llm_server.hpp"
-#include "runtime/http/http_client.hpp"
-#include "runtime/node.hpp"
+#include "infra/http/http_client.hpp"
+#include "messages/registry.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -35,7 +35,7 @@ struct answer {
 class router : public ::testing::Test {
 protected:
   struct system_config : caf::actor_system_config {
-    system_config() { runtime::configure(*this, config::settings{}); }
+    system_config() { messages::register_messages(*this); }
   };
 
   void SetUp() override {
@@ -63,7 +63,7 @@ protected:
   actors::router_actor make_router(config::model_settings models) {
     actors::router_config rc;
     rc.telemetry = telemetry;
-    for (auto& [name, p] : models.providers) rc.providers[name] = actors::make_provider(name, p, http);
+    for (auto& [name, p] : models.providers) rc.providers[name] = models::make_provider(name, p, http);
     rc.models = std::move(models);
     auto r = actors::spawn_llm_router(sys, std::move(rc));
     routers.push_back(r);
@@ -431,7 +431,7 @@ TEST_F(router, tls_verifies_the_certificate_and_the_host_name) {
     p.max_retries = 0;
     actors::router_config rc;
     rc.telemetry = telemetry;
-    rc.providers["tls"] = actors::make_provider("tls", p, client);
+    rc.providers["tls"] = models::make_provider("tls", p, client);
     rc.models = single("tls", p);
     auto r = actors::spawn_llm_router(sys, std::move(rc));
     routers.push_back(r);

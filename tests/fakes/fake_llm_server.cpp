@@ -13,8 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/planner.hpp"
-#include "actors/templates.hpp"
+#include "logic/planner.hpp"
+#include "logic/templates.hpp"
 #include "messages/codec.hpp"
 
 namespace grove::test {
@@ -231,8 +231,7 @@ std::string competent_answer(const std::string& prompt) {
   };
   auto name = line_after("Component: ");
   if (!name.empty()) {
-    return actors::builtin::component_json(name,
-                                           actors::builtin::render_component({name, line_after("Description: ")}));
+    return logic::builtin::component_json(name, logic::builtin::render_component({name, line_after("Description: ")}));
   }
   messages::plan p;
   auto sid = line_after("\"session_id\" to ");
@@ -240,7 +239,7 @@ std::string competent_answer(const std::string& prompt) {
   auto at = prompt.find("User request:\n");
   p.request = at == std::string::npos ? std::string{} : prompt.substr(at + 14);
   while (!p.request.empty() && p.request.back() == '\n') p.request.pop_back();
-  p.components = actors::builtin::plan_components(p.request);
+  p.components = logic::builtin::plan_components(p.request);
   return messages::plan_to_text(p);
 }
 

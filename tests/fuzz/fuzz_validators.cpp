@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/qa_rules.hpp"
+#include "logic/qa_rules.hpp"
 #include "messages/codec.hpp"
 #include "messages/names.hpp"
 #include "messages/secrets.hpp"
@@ -24,9 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)grove::messages::parse_component(text);
   static const std::vector<std::string> secrets{"sk-fuzz-7Hq2ZkP9wXc4"};
-  auto violations = grove::actors::qa::check_artifact(text, "login_form", secrets);
+  auto violations = grove::logic::qa::check_artifact(text, "login_form", secrets);
   if (violations.empty() && grove::messages::contains_secret(text, secrets)) __builtin_trap();
   (void)grove::messages::redact(text, secrets);
-  (void)grove::actors::qa::decode_entities(text);
+  (void)grove::logic::qa::decode_entities(text);
   return 0;
 }

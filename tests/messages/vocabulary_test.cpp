@@ -1,9 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "actors/metrics.hpp"
 #include "messages/report.hpp"
 #include "messages/vocabulary.hpp"
-#include "runtime/progress.hpp"
 
 using namespace grove;
 using messages::stage;
@@ -39,43 +37,6 @@ TEST(vocabulary, every_stage_and_state_round_trips_through_its_name) {
   EXPECT_FALSE(messages::is_final_state("nonsense"));
   EXPECT_EQ(messages::final_state_of(stage::cancelled), messages::job_state::cancelled);
   EXPECT_FALSE(messages::final_state_of(stage::landed));
-}
-
-TEST(vocabulary, a_crash_past_the_restart_limit_counts_the_same_everywhere) {
-  // Two crashes restarted, a third past the limit (no "restarting"), then dropped.
-  std::vector<messages::telemetry_event> events{ev("", stage::started, 0),
-                                                ev("", stage::planned, 0),
-                                                ev("navbar", stage::generating),
-                                                ev("navbar", stage::crashed, 1, "boom"),
-                                                ev("navbar", stage::restarting),
-                                                ev("navbar", stage::generating),
-                                                ev("navbar", stage::crashed, 1, "boom"),
-                                                ev("navbar", stage::restarting),
-                                                ev("navbar", stage::generating),
-                                                ev("navbar", stage::crashed, 1, "boom"),
-                                                ev("navbar", stage::dropped, 1, "generator crashed: boom"),
-                                                ev("", stage::failed, 0, "restart limit reached")};
-  messages::event_counts counts;
-  messages::job_status registry_row;
-  runtime::progress_table progress;
-  actors::metrics prom;
-  for (auto& e : events) {
-    counts.add(e);
-    if (!messages::final_state_of(e.stage)) messages::apply_event(registry_row, e);
-    progress.apply(e);
-    prom.observe(e);
-  }
-  EXPECT_EQ(counts.restarts, 3u);
-  ASSERT_EQ(registry_row.components.size(), 1u);
-  EXPECT_EQ(registry_row.components[0].restarts, 3u);
-  EXPECT_EQ(progress.status().components.at(0).restarts, 3u);
-  EXPECT_NE(progress.line("navbar").find("restarts 3"), std::string::npos) << progress.line("navbar");
-  EXPECT_NE(prom.render().find("grove_generator_restarts_total 3"), std::string::npos) << prom.render();
-  EXPECT_NE(prom.render().find("grove_components_total{result=\"dropped\"} 1"), std::string::npos);
-  EXPECT_NE(prom.render().find("grove_jobs_total{status=\"failed\"} 1"), std::string::npos);
-  EXPECT_EQ(counts.dropped, 1u);
-  EXPECT_EQ(counts.attempts, 3u);
-  EXPECT_EQ(registry_row.components[0].stage, stage::dropped);
 }
 
 TEST(vocabulary, model_calls_add_tokens_but_are_not_a_step) {

@@ -1,0 +1,103 @@
+// grove: the command-line entry point. Exit codes: 0 every component landed,
+// 1 some were dropped or the job failed, 2 usage or configuration errors.
+
+#include <CLI/CLI.hpp>
+
+#include "app/cli.hpp"
+
+namespace {
+
+namespace cli = grove::app;
+
+void add_common(CLI::App* cmd, cli::common_args& c) {
+  cmd->add_option("--repo", c.repo, "Workspace repository (created if missing)")->capture_default_str();
+  cmd->add_option("--config", c.config_file,
+                  "Config file (JSON; see config/grove.example.json, config/models.example.json)");
+  cmd->add_option(
+    "--provider", c.provider,
+    "Route every role to one provider: NAME[:MODEL], NAME a configured provider or builtin, openai, ollama, gemini");
+  cmd->add_option("--max-attempts", c.max_attempts, "QA attempts per component (default 3)")->check(CLI::Range(1, 20));
+  cmd->add_option("--parallel", c.parallel, "Components in flight per job (default 16)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--threads", c.threads, "Actor scheduler threads (default: one per core)")->check(CLI::Range(1, 256));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"grove: AI agents build a web page in parallel, each component in its own git worktree"};
+  app.require_subcommand(1);
+
+  cli::build_args b;
+  auto* build = app.add_subcommand("build", "Build a page from a request (or a ready plan) in a workspace repository");
+  build->add_option("request", b.request, "What to build, e.g. \"a dashboard page and a login form\"");
+  build->add_option("--plan", b.plan_file, "Use a ready plan (JSON, plan.schema.json) and skip the customer agent");
+  build->add_option("--resume", b.resume, "Continue a job a killed run left unfinished (see grove status)");
+  add_common(build, b.common);
+  build->add_flag("--json", b.json, "Print the final report as JSON on stdout");
+  build->add_flag("-q,--quiet", b.quiet, "No progress on stderr");
+
+  cli::serve_args s;
+  auto* serve = app.add_subcommand("serve", "Run a node: WebSocket builds, live dashboard, /metrics, on one port");
+  serve->add_option("--host", s.host, "Address to bind (loopback unless told otherwise)")->capture_default_str();
+  serve->add_option("--port", s.port, "Port (0: any free port, printed at start)")->capture_default_str();
+  serve->add_option("--token", s.token,
+                    "Require this bearer token (else GROVE_TOKEN; prefer the variable: flags show in ps)");
+  serve->add_option("--max-jobs", s.max_jobs, "Jobs in flight; beyond it clients get a busy error")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 100000));
+  serve->add_option("--max-connections", s.max_connections, "WebSocket connections")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 100000));
+  serve->add_option("--max-frame-bytes", s.max_frame_bytes, "Largest accepted frame")
+    ->capture_default_str()
+    ->check(CLI::Range(256, 16 * 1024 * 1024));
+  serve->add_option("--jobs-per-connection", s.jobs_per_connection, "Jobs one connection may run at once")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 10000));
+  serve
+    ->add_option("--max-queued-bytes", s.max_queued_bytes,
+                 "Unsent bytes per WebSocket client before it is closed as not reading (1008)")
+    ->capture_default_str()
+    ->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
+  serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")
+    ->capture_default_str();
+  add_common(serve, s.common);
+
+  cli::status_args st;
+  auto* status = app.add_subcommand("status", "List the jobs of a workspace and their state, from its journal");
+  status->add_option("--repo", st.repo, "Workspace repository")->capture_default_str();
+  status->add_flag("--json", st.json, "Print the jobs as JSON");
+
+  cli::submit_args u;
+  auto* submit = app.add_subcommand("submit", "Send a build to a running grove serve and stream its progress");
+  submit->add_option("request", u.request, "What to build");
+  submit->add_option("--plan", u.plan_file, "Send a ready plan (JSON) instead of a request");
+  submit->add_option("--url", u.url, "The server's WebSocket URL")->capture_default_str();
+  submit->add_option("--token", u.token, "Bearer token (else GROVE_TOKEN)");
+  submit->add_flag("--json", u.json, "Print the final report as JSON on stdout");
+  submit->add_flag("-q,--quiet", u.quiet, "No progress on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? cli::exit_ok : cli::exit_usage;
+  }
+  if (build->parsed()) {
+    int given = !b.request.empty() + !b.plan_file.empty() + !b.resume.empty();
+    if (given != 1) {
+      return cli::usage_error(
+        "build takes a request, --plan FILE or --resume JOB (exactly one); see grove build --help");
+    }
+    return cli::build(b);
+  }
+  if (status->parsed()) return cli::status(st);
+  if (serve->parsed()) return cli::serve(s);
+  if (submit->parsed()) {
+    if (u.request.empty() == u.plan_file.empty()) {
+      return cli::usage_error("submit takes a request or --plan FILE (exactly one); see grove submit --help");
+    }
+    return cli::submit(u);
+  }
+  return cli::exit_usage;
+}

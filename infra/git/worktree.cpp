@@ -1,0 +1,282 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "messages/names.hpp"
+#include "infra/git/files.hpp"
+#include "infra/git/git.hpp"
+#include "infra/git/raii.hpp"
+
+namespace fs = std::filesystem;
+
+namespace grove::git {
+
+using messages::errc;
+using messages::make_failure;
+using namespace detail;
+
+namespace {
+
+// Worktree names double as folder names and ref names: refuse anything else.
+status require_valid(std::string_view component) {
+  if (!messages::is_valid_name(component)) {
+    return make_failure(errc::invalid_name,
+                        "refusing git work for invalid component name \"" + messages::printable(component) + "\"");
+  }
+  return messages::ok();
+}
+
+void remove_tree(const fs::path& p, std::vector<std::string>* removed) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(p, ec))) {
+    fs::remove_all(p, ec);
+    if (removed != nullptr && !ec) removed->push_back(p.string());
+  }
+}
+
+// Deletes a feat/*_gen branch and its reflog. Not git_branch_delete: that opens
+// every worktree to refuse deleting a checked-out branch (O(worktrees) per call,
+// quadratic over a job); these branches are grove's own and their worktree goes first.
+status delete_branch(git_repository* repo, const std::string& branch) {
+  auto ref_name = "refs/heads/" + branch;
+  git_reference* ref = nullptr;
+  int rc = git_reference_lookup(&ref, repo, ref_name.c_str());
+  if (rc == GIT_ENOTFOUND) return messages::ok();
+  if (auto s = check(rc, "lookup branch " + branch); !s) return s;
+  reference_ptr guard{ref};
+  if (auto s = check(git_reference_delete(ref), "delete branch " + branch); !s) return s;
+  rc = git_reflog_delete(repo, ref_name.c_str());
+  if (rc == GIT_ENOTFOUND) return messages::ok();
+  return check(rc, "delete reflog of " + branch);
+}
+
+// Removes a worktree's two folders (its files, its admin folder): what
+// `git worktree remove --force` does. Tolerates either being gone or half made.
+void remove_worktree_by_name(repository& repo, const std::string& name, std::vector<std::string>* removed_dirs) {
+  remove_tree(repo.workdir() / "worktrees" / name, removed_dirs);
+  remove_tree(repo.gitdir() / "worktrees" / name, removed_dirs);
+}
+
+status write_text(const fs::path& file, const std::string& text) {
+  return write_file_under(file.parent_path(), file.filename().string(), text);
+}
+
+status write_files(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  for (auto& [path, content] : files) {
+    if (auto s = write_file_under(dir, path, content); !s) return s;
+  }
+  return messages::ok();
+}
+
+// The worktree's index (the file in its admin folder, opened on its own: no
+// repository handle of the worktree is needed): every entry of `tree`, those
+// not in `present` marked skip-worktree (a sparse checkout: git status there
+// stays clean).
+status write_sparse_index(const fs::path& index_file, git_tree* tree, const std::vector<std::string>& present) {
+  git_index* index = nullptr;
+  if (auto s = check(git_index_open(&index, index_file.c_str()), "open worktree index"); !s) return s;
+  index_ptr guard{index};
+  if (auto s = check(git_index_read_tree(index, tree), "read tree into worktree index"); !s) return s;
+  for (size_t i = 0; i < git_index_entrycount(index); ++i) {
+    // The flag is set in place: git_index_add per entry would copy and re-sort
+    // every entry. flags_extended takes no part in the index order, and
+    // git_index_write derives the EXTENDED bit from it.
+    auto* e = const_cast<git_index_entry*>(git_index_get_byindex(index, i));
+    if (std::find(present.begin(), present.end(), e->path) == present.end()) {
+      e->flags_extended |= GIT_INDEX_ENTRY_SKIP_WORKTREE;
+    }
+  }
+  return check(git_index_write(index), "write worktree index");
+}
+
+} // namespace
+
+// What `git worktree add -b feat/<c>_gen worktrees/temp_<c> <base>` leaves on
+// disk (gitrepository-layout: worktrees/<id>/{HEAD,commondir,gitdir,index}
+// and the worktree's .git file), written directly: git_worktree_add opens
+// every other worktree to refuse double checkouts, O(worktrees) per add.
+result<worktree_info> add_worktree(repository& repo, std::string_view component,
+                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit) {
+  if (auto s = require_valid(component); !s) return s.error();
+  worktree_info info;
+  info.component = std::string{component};
+  info.name = worktree_for(component);
+  info.branch = branch_for(component);
+  info.dir = repo.workdir() / "worktrees" / info.name;
+
+  git_commit* base = nullptr;
+  if (base_commit.empty()) {
+    auto head = main_commit(repo.raw());
+    if (!head) return head.error();
+    base = head->release();
+  } else {
+    auto id = from_hex(base_commit);
+    if (!id) return id.error();
+    if (auto s = check(git_commit_lookup(&base, repo.raw(), &*id), "lookup base commit"); !s) return s.error();
+  }
+  commit_ptr base_guard{base};
+  info.base_commit = to_hex(*git_commit_id(base));
+
+  auto admin = repo.gitdir() / "worktrees" / info.name;
+  std::error_code ec;
+  if (fs::exists(admin, ec) || fs::exists(info.dir, ec)) {
+    return make_failure(errc::git, "add worktree " + info.name + ": it already exists");
+  }
+  auto ref_name = "refs/heads/" + info.branch;
+  git_reference* branch = nullptr;
+  auto log = "branch: Created from " + info.base_commit;
+  if (auto s = check(git_reference_create(&branch, repo.raw(), ref_name.c_str(), git_commit_id(base), 0, log.c_str()),
+                     "create branch " + info.branch);
+      !s) {
+    return s.error();
+  }
+  git_reference_free(branch);
+
+  auto fail = [&](const messages::failure& f) -> result<worktree_info> {
+    remove_worktree_by_name(repo, info.name, nullptr);
+    // The failure reported is the first one; a branch left behind is removed by remove_stale.
+    (void)delete_branch(repo.raw(), info.branch);
+    return make_failure(f.code, "add worktree " + info.name + ": " + f.message);
+  };
+  fs::create_directories(admin, ec);
+  if (!ec) fs::create_directories(info.dir, ec);
+  if (ec) return fail(make_failure(errc::workspace, "cannot create its folders: " + ec.message()));
+  auto worktree_git = fs::absolute(info.dir) / ".git";
+  for (auto& [file, text] : std::vector<std::pair<fs::path, std::string>>{
+         {admin / "commondir", "../..\n"},
+         {admin / "gitdir", worktree_git.string() + "\n"},
+         {admin / "HEAD", "ref: " + ref_name + "\n"},
+         {worktree_git, "gitdir: " + fs::absolute(admin).string() + "\n"}}) {
+    if (auto s = write_text(file, text); !s) return fail(s.error());
+  }
+  // Check out only the paths asked for (the component's file, when main has it).
+  git_tree* tree = nullptr;
+  if (auto s = check(git_commit_tree(&tree, base), "base tree"); !s) return fail(s.error());
+  tree_ptr tree_guard{tree};
+  std::vector<std::pair<std::string, std::string>> present;
+  std::vector<std::string> present_paths;
+  for (auto& path : checkout_paths) {
+    git_tree_entry* e = nullptr;
+    if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) continue;
+    git_blob* blob = nullptr;
+    int rc = git_blob_lookup(&blob, repo.raw(), git_tree_entry_id(e));
+    git_tree_entry_free(e);
+    if (auto s = check(rc, "read " + path); !s) return fail(s.error());
+    present.emplace_back(path, std::string{static_cast<const char*>(git_blob_rawcontent(blob)),
+                                           static_cast<size_t>(git_blob_rawsize(blob))});
+    present_paths.push_back(path);
+    git_blob_free(blob);
+  }
+  if (auto s = write_files(info.dir, present); !s) return fail(s.error());
+  if (auto s = write_sparse_index(admin / "index", tree, present_paths); !s) return fail(s.error());
+  return info;
+}
+
+result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt,
+                                       const std::vector<std::pair<std::string, std::string>>& files,
+                                       const std::string& message) {
+  git_repository* raw = repo.raw();
+  if (auto s = write_files(wt.dir, files); !s) return s.error();
+  auto ref_name = "refs/heads/" + wt.branch;
+  git_oid head_id;
+  if (auto s = check(git_reference_name_to_id(&head_id, raw, ref_name.c_str()), "resolve " + wt.branch); !s) {
+    return s.error();
+  }
+  git_commit* parent = nullptr;
+  if (auto s = check(git_commit_lookup(&parent, raw, &head_id), "lookup worktree HEAD"); !s) {
+    return s.error();
+  }
+  commit_ptr parent_guard{parent};
+  git_tree* base_tree = nullptr;
+  if (auto s = check(git_commit_tree(&base_tree, parent), "read worktree tree"); !s) return s.error();
+  tree_ptr base_guard{base_tree};
+  auto tree_id = tree_with_files(raw, base_tree, files);
+  if (!tree_id) return tree_id.error();
+  git_tree* tree = nullptr;
+  if (auto s = check(git_tree_lookup(&tree, raw, &*tree_id), "lookup new tree"); !s) return s.error();
+  tree_ptr tree_guard{tree};
+  auto sig = signature(raw);
+  if (!sig) return sig.error();
+  const git_commit* parents[] = {parent};
+  git_oid commit_id;
+  if (auto s = check(
+        git_commit_create(&commit_id, raw, nullptr, sig->get(), sig->get(), nullptr, message.c_str(), tree, 1, parents),
+        "commit in " + wt.name);
+      !s) {
+    return s.error();
+  }
+  std::vector<std::string> paths;
+  for (auto& f : files) paths.push_back(f.first);
+  if (auto s = verify_stored(raw, commit_id, paths); !s) return s.error();
+  // The worktree's branch moves (only if nobody moved it meanwhile), with the
+  // branch's reflog entry. Done through this handle, whose HEAD is main's, so
+  // no HEAD reflog is made for the worktree (two files less per component).
+  git_reference* moved = nullptr;
+  auto log = "commit: " + message;
+  if (auto s = check(git_reference_create_matching(&moved, raw, ref_name.c_str(), &commit_id, 1, &head_id, log.c_str()),
+                     "move " + wt.branch);
+      !s) {
+    return s.error();
+  }
+  git_reference_free(moved);
+  // Keep the worktree's index in step with its branch, so `git status` there is truthful.
+  std::vector<std::string> present;
+  for (auto& f : files) present.push_back(f.first);
+  if (auto s = write_sparse_index(repo.gitdir() / "worktrees" / wt.name / "index", tree, present); !s) return s.error();
+  return to_hex(commit_id);
+}
+
+status remove_worktree(repository& repo, std::string_view component) {
+  if (auto s = require_valid(component); !s) return s;
+  remove_worktree_by_name(repo, worktree_for(component), nullptr);
+  return delete_branch(repo.raw(), branch_for(component));
+}
+
+result<cleanup_report> remove_stale(repository& repo) {
+  cleanup_report report;
+  git_strarray names{};
+  if (auto s = check(git_worktree_list(&names, repo.raw()), "list worktrees"); !s) return s.error();
+  std::vector<std::string> registered(names.strings, names.strings + names.count);
+  git_strarray_dispose(&names);
+  for (auto& name : registered) {
+    if (name.rfind("temp_", 0) == 0) {
+      remove_worktree_by_name(repo, name, nullptr);
+      report.worktrees.push_back(name);
+    }
+  }
+  // Half-created worktrees: folders that no registered worktree owns.
+  for (auto base : {repo.workdir() / "worktrees", repo.gitdir() / "worktrees"}) {
+    std::error_code ec;
+    if (!fs::is_directory(base, ec)) continue;
+    for (auto& entry : fs::directory_iterator{base, ec}) {
+      auto name = entry.path().filename().string();
+      if (name.rfind("temp_", 0) == 0) remove_tree(entry.path(), &report.directories);
+    }
+  }
+  git_branch_iterator* it = nullptr;
+  if (auto s = check(git_branch_iterator_new(&it, repo.raw(), GIT_BRANCH_LOCAL), "list branches"); !s) {
+    return s.error();
+  }
+  branch_iterator_ptr it_guard{it};
+  std::vector<std::string> stale;
+  git_reference* ref = nullptr;
+  git_branch_t type;
+  while (git_branch_next(&ref, &type, it) == 0) {
+    reference_ptr guard{ref};
+    const char* name = nullptr;
+    if (git_branch_name(&name, ref) == 0) {
+      std::string_view n{name};
+      if (n.rfind("feat/", 0) == 0 && n.size() > 9 && n.substr(n.size() - 4) == "_gen") {
+        stale.emplace_back(n);
+      }
+    }
+  }
+  for (auto& b : stale) {
+    if (auto s = delete_branch(repo.raw(), b); !s) return s.error();
+    report.branches.push_back(b);
+  }
+  return report;
+}
+
+} // namespace grove::git

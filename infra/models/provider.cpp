@@ -1,0 +1,51 @@
+#include "infra/models/provider.hpp"
+
+#include "infra/models/http_provider.hpp"
+#include "logic/planner.hpp"
+#include "logic/templates.hpp"
+#include "messages/codec.hpp"
+
+namespace grove::models {
+
+namespace {
+
+class builtin_provider final : public provider {
+public:
+  std::string name() const override { return "builtin"; }
+
+  void complete(const messages::model_request& req, const std::string& prompt, completion done) override {
+    messages::provider_done out;
+    out.reply.provider = name();
+    if (req.role == "plan") {
+      messages::plan p;
+      p.session_id = req.job.empty() ? messages::new_session_id() : req.job;
+      p.request = req.request;
+      p.components = logic::builtin::plan_components(req.request);
+      out.reply.text = messages::plan_to_text(p);
+      out.ok = true;
+    } else if (req.role == "generate") {
+      out.reply.text = logic::builtin::component_json(req.spec.name, logic::builtin::render_component(req.spec));
+      out.ok = true;
+    } else {
+      out.error = "builtin provider has no role \"" + req.role + "\"";
+    }
+    // Token counts are estimates (4 bytes a token), kept so accounting is uniform.
+    out.reply.tokens_in = prompt.size() / 4;
+    out.reply.tokens_out = out.reply.text.size() / 4;
+    done(std::move(out));
+  }
+};
+
+} // namespace
+
+std::shared_ptr<provider> make_builtin_provider() {
+  return std::make_shared<builtin_provider>();
+}
+
+std::shared_ptr<provider> make_provider(const std::string& name, const config::provider_settings& cfg,
+                                        std::shared_ptr<http::client> client) {
+  if (cfg.type == "builtin") return make_builtin_provider();
+  return make_http_provider(name, cfg, std::move(client));
+}
+
+} // namespace grove::models

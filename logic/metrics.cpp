@@ -1,0 +1,155 @@
+#include "logic/metrics.hpp"
+
+#include <cstdio>
+
+namespace grove::logic {
+
+namespace {
+
+std::string escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", x);
+  return buf;
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels, double value) {
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += ' ' + number(value) + '\n';
+}
+
+// A metric with one unlabelled sample.
+void scalar(std::string& out, const char* name, const char* type, const char* help, double value) {
+  header(out, name, type, help);
+  sample(out, name, "", value);
+}
+
+void render_histogram(std::string& out, const char* name, const std::string& labels, const metrics::histogram& h) {
+  uint64_t cumulative = 0;
+  auto prefix = labels.empty() ? std::string{} : labels + ",";
+  for (size_t i = 0; i < h.bounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    sample(out, std::string{name} + "_bucket", prefix + "le=\"" + number(h.bounds[i]) + "\"",
+           static_cast<double>(cumulative));
+  }
+  sample(out, std::string{name} + "_bucket", prefix + "le=\"+Inf\"", static_cast<double>(h.count));
+  sample(out, std::string{name} + "_sum", labels, h.sum);
+  sample(out, std::string{name} + "_count", labels, static_cast<double>(h.count));
+}
+
+} // namespace
+
+void metrics::histogram::add(double seconds) {
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) {
+      ++buckets[i];
+      break;
+    }
+  }
+  ++count;
+  sum += seconds;
+}
+
+void metrics::observe(const messages::telemetry_event& ev) {
+  using messages::stage;
+  counts_.add(ev);
+  auto s = ev.stage;
+  if (ev.component.empty()) {
+    if (s == stage::started) ++jobs_in_flight_;
+    if (auto end = messages::final_state_of(s)) {
+      ++jobs_[*end];
+      --jobs_in_flight_;
+    }
+  }
+  if (s == stage::merged) {
+    merge_latency_.add(static_cast<double>(ev.latency_ms) / 1000.0);
+    merged_components_ += ev.attempt;
+    return;
+  }
+  if (ev.component.empty()) return;
+  if (s == stage::worktree_opened) ++worktrees_in_flight_;
+  if (s == stage::worktree_removed) --worktrees_in_flight_;
+  if (s == stage::model || s == stage::model_failed) {
+    auto outcome = s == stage::model ? std::string{"ok"} : "error";
+    ++model_requests_[{ev.provider, outcome}];
+    model_latency_[ev.provider].add(static_cast<double>(ev.latency_ms) / 1000.0);
+    tokens_[{ev.provider, "in"}] += ev.tokens_in;
+    tokens_[{ev.provider, "out"}] += ev.tokens_out;
+  }
+}
+
+std::string metrics::render() const {
+  std::string out;
+  header(out, "grove_jobs_total", "counter", "Jobs finished, by final status.");
+  for (auto status : {messages::job_state::done, messages::job_state::partial, messages::job_state::failed,
+                      messages::job_state::cancelled}) {
+    auto i = jobs_.find(status);
+    sample(out, "grove_jobs_total", "status=\"" + std::string{messages::to_string(status)} + "\"",
+           i == jobs_.end() ? 0.0 : static_cast<double>(i->second));
+  }
+  scalar(out, "grove_jobs_in_flight", "gauge", "Jobs running now.", static_cast<double>(jobs_in_flight_));
+  header(out, "grove_components_total", "counter", "Components finished, by result.");
+  sample(out, "grove_components_total", "result=\"landed\"", static_cast<double>(counts_.landed));
+  sample(out, "grove_components_total", "result=\"cached\"", static_cast<double>(counts_.cached));
+  sample(out, "grove_components_total", "result=\"dropped\"", static_cast<double>(counts_.dropped));
+  scalar(out, "grove_generation_attempts_total", "counter", "Generator attempts started (QA attempts and restarts).",
+         static_cast<double>(counts_.attempts));
+  scalar(out, "grove_qa_rejections_total", "counter", "Attempts rejected (by the QA gate, or timed out).",
+         static_cast<double>(counts_.rejections));
+  scalar(out, "grove_generator_restarts_total", "counter",
+         "Generator crashes (restarted or, past the limit, not): the report's restarts.",
+         static_cast<double>(counts_.restarts));
+  scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.",
+         static_cast<double>(counts_.corrections));
+  header(out, "grove_model_requests_total", "counter", "Model requests by provider and outcome.");
+  for (auto& [key, n] : model_requests_) {
+    sample(out, "grove_model_requests_total", "provider=\"" + escape(key.first) + "\",outcome=\"" + key.second + "\"",
+           static_cast<double>(n));
+  }
+  header(out, "grove_model_latency_seconds", "histogram", "Model request latency by provider.");
+  for (auto& [provider, h] : model_latency_) {
+    render_histogram(out, "grove_model_latency_seconds", "provider=\"" + escape(provider) + "\"", h);
+  }
+  header(out, "grove_model_tokens_total", "counter", "Model tokens by provider and direction.");
+  for (auto& [key, n] : tokens_) {
+    sample(out, "grove_model_tokens_total", "provider=\"" + escape(key.first) + "\",direction=\"" + key.second + "\"",
+           static_cast<double>(n));
+  }
+  header(out, "grove_merge_latency_seconds", "histogram", "Time to land one merge batch on main.");
+  render_histogram(out, "grove_merge_latency_seconds", "", merge_latency_);
+  scalar(out, "grove_merged_components_total", "counter", "Components merged into main.",
+         static_cast<double>(merged_components_));
+  scalar(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.",
+         static_cast<double>(worktrees_in_flight_));
+  scalar(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.", static_cast<double>(counts_.events));
+  return out;
+}
+
+} // namespace grove::logic

@@ -1,0 +1,46 @@
+#pragma once
+
+// Prometheus metrics derived from telemetry events; pure, rendered in the
+// text exposition format (version 0.0.4) for /metrics.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "messages/types.hpp"
+
+namespace grove::logic {
+
+/// Counters, gauges and histograms of one node, fed by every event.
+class metrics final {
+public:
+  /// Updates the metrics an event touches.
+  void observe(const messages::telemetry_event& ev);
+
+  /// Everything in the Prometheus text format, with HELP and TYPE lines.
+  std::string render() const;
+
+  /// A histogram with fixed buckets (seconds).
+  struct histogram {
+    static constexpr std::array<double, 11> bounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60};
+    std::array<uint64_t, bounds.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+    void add(double seconds);
+  };
+
+private:
+  messages::event_counts counts_;                // what every view counts alike
+  std::map<messages::job_state, uint64_t> jobs_; // by final state
+  int64_t jobs_in_flight_ = 0;
+  std::map<std::pair<std::string, std::string>, uint64_t> model_requests_; // provider, outcome
+  std::map<std::string, histogram> model_latency_;                         // by provider
+  std::map<std::pair<std::string, std::string>, uint64_t> tokens_;         // provider, direction
+  histogram merge_latency_;
+  uint64_t merged_components_ = 0;
+  int64_t worktrees_in_flight_ = 0;
+};
+
+} // namespace grove::logic

@@ -1,0 +1,54 @@
+#include "logic/prompts.hpp"
+
+#include "config/prompt_files.hpp"
+#include "messages/names.hpp"
+#include "messages/schema.hpp"
+
+namespace grove::logic::prompts {
+
+namespace {
+
+using config::prompt_file;
+using config::prompt_text;
+
+std::string fill(std::string_view text, std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string out{text};
+  for (auto& [key, value] : values) {
+    out = messages::replace_all(out, "{{" + std::string{key} + "}}", value);
+  }
+  return out;
+}
+
+} // namespace
+
+std::string system_prompt() {
+  return std::string{prompt_text(prompt_file::system)};
+}
+
+std::string plan_prompt(std::string_view request, std::string_view session_id) {
+  return fill(prompt_text(prompt_file::plan), {{"plan_schema", messages::schema_text(messages::schema_id::plan)},
+                                               {"session_id", session_id},
+                                               {"request", request}});
+}
+
+std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
+                            const std::vector<messages::violation>& feedback) {
+  std::string feedback_text;
+  if (!feedback.empty()) {
+    std::string lines;
+    for (auto& v : feedback) lines += "- [" + v.code + "] " + v.message + "\n";
+    feedback_text = fill(prompt_text(prompt_file::feedback), {{"violations", lines}});
+  }
+  return fill(prompt_text(prompt_file::generate),
+              {{"component_schema", messages::schema_text(messages::schema_id::component)},
+               {"component", spec.name},
+               {"description", spec.description},
+               {"attempt", std::to_string(attempt)},
+               {"feedback", feedback_text}});
+}
+
+std::string correction(std::string_view error) {
+  return fill(prompt_text(prompt_file::correction), {{"error", error}});
+}
+
+} // namespace grove::logic::prompts

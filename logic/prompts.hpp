@@ -1,0 +1,29 @@
+#pragma once
+
+// Prompts sent through the router, filled from the templates in
+// config/prompts/. They carry the QA rules, and on a retry the previous
+// rejection, so a model can heal its own output.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/types.hpp"
+
+namespace grove::logic::prompts {
+
+/// The system message every HTTP provider sends.
+std::string system_prompt();
+
+/// The planning prompt for a user's request.
+std::string plan_prompt(std::string_view request, std::string_view session_id);
+
+/// The generation prompt for one component; `feedback` (the previous
+/// attempt's violations) is quoted verbatim when not empty.
+std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
+                            const std::vector<messages::violation>& feedback);
+
+/// What the router appends when it re-asks after an unusable answer.
+std::string correction(std::string_view error);
+
+} // namespace grove::logic::prompts

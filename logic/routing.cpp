@@ -1,0 +1,76 @@
+#include "logic/routing.hpp"
+
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "logic/templates.hpp"
+#include "messages/codec.hpp"
+#include "messages/names.hpp"
+
+namespace grove::logic::routing {
+
+std::string difficulty(const messages::model_request& req) {
+  if (req.role != "generate") return "hard";
+  if (req.attempt >= 2) return "hard";
+  for (const char* heavy : {"dashboard", "table", "chart", "pricing", "graph", "grid"}) {
+    if (req.spec.name.find(heavy) != std::string::npos) return "hard";
+  }
+  if (!builtin::has_template(req.spec.name)) return "hard";
+  if (req.spec.description.size() > 160) return "hard";
+  return "simple";
+}
+
+bool breaker::failure(clock::time_point now, uint32_t threshold, std::chrono::milliseconds cooldown) {
+  ++failures_;
+  if (failures_ >= threshold && allow(now)) {
+    open_until_ = now + cooldown;
+    failures_ = 0;
+    return true;
+  }
+  return false;
+}
+
+int64_t parse_retry_after(std::string_view value) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (value.empty()) return -1;
+  std::string s{value};
+  char* end = nullptr;
+  double seconds = std::strtod(s.c_str(), &end);
+  while (end != nullptr && *end == ' ') ++end;
+  if (end == s.c_str() || (end != nullptr && *end != '\0') || seconds < 0) return -1;
+  return static_cast<int64_t>(seconds * 1000.0);
+}
+
+std::string extract_json(std::string_view text) {
+  auto open = text.find('{');
+  auto close = text.rfind('}');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::string{text};
+  return std::string{text.substr(open, close - open + 1)};
+}
+
+std::string check_answer(const messages::model_request& req, std::string_view json_text) {
+  if (req.role == "plan") {
+    auto p = messages::parse_plan(json_text);
+    return p ? std::string{} : p.error().message;
+  }
+  if (req.role == "generate") {
+    auto c = messages::parse_component(json_text);
+    if (!c) return c.error().message;
+    auto name = (*c)["component"].get<std::string>();
+    if (name != req.spec.name) return "\"component\" is \"" + name + "\"; it must be \"" + req.spec.name + "\"";
+  }
+  return {};
+}
+
+void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double price_in_per_mtok,
+             double price_out_per_mtok, bool failed) {
+  ++u.requests;
+  if (failed) ++u.failures;
+  u.tokens_in += tokens_in;
+  u.tokens_out += tokens_out;
+  u.cost_usd +=
+    (static_cast<double>(tokens_in) * price_in_per_mtok + static_cast<double>(tokens_out) * price_out_per_mtok) / 1e6;
+}
+
+} // namespace grove::logic::routing

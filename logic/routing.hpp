@@ -1,0 +1,61 @@
+#pragma once
+
+// The router's policy as pure functions: difficulty tiers, the circuit
+// breaker, Retry-After, answer checking (for schema self-correction),
+// and cost estimates (redaction of secrets: messages/secrets.hpp).
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/types.hpp"
+
+namespace grove::logic::routing {
+
+using clock = std::chrono::steady_clock;
+
+/// "simple" or "hard". Planning, review and conflict resolution are hard.
+/// A generation is hard when it is a retry (a rejection escalates it to a
+/// stronger model), when the component is data-heavy (dashboard, table,
+/// chart, pricing), when no builtin template knows it (novel component), or
+/// when its description is long (over 160 characters). Otherwise simple.
+std::string difficulty(const messages::model_request& req);
+
+/// A circuit breaker per provider: after `threshold` consecutive failures the
+/// provider is skipped for `cooldown`; then one trial call is let through.
+class breaker final {
+public:
+  /// Whether a call may go to the provider at `now`.
+  bool allow(clock::time_point now) const { return now >= open_until_; }
+
+  void success() { failures_ = 0; }
+
+  /// Records a failure; true when this one opened the circuit.
+  bool failure(clock::time_point now, uint32_t threshold, std::chrono::milliseconds cooldown);
+
+  uint32_t consecutive_failures() const { return failures_; }
+
+private:
+  uint32_t failures_ = 0;
+  clock::time_point open_until_{};
+};
+
+/// A Retry-After header in milliseconds (delta-seconds, possibly fractional),
+/// or -1 when absent or unparsable.
+int64_t parse_retry_after(std::string_view value);
+
+/// The JSON object inside a model's text: code fences and prose around the
+/// outermost braces are removed.
+std::string extract_json(std::string_view text);
+
+/// Why an answer is unusable for its role (plan: plan.schema.json with names
+/// normalised; generate: component.schema.json for the right component), or
+/// empty when it is fine. The exact message goes back to the model.
+std::string check_answer(const messages::model_request& req, std::string_view json_text);
+
+/// Adds a call's tokens and cost to `u`.
+void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double price_in_per_mtok,
+             double price_out_per_mtok, bool failed);
+
+} // namespace grove::logic::routing

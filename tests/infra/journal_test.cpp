@@ -1,0 +1,110 @@
+// The job journal on a real SQLite file: round trips, unknown jobs, group
+// commits, and reads that meet a damaged page reported as
+// failures, never as short answers.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <sqlite3.h>
+
+#include "infra/journal/journal.hpp"
+#include "support.hpp"
+
+using namespace grove;
+
+namespace {
+
+std::unique_ptr<journal::journal> open_journal(const std::filesystem::path& root) {
+  auto j = journal::journal::open(root);
+  EXPECT_TRUE(j) << j.error().message;
+  return j ? std::move(*j) : nullptr;
+}
+
+} // namespace
+
+TEST(journal, a_job_round_trips_from_begin_to_finish) {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ASSERT_TRUE(j);
+  ASSERT_TRUE(j->begin_job("j1", "a navbar", 10));
+  ASSERT_TRUE(j->set_plan("j1", R"({"components":[]})", {"navbar", "footer"}, 11));
+  ASSERT_TRUE(j->set_component({"j1", "navbar", "landed", 2, "c0ffee"}, 12));
+  auto open = j->unfinished();
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].state, "running");
+  auto comps = j->components("j1");
+  ASSERT_TRUE(comps);
+  ASSERT_EQ(comps->size(), 2u);
+  EXPECT_EQ((*comps)[0].name, "navbar");
+  EXPECT_EQ((*comps)[0].attempts, 2u);
+  EXPECT_EQ((*comps)[0].commit, "c0ffee");
+  EXPECT_EQ((*comps)[1].state, "pending");
+  ASSERT_TRUE(j->finish_job("j1", "partial", R"({"status":"partial"})", 13));
+  EXPECT_TRUE(j->unfinished()->empty());
+  auto row = j->job("j1");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->state, "partial");
+  EXPECT_TRUE(journal::is_final(row->state));
+  EXPECT_FALSE(journal::is_final("running"));
+}
+
+TEST(journal, an_unknown_job_is_not_found) {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ASSERT_TRUE(j);
+  auto row = j->job("nosuch");
+  ASSERT_FALSE(row);
+  EXPECT_EQ(row.error().code, messages::errc::not_found);
+}
+
+TEST(journal, a_failed_group_commit_rolls_every_write_back) {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ASSERT_TRUE(j);
+  ASSERT_TRUE(j->begin_batch());
+  ASSERT_TRUE(j->begin_job("j1", "x", 1));
+  // A write that breaks a constraint (a component of a job that does not
+  // exist) fails alone; the batch's other writes still commit.
+  EXPECT_FALSE(j->set_component({"nosuch", "c", "landed", 1, ""}, 2)) << "foreign key: the job does not exist";
+  ASSERT_TRUE(j->commit_batch());
+  EXPECT_TRUE(j->job("j1")) << "the batch's good write stays";
+}
+
+TEST(journal, a_read_that_meets_a_damaged_page_is_a_failure_not_a_short_answer) {
+  test::temp_dir dir;
+  {
+    auto j = open_journal(dir.path());
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(j->begin_job("j1", "many", 1));
+    std::vector<std::string> names;
+    for (int i = 0; i < 3000; ++i) names.push_back(std::string(40, 'c').append(std::to_string(i)));
+    ASSERT_TRUE(j->set_plan("j1", "{}", names, 2));
+    auto all = j->components("j1");
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 3000u);
+  }
+  // Everything in the main file, then pages in its second half overwritten:
+  // the first rows still read, the rest hits damaged pages.
+  auto db_path = dir.path() / ".grove" / "journal.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto size = std::filesystem::file_size(db_path);
+  {
+    std::fstream f{db_path, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekp(static_cast<std::streamoff>(size * 6 / 10));
+    std::string junk(size / 5, '\xff');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto j = open_journal(dir.path());
+  ASSERT_TRUE(j);
+  auto comps = j->components("j1");
+  ASSERT_FALSE(comps) << "a damaged journal answered " << comps->size() << " of 3000 components as if complete";
+  EXPECT_NE(comps.error().message.find("journal: read components"), std::string::npos) << comps.error().message;
+}

@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include "logic/prompts.hpp"
+#include "logic/routing.hpp"
+#include "logic/wire_formats.hpp"
+
+using namespace grove::logic;
+using namespace std::chrono_literals;
+
+TEST(routing, retry_after_parses_seconds) {
+  EXPECT_EQ(routing::parse_retry_after("2"), 2000);
+  EXPECT_EQ(routing::parse_retry_after(" 1.5"), 1500);
+  EXPECT_EQ(routing::parse_retry_after("0"), 0);
+  EXPECT_EQ(routing::parse_retry_after(""), -1);
+  EXPECT_EQ(routing::parse_retry_after("soon"), -1);
+  EXPECT_EQ(routing::parse_retry_after("-3"), -1);
+  EXPECT_EQ(routing::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), -1);
+}
+
+TEST(routing, breaker_opens_after_threshold_and_closes_after_cooldown) {
+  routing::breaker b;
+  auto t0 = routing::clock::time_point{} + 1h;
+  EXPECT_TRUE(b.allow(t0));
+  EXPECT_FALSE(b.failure(t0, 3, 1000ms));
+  EXPECT_FALSE(b.failure(t0, 3, 1000ms));
+  EXPECT_TRUE(b.failure(t0, 3, 1000ms));
+  EXPECT_FALSE(b.allow(t0 + 999ms));
+  EXPECT_TRUE(b.allow(t0 + 1000ms));
+  b.failure(t0 + 1000ms, 3, 1000ms);
+  b.success();
+  EXPECT_EQ(b.consecutive_failures(), 0u);
+}
+
+TEST(routing, json_is_extracted_from_prose_and_fences) {
+  EXPECT_EQ(routing::extract_json("```json\n{\"a\": 1}\n```"), "{\"a\": 1}");
+  EXPECT_EQ(routing::extract_json("Here you go: {\"a\": {\"b\": 2}} Enjoy!"), "{\"a\": {\"b\": 2}}");
+  EXPECT_EQ(routing::extract_json("no braces"), "no braces");
+}
+
+TEST(routing, answers_are_checked_against_the_role_schema) {
+  grove::messages::model_request gen;
+  gen.role = "generate";
+  gen.spec = {"navbar", ""};
+  EXPECT_NE(routing::check_answer(gen, "nope").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(routing::check_answer(gen, "{}").find("missing required property"), std::string::npos);
+  grove::messages::model_request plan;
+  plan.role = "plan";
+  EXPECT_TRUE(
+    routing::check_answer(plan, R"({"session_id":"s","request":"r","components":[{"name":"Nav Bar"}]})").empty());
+  EXPECT_FALSE(routing::check_answer(plan, R"({"components":[]})").empty());
+}
+
+TEST(routing, usage_accumulates_tokens_and_cost) {
+  grove::messages::usage u;
+  routing::account(u, 1000, 2000, 1.0, 2.0, false);
+  routing::account(u, 0, 0, 1.0, 2.0, true);
+  EXPECT_EQ(u.requests, 2u);
+  EXPECT_EQ(u.failures, 1u);
+  EXPECT_NEAR(u.cost_usd, 0.005, 1e-12);
+}
+
+TEST(wire, requests_carry_the_format_and_never_put_keys_in_urls) {
+  auto o = wire::make_request(wire::format::openai, "http://h/v1/", "m", "k3y", "sys", "p");
+  EXPECT_EQ(o.url, "http://h/v1/chat/completions");
+  auto g = wire::make_request(wire::format::gemini, "http://h/v1beta", "g", "k3y", "sys", "p");
+  EXPECT_EQ(g.url, "http://h/v1beta/models/g:generateContent");
+  EXPECT_EQ(g.url.find("k3y"), std::string::npos);
+  auto l = wire::make_request(wire::format::ollama, "http://h:11434", "q", "", "sys", "p");
+  EXPECT_EQ(l.url, "http://h:11434/api/chat");
+  EXPECT_TRUE(l.headers.empty());
+}
+
+TEST(wire, envelopes_parse_or_fail_clearly) {
+  auto ok = wire::parse_response(
+    wire::format::openai,
+    R"({"choices":[{"message":{"content":"{}"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->tokens_in, 3u);
+  EXPECT_EQ(ok->tokens_out, 4u);
+  auto missing = wire::parse_response(wire::format::ollama, R"({"done":true})");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("unexpected response envelope"), std::string::npos);
+  EXPECT_FALSE(wire::parse_response(wire::format::gemini, "<html>"));
+}
+
+TEST(prompts, generation_prompt_carries_rules_schema_and_feedback) {
+  auto first = prompts::generate_prompt({"navbar", "Top bar"}, 1, {});
+  EXPECT_NE(first.find("Component: navbar"), std::string::npos);
+  EXPECT_NE(first.find("No <script>"), std::string::npos);
+  EXPECT_NE(first.find("grove component"), std::string::npos);
+  EXPECT_EQ(first.find("rejected by QA"), std::string::npos);
+  EXPECT_EQ(first.find("{{"), std::string::npos);
+  auto retry = prompts::generate_prompt({"navbar", "Top bar"}, 2, {{"script_tag", "no script"}});
+  EXPECT_NE(retry.find("- [script_tag] no script"), std::string::npos);
+  EXPECT_NE(prompts::plan_prompt("대시보드", "s1").find("대시보드"), std::string::npos);
+}

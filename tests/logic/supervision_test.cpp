@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "logic/supervision.hpp"
+
+using namespace grove::logic::supervision;
+using namespace std::chrono_literals;
+
+TEST(backoff, doubles_from_base_without_jitter) {
+  backoff_policy p{millis{10}, millis{10000}, 0.0};
+  EXPECT_EQ(backoff_delay(p, 0, 0.5), millis{10});
+  EXPECT_EQ(backoff_delay(p, 1, 0.5), millis{20});
+  EXPECT_EQ(backoff_delay(p, 4, 0.5), millis{160});
+}
+
+TEST(backoff, is_capped_at_max) {
+  backoff_policy p{millis{10}, millis{500}, 0.0};
+  EXPECT_EQ(backoff_delay(p, 10, 0.0), millis{500});
+  EXPECT_EQ(backoff_delay(p, 1000, 0.0), millis{500}); // no overflow for huge n
+}
+
+TEST(backoff, jitter_adds_up_to_its_fraction) {
+  backoff_policy p{millis{100}, millis{1000}, 0.5};
+  EXPECT_EQ(backoff_delay(p, 0, 0.0), millis{100});
+  EXPECT_EQ(backoff_delay(p, 0, 1.0), millis{150});
+  EXPECT_EQ(backoff_delay(p, 0, 0.5), millis{125});
+  // Jitter applies after the cap: min(max, base*2^n) * (1 + jitter*rand).
+  EXPECT_EQ(backoff_delay(p, 20, 1.0), millis{1500});
+}
+
+TEST(backoff, random_draw_is_clamped) {
+  backoff_policy p{millis{100}, millis{1000}, 0.5};
+  EXPECT_EQ(backoff_delay(p, 0, -3.0), millis{100});
+  EXPECT_EQ(backoff_delay(p, 0, 7.0), millis{150});
+}
+
+TEST(backoff, is_monotonic_in_attempts) {
+  backoff_policy p{millis{3}, millis{5000}, 0.0};
+  for (uint32_t n = 0; n < 30; ++n) EXPECT_LE(backoff_delay(p, n, 0.3), backoff_delay(p, n + 1, 0.3));
+}
+
+TEST(restart_intensity, allows_r_restarts_in_t) {
+  restart_intensity ri{3, millis{1000}};
+  auto t0 = clock::time_point{} + 1h;
+  EXPECT_TRUE(ri.record(t0));
+  EXPECT_TRUE(ri.record(t0 + 100ms));
+  EXPECT_TRUE(ri.record(t0 + 200ms));
+  EXPECT_FALSE(ri.record(t0 + 300ms));
+}
+
+TEST(restart_intensity, window_slides) {
+  restart_intensity ri{2, millis{1000}};
+  auto t0 = clock::time_point{} + 1h;
+  EXPECT_TRUE(ri.record(t0));
+  EXPECT_TRUE(ri.record(t0 + 500ms));
+  EXPECT_TRUE(ri.record(t0 + 1001ms)); // the first one expired
+  EXPECT_EQ(ri.in_window(t0 + 1001ms), 2u);
+  EXPECT_FALSE(ri.record(t0 + 1200ms));
+}
+
+TEST(restart_intensity, zero_means_never_restart) {
+  restart_intensity ri{0, millis{1000}};
+  EXPECT_FALSE(ri.record(clock::time_point{} + 1h));
+}
+
+TEST(restart_type, follows_otp) {
+  EXPECT_TRUE(should_restart(restart_type::permanent, false));
+  EXPECT_TRUE(should_restart(restart_type::permanent, true));
+  EXPECT_FALSE(should_restart(restart_type::transient, false));
+  EXPECT_TRUE(should_restart(restart_type::transient, true));
+  EXPECT_FALSE(should_restart(restart_type::temporary, true));
+}
