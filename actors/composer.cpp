@@ -8,6 +8,7 @@
 
 #include "actors/caf_error.hpp"
 #include "logic/layout.hpp"
+#include "actors/service_call.hpp"
 
 namespace grove::actors {
 
@@ -30,16 +31,16 @@ composer_actor::behavior_type composer(composer_actor::pointer self, integrator_
       commit.message = "grove: compose page (" + std::to_string(parts.size()) + " components)";
       commit.files.push_back({page_path, logic::layout::compose_page(req.request, parts)});
       auto rp = self->make_response_promise<messages::compose_result>();
-      self->request(integrator, std::chrono::minutes{2}, std::move(commit))
-        .then(
-          [self, rp](const messages::commit_files_result& r) mutable {
-            rp.deliver(messages::compose_result{page_path, r.commit, r.changed});
-            self->quit();
-          },
-          [self, rp](caf::error& err) mutable {
-            rp.deliver(std::move(err));
-            self->quit();
-          });
+      ask_service(
+        self, integrator, std::chrono::minutes{2}, std::move(commit),
+        [self, rp](const messages::commit_files_result& r) mutable {
+          rp.deliver(messages::compose_result{page_path, r.commit, r.changed});
+          self->quit();
+        },
+        [self, rp](caf::error& err) mutable {
+          rp.deliver(std::move(err));
+          self->quit();
+        });
       return rp;
     },
   };

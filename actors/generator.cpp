@@ -7,6 +7,7 @@
 
 #include "logic/prompts.hpp"
 #include "actors/telemetry.hpp"
+#include "actors/service_call.hpp"
 
 namespace grove::actors {
 
@@ -50,24 +51,24 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       if (req.deadline_ms > 0) {
         budget = std::min(budget, std::chrono::milliseconds{std::max<int64_t>(1, req.deadline_ms - now_ms())});
       }
-      self->request(cfg.router, budget, std::move(call))
-        .then(
-          [self, rp, res](const messages::model_reply& reply) mutable {
-            res.ok = true;
-            res.artifact = reply.text;
-            res.provider = reply.provider;
-            res.corrections = reply.corrections;
-            rp.deliver(std::move(res));
-            self->quit();
-          },
-          [self, rp, res, budget](caf::error& err) mutable {
-            res.ok = false;
-            res.timed_out = err == caf::sec::request_timeout;
-            res.error = res.timed_out ? "no answer from the model within " + std::to_string(budget.count()) + " ms"
-                                      : self->system().render(err);
-            rp.deliver(std::move(res));
-            self->quit();
-          });
+      ask_service(
+        self, cfg.router, budget, std::move(call),
+        [self, rp, res](const messages::model_reply& reply) mutable {
+          res.ok = true;
+          res.artifact = reply.text;
+          res.provider = reply.provider;
+          res.corrections = reply.corrections;
+          rp.deliver(std::move(res));
+          self->quit();
+        },
+        [self, rp, res, budget](caf::error& err) mutable {
+          res.ok = false;
+          res.timed_out = err == caf::sec::request_timeout;
+          res.error = res.timed_out ? "no answer from the model within " + std::to_string(budget.count()) + " ms"
+                                    : self->system().render(err);
+          rp.deliver(std::move(res));
+          self->quit();
+        });
       return rp;
     },
   };

@@ -15,19 +15,36 @@ struct integrator_state {
   std::optional<git::main_writer> writer;
   std::vector<std::pair<messages::merge_request, caf::typed_response_promise<messages::merge_result>>> queue;
   bool flush_pending = false;
+  ~integrator_state() {
+    for (auto& [_, rp] : queue) answer_service_down(rp, name);
+  }
   static inline const char* name = "integrator";
 };
 
 namespace {
 
 integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<integrator_state> self,
-                                           std::filesystem::path repo, telemetry_actor telemetry) {
+                                           std::filesystem::path repo, telemetry_actor telemetry, bool restarted) {
   auto opened = git::repository::open(repo);
   if (!opened) {
     self->quit(to_caf(opened.error()));
     return integrator_actor::behavior_type::make_empty_behavior();
   }
   self->state.writer.emplace(std::move(*opened));
+  // A restarted integrator finds main as its predecessor left it: put that right before taking merges.
+  if (restarted) {
+    auto repaired = self->state.writer->recover();
+    if (!repaired) {
+      self->quit(to_caf(repaired.error()));
+      return integrator_actor::behavior_type::make_empty_behavior();
+    }
+    for (auto& line : *repaired) {
+      messages::telemetry_event ev;
+      ev.stage = messages::stage::error;
+      ev.detail = "integrator recovery: " + line;
+      self->send(telemetry, std::move(ev));
+    }
+  }
   auto report_sync = [self, telemetry] {
     auto& why = self->state.writer->last_sync_error();
     if (!why.empty()) {
@@ -99,8 +116,9 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
 
 } // namespace
 
-integrator_actor spawn_integrator(caf::actor_system& sys, std::filesystem::path repo, telemetry_actor telemetry) {
-  return sys.spawn<caf::detached>(integrator, std::move(repo), std::move(telemetry));
+integrator_actor spawn_integrator(caf::actor_system& sys, std::filesystem::path repo, telemetry_actor telemetry,
+                                  bool restarted) {
+  return sys.spawn<caf::detached>(integrator, std::move(repo), std::move(telemetry), restarted);
 }
 
 } // namespace grove::actors

@@ -14,6 +14,7 @@
 #include "messages/codec.hpp"
 #include "messages/secrets.hpp"
 #include "infra/git/git.hpp"
+#include "actors/service_call.hpp"
 
 namespace grove::actors::job_flow {
 
@@ -155,14 +156,13 @@ void merge(self_ptr self, size_t idx, std::string commit) {
         return;
       }
       auto& slot = self->state.slots[idx];
-      self
-        ->request(self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base})
-        .then(
-          [self, idx](const messages::merge_result& r) {
-            self->state.slots[idx].report.commit = r.merge_commit;
-            close_slot(self, idx, "landed");
-          },
-          [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
+      ask_service(
+        self, self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base},
+        [self, idx](const messages::merge_result& r) {
+          self->state.slots[idx].report.commit = r.merge_commit;
+          close_slot(self, idx, "landed");
+        },
+        [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
     },
     [self, idx](std::string why) {
       // Not journaled, so not merged: main never changes behind the journal's back.
@@ -176,28 +176,28 @@ void check(self_ptr self, size_t idx, std::string commit) {
   s.at = phase::checking;
   emit(self, s.spec.name, messages::stage::qa, s.report.attempts, s.report.cache_hit);
   auto seq = s.gen_seq;
-  self->request(self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact})
-    .then(
-      [self, idx, seq, commit](messages::qa_verdict& v) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::checking) return;
-        if (v.pass) {
-          if (s.report.cache_hit) {
-            close_slot(self, idx, "cached");
-          } else {
-            merge(self, idx, commit);
-          }
-        } else if (s.report.cache_hit) {
-          // The cached copy no longer passes (rules changed): generate afresh, same attempt.
-          emit(self, s.spec.name, messages::stage::cache_rejected, s.report.attempts, true, join(v.violations));
-          s.use_cache = false;
-          s.report.cache_hit = false;
-          spawn_attempt(self, idx);
+  ask_service(
+    self, self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact},
+    [self, idx, seq, commit](messages::qa_verdict& v) {
+      auto& s = self->state.slots[idx];
+      if (s.gen_seq != seq || s.at != phase::checking) return;
+      if (v.pass) {
+        if (s.report.cache_hit) {
+          close_slot(self, idx, "cached");
         } else {
-          reject(self, idx, std::move(v.violations));
+          merge(self, idx, commit);
         }
-      },
-      [self, idx](caf::error& err) { drop(self, idx, "qa failed: " + self->system().render(err)); });
+      } else if (s.report.cache_hit) {
+        // The cached copy no longer passes (rules changed): generate afresh, same attempt.
+        emit(self, s.spec.name, messages::stage::cache_rejected, s.report.attempts, true, join(v.violations));
+        s.use_cache = false;
+        s.report.cache_hit = false;
+        spawn_attempt(self, idx);
+      } else {
+        reject(self, idx, std::move(v.violations));
+      }
+    },
+    [self, idx](caf::error& err) { drop(self, idx, "qa failed: " + self->system().render(err)); });
 }
 
 // Creates the component's worktree, once: from commit() or, when the cache

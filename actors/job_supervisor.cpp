@@ -9,6 +9,7 @@
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
+#include "actors/service_call.hpp"
 
 namespace grove::actors {
 
@@ -47,19 +48,19 @@ void journaled(self_ptr self, messages::journal_entry e, std::function<void()> n
     next();
     return;
   }
-  self->request(st.deps.journal, step_timeout, std::move(e))
-    .then([next](bool) { next(); },
-          [self, on_fail](caf::error& err) {
-            auto why = self->system().render(err);
-            if (on_fail) {
-              on_fail(why);
-            } else if (self->state.slots.empty()) {
-              self->state.failure = why;
-              finish(self);
-            } else {
-              fail_job(self, why);
-            }
-          });
+  ask_service(
+    self, st.deps.journal, step_timeout, std::move(e), [next](bool) { next(); },
+    [self, on_fail](caf::error& err) {
+      auto why = self->system().render(err);
+      if (on_fail) {
+        on_fail(why);
+      } else if (self->state.slots.empty()) {
+        self->state.failure = why;
+        finish(self);
+      } else {
+        fail_job(self, why);
+      }
+    });
 }
 
 // A journal write whose effect does not wait for it (it only records progress).
@@ -96,32 +97,31 @@ void finish(self_ptr self) {
              : landed == st.slots.size() && st.failure.empty() ? "done"
                                                                : "partial";
   // The report carries what the job cost in model tokens; ask the router last.
-  self->request(st.deps.router, step_timeout, messages::usage_request{r.job})
-    .then(
-      [self, r](messages::job_usage& u) mutable {
-        r.model_usage = std::move(u);
-        auto text = messages::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        auto deliver = [self, r]() mutable {
-          emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
-          self->state.promise.deliver(std::move(r));
-          self->quit();
-        };
-        if (!self->state.deps.journal) return deliver();
-        // The report is delivered whether or not the journal could record it.
-        self
-          ->request(self->state.deps.journal, step_timeout,
-                    messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}})
-          .then([deliver](bool) mutable { deliver(); },
-                [deliver, self](caf::error& err) mutable {
-                  emit(self, "", messages::stage::error, 0, false, self->system().render(err));
-                  deliver();
-                });
-      },
-      [self, r](caf::error&) mutable {
+  ask_service(
+    self, st.deps.router, step_timeout, messages::usage_request{r.job},
+    [self, r](messages::job_usage& u) mutable {
+      r.model_usage = std::move(u);
+      auto text = messages::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      auto deliver = [self, r]() mutable {
         emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
         self->state.promise.deliver(std::move(r));
         self->quit();
-      });
+      };
+      if (!self->state.deps.journal) return deliver();
+      // The report is delivered whether or not the journal could record it.
+      ask_service(
+        self, self->state.deps.journal, step_timeout,
+        messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}}, [deliver](bool) mutable { deliver(); },
+        [deliver, self](caf::error& err) mutable {
+          emit(self, "", messages::stage::error, 0, false, self->system().render(err));
+          deliver();
+        });
+    },
+    [self, r](caf::error&) mutable {
+      emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
+      self->state.promise.deliver(std::move(r));
+      self->quit();
+    });
 }
 
 // The slot is finished: free its place and start the next one, or compose.
@@ -134,21 +134,21 @@ void lease(self_ptr self, size_t idx) {
     return;
   }
   s.at = phase::leasing;
-  self->request(st.deps.leases, caf::infinite, messages::lease_acquire{s.spec.name, st.plan.session_id})
-    .then(
-      [self, idx](bool) {
-        auto& st = self->state;
-        auto& s = st.slots[idx];
-        if (s.at != phase::leasing) {
-          // The job stopped meanwhile: give the name straight back.
-          self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
-          return;
-        }
-        s.leased = true;
-        journal_note(self, component_entry(self, s, "generating"));
-        spawn_attempt(self, idx);
-      },
-      [self, idx](caf::error& err) { drop(self, idx, "lease failed: " + self->system().render(err)); });
+  ask_service(
+    self, st.deps.leases, caf::infinite, messages::lease_acquire{s.spec.name, st.plan.session_id},
+    [self, idx](bool) {
+      auto& st = self->state;
+      auto& s = st.slots[idx];
+      if (s.at != phase::leasing) {
+        // The job stopped meanwhile: give the name straight back.
+        self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
+        return;
+      }
+      s.leased = true;
+      journal_note(self, component_entry(self, s, "generating"));
+      spawn_attempt(self, idx);
+    },
+    [self, idx](caf::error& err) { drop(self, idx, "lease failed: " + self->system().render(err)); });
 }
 
 void pump(self_ptr self) {
@@ -242,6 +242,33 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
   // could not open the repository) is reported through its requests and must
   // not take the whole job down with it.
   self->set_exit_handler([](caf::exit_msg&) {});
+  // An error sent as a one-way message (not an answer) would stop the job by
+  // CAF's default; it is recorded instead.
+  self->set_error_handler([self](caf::error& err) {
+    emit(self, "", messages::stage::error, 0, false, "unexpected error message: " + self->system().render(err));
+  });
+  // A bug must not leave a client waiting: an exception ends the job failed, with its report.
+  self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {}
+    auto& st = self->state;
+    auto why = "internal error in the job supervisor: " + what;
+    emit(self, "", messages::stage::failed, 0, false, why);
+    if (st.promise.pending()) {
+      messages::job_report r;
+      r.job = st.plan.session_id;
+      r.request = st.plan.request;
+      r.status = "failed";
+      r.error = why;
+      for (auto& slot : st.slots) r.components.push_back(slot.report);
+      st.promise.deliver(std::move(r));
+    }
+    return make_caf_error(messages::errc::io, why);
+  });
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.reason == caf::exit_reason::normal) return;
     for (size_t i = 0; i < self->state.slots.size(); ++i) {
@@ -276,17 +303,15 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       emit(self, "", messages::stage::started, 0, false, req.request);
       journaled(self, {"begin", st.plan.session_id, {}, req.request, {}, 0, {}}, [self, request = req.request] {
         emit(self, "", messages::stage::planning);
-        self
-          ->request(self->state.deps.customer, step_timeout,
-                    messages::plan_request{self->state.plan.session_id, request})
-          .then(
-            [self](messages::plan& p) {
-              if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile
-            },
-            [self](caf::error& err) {
-              self->state.failure = "planning failed: " + self->system().render(err);
-              finish(self);
-            });
+        ask_service(
+          self, self->state.deps.customer, step_timeout, messages::plan_request{self->state.plan.session_id, request},
+          [self](messages::plan& p) {
+            if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile
+          },
+          [self](caf::error& err) {
+            self->state.failure = "planning failed: " + self->system().render(err);
+            finish(self);
+          });
       });
       return st.promise;
     },

@@ -14,6 +14,9 @@ struct journal_state {
   std::unique_ptr<journal::journal> db;
   std::vector<std::pair<messages::journal_entry, caf::typed_response_promise<bool>>> queue;
   bool flush_pending = false;
+  ~journal_state() {
+    for (auto& [_, rp] : queue) answer_service_down(rp, name);
+  }
   static inline const char* name = "journal";
 };
 

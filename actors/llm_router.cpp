@@ -54,6 +54,9 @@ struct router_state {
   std::map<std::string, job_account> jobs;
   uint64_t next_call = 1;
   std::mt19937_64 rng{std::random_device{}()};
+  ~router_state() {
+    for (auto& [_, c] : calls) answer_service_down(c.rp, name);
+  }
   static inline const char* name = "llm_router";
 };
 

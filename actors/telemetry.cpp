@@ -14,10 +14,18 @@
 
 namespace grove::actors {
 
-struct telemetry_state {
+struct telemetry_book {
   messages::event_counts counts;
   logic::metrics prom;
   std::vector<event_sink_actor> sinks;
+};
+
+std::shared_ptr<telemetry_book> make_telemetry_book() {
+  return std::make_shared<telemetry_book>();
+}
+
+struct telemetry_state {
+  std::shared_ptr<telemetry_book> book;
   int log = -1; ///< .grove/telemetry.jsonl, opened without following links
   ~telemetry_state() {
     if (log >= 0) ::close(log);
@@ -28,7 +36,8 @@ struct telemetry_state {
 namespace {
 
 telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telemetry_state> self,
-                                         std::filesystem::path log) {
+                                         std::filesystem::path log, std::shared_ptr<telemetry_book> book) {
+  self->state.book = std::move(book);
   if (!log.empty()) {
     // Its folder (.grove) is made if missing; neither it nor the file may be a link.
     auto rel = (log.parent_path().filename() / log.filename()).string();
@@ -39,8 +48,8 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
       if (ev.ts_ms == 0) ev.ts_ms = now_ms();
       // Provider text reaches details (errors, model answers): no key leaves from here.
       ev.detail = messages::redact(ev.detail);
-      self->state.prom.observe(ev);
-      self->state.counts.add(ev);
+      self->state.book->prom.observe(ev);
+      self->state.book->counts.add(ev);
       if (self->state.log >= 0) {
         nlohmann::json line = {{"ts_ms", ev.ts_ms},         {"job", ev.job},
                                {"component", ev.component}, {"stage", messages::to_string(ev.stage)},
@@ -60,21 +69,23 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
           self->state.log = -1;
         }
       }
-      for (auto& sink : self->state.sinks) self->send(sink, ev);
+      for (auto& sink : self->state.book->sinks) self->send(sink, ev);
     },
-    [self](subscribe_atom, event_sink_actor sink) { self->state.sinks.push_back(std::move(sink)); },
+    [self](subscribe_atom, event_sink_actor sink) { self->state.book->sinks.push_back(std::move(sink)); },
     [self](stats_atom) {
-      auto& c = self->state.counts;
-      return messages::telemetry_stats{c.events, c.errors, c.landed, c.dropped, c.cached, c.rejections, c.restarts};
+      auto& c = self->state.book->counts;
+      return messages::telemetry_stats{c.events, c.errors,     c.landed,   c.dropped,
+                                       c.cached, c.rejections, c.restarts, c.service_restarts};
     },
-    [self](metrics_atom) { return self->state.prom.render(); },
+    [self](metrics_atom) { return self->state.book->prom.render(); },
   };
 }
 
 } // namespace
 
-telemetry_actor spawn_telemetry(caf::actor_system& sys, std::filesystem::path log) {
-  return sys.spawn(telemetry, std::move(log));
+telemetry_actor spawn_telemetry(caf::actor_system& sys, std::filesystem::path log,
+                                std::shared_ptr<telemetry_book> book) {
+  return sys.spawn(telemetry, std::move(log), book ? std::move(book) : make_telemetry_book());
 }
 
 } // namespace grove::actors

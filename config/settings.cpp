@@ -179,7 +179,7 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   }
   reader top{doc, "", ""};
   top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
-            "restart", "providers", "routes", "self_correction_attempts", "max_tokens_per_job"});
+            "restart", "service_restart", "providers", "routes", "self_correction_attempts", "max_tokens_per_job"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
@@ -187,15 +187,18 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   top.read("component_timeout_ms", base.component_timeout_ms, 1, 86400000);
   top.read("job_timeout_ms", base.job_timeout_ms, 1, 86400000);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
-  if (auto r = doc.find("restart"); r != doc.end()) {
-    if (!r->is_object()) return make_failure(errc::invalid_config, "restart: expected an object");
-    reader sub{*r, "restart.", ""};
+  // The same policy shape for generators (restart) and for the node's services (service_restart).
+  for (auto [key, target] : {std::pair{"restart", &base.restart}, std::pair{"service_restart", &base.service_restart}}) {
+    auto r = doc.find(key);
+    if (r == doc.end()) continue;
+    if (!r->is_object()) return make_failure(errc::invalid_config, std::string{key} + ": expected an object");
+    reader sub{*r, std::string{key} + ".", ""};
     sub.only({"intensity", "period_ms", "backoff_base_ms", "backoff_max_ms", "jitter"});
-    sub.read("intensity", base.restart.intensity, 0, 1000);
-    sub.read("period_ms", base.restart.period_ms, 1, 86400000);
-    sub.read("backoff_base_ms", base.restart.backoff_base_ms, 0, 600000);
-    sub.read("backoff_max_ms", base.restart.backoff_max_ms, 0, 600000);
-    sub.read("jitter", base.restart.jitter, 0, 10);
+    sub.read("intensity", target->intensity, 0, 1000);
+    sub.read("period_ms", target->period_ms, 1, 86400000);
+    sub.read("backoff_base_ms", target->backoff_base_ms, 0, 600000);
+    sub.read("backoff_max_ms", target->backoff_max_ms, 0, 600000);
+    sub.read("jitter", target->jitter, 0, 10);
     if (!sub.error.empty()) return make_failure(errc::invalid_config, sub.error);
   }
   base.models.providers.try_emplace("builtin", provider_settings{});

@@ -62,6 +62,9 @@ struct settings {
   uint32_t component_timeout_ms = 300000; ///< one component, all its attempts and restarts
   uint32_t job_timeout_ms = 900000;       ///< one job, planning to report
   restart_settings restart;
+  /// Restart policy of the node's services (telemetry, router, integrator, journal, leases, customer, QA):
+  /// past it the node stops, and the journal lets the next start resume.
+  restart_settings service_restart{3, 10000, 50, 1000, 0.2};
   model_settings models;
 };
 

@@ -94,6 +94,9 @@ void metrics::observe(const messages::telemetry_event& ev) {
     return;
   }
   if (ev.component.empty()) return;
+  if (s == stage::service_restarted) ++service_restarts_[ev.component];
+  if (s == stage::service_failed) ++service_failures_[ev.component];
+  if (messages::is_node_event(s)) return;
   if (s == stage::worktree_opened) ++worktrees_in_flight_;
   if (s == stage::worktree_removed) --worktrees_in_flight_;
   if (s == stage::model || s == stage::model_failed) {
@@ -126,6 +129,15 @@ std::string metrics::render() const {
   scalar(out, "grove_generator_restarts_total", "counter",
          "Generator crashes (restarted or, past the limit, not): the report's restarts.",
          static_cast<double>(counts_.restarts));
+  header(out, "grove_node_restarts_total", "counter", "Node services restarted by the node supervisor, by service.");
+  for (auto& [service, n] : service_restarts_) {
+    sample(out, "grove_node_restarts_total", "actor=\"" + escape(service) + "\"", static_cast<double>(n));
+  }
+  header(out, "grove_node_service_failures_total", "counter",
+         "Node services given up past their restart limit (the node stops), by service.");
+  for (auto& [service, n] : service_failures_) {
+    sample(out, "grove_node_service_failures_total", "actor=\"" + escape(service) + "\"", static_cast<double>(n));
+  }
   scalar(out, "grove_self_corrections_total", "counter", "Model answers re-asked after invalid JSON or schema errors.",
          static_cast<double>(counts_.corrections));
   header(out, "grove_model_requests_total", "counter", "Model requests by provider and outcome.");

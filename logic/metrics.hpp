@@ -41,6 +41,8 @@ private:
   histogram merge_latency_;
   uint64_t merged_components_ = 0;
   int64_t worktrees_in_flight_ = 0;
+  std::map<std::string, uint64_t> service_restarts_; // by node service
+  std::map<std::string, uint64_t> service_failures_; // by node service
 };
 
 } // namespace grove::logic

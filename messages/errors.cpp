@@ -22,6 +22,7 @@ const char* to_string(errc x) {
     case errc::busy: return "busy";
     case errc::not_found: return "not_found";
     case errc::shutting_down: return "shutting_down";
+    case errc::service_down: return "service_down";
   }
   return "unknown";
 }

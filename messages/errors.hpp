@@ -27,6 +27,7 @@ enum class errc : uint8_t {
   busy,          ///< a limit is reached (jobs in flight, jobs per connection): try later
   not_found,     ///< no such job (or other named thing)
   shutting_down, ///< the node is stopping and takes no new work
+  service_down,  ///< a node service stopped before answering (it is being restarted): ask again
 };
 
 /// A stable, lower-case name for `x`.

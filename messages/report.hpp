@@ -42,6 +42,7 @@ struct telemetry_stats {
   uint64_t cache_hits = 0;
   uint64_t qa_retries = 0;
   uint64_t restarts = 0;
+  uint64_t service_restarts = 0; ///< node services restarted by the node supervisor
   bool operator==(const telemetry_stats&) const = default;
 };
 
@@ -160,7 +161,7 @@ typename Inspector::result_type inspect(Inspector& f, telemetry_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
   return f(caf::meta::type_name("telemetry_stats"), x.events, x.errors, x.landed, x.dropped, x.cache_hits, x.qa_retries,
-           x.restarts);
+           x.restarts, x.service_restarts);
 }
 
 template <class Inspector>

@@ -13,7 +13,7 @@ constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage
   "failed",           "cancelled",      "generating", "generated",  "worktree_opened", "committing",   "qa",
   "rejected",         "timed_out",      "crashed",    "restarting", "cache_rejected",  "merging",      "merged",
   "worktree_removed", "landed",         "cached",     "dropped",    "model",           "model_failed", "model_retry",
-  "model_skipped",    "model_cooldown", "correcting", "unknown"};
+  "model_skipped",    "model_cooldown", "correcting", "service_restarted", "service_failed", "unknown"};
 
 constexpr std::array<const char*, 8> state_names{"queued", "planning", "running", "composing",
                                                  "done",   "partial",  "failed",  "cancelled"};
@@ -63,6 +63,10 @@ std::optional<job_state> final_state_of(stage x) {
   }
 }
 
+bool is_node_event(stage x) {
+  return x == stage::service_restarted || x == stage::service_failed;
+}
+
 bool is_component_outcome(stage x) {
   return x == stage::landed || x == stage::cached || x == stage::dropped;
 }
@@ -73,6 +77,7 @@ bool is_model_call(stage x) {
 }
 
 void apply_event(job_status& js, const telemetry_event& ev) {
+  if (is_node_event(ev.stage)) return; // no job's row
   js.updated_ms = ev.ts_ms;
   if (ev.component.empty()) {
     if (ev.stage == stage::planning) js.state = job_state::planning;
@@ -128,6 +133,11 @@ void event_counts::add(const telemetry_event& ev) {
       break;
     case stage::correcting: ++corrections; break;
     case stage::error: ++errors; break;
+    case stage::service_restarted:
+      ++service_restarts;
+      ++errors;
+      break;
+    case stage::service_failed: ++errors; break;
     case stage::failed:
       if (ev.component.empty()) ++errors;
       break;

@@ -49,6 +49,9 @@ enum class stage : uint8_t {
   model_skipped,
   model_cooldown,
   correcting,
+  // node services (job empty, component = the service)
+  service_restarted,
+  service_failed,
   unknown,
 };
 
@@ -74,6 +77,9 @@ bool is_final_state(std::string_view text);
 
 /// The job state a job-level stage ends in (done .. cancelled), if it is one.
 std::optional<job_state> final_state_of(stage x);
+
+/// service_restarted or service_failed: an event of the node, not of a job.
+bool is_node_event(stage x);
 
 /// A component's outcome: stage::landed, cached or dropped.
 bool is_component_outcome(stage x);
@@ -103,6 +109,7 @@ struct event_counts {
   uint64_t restarts = 0;    ///< crashed
   uint64_t corrections = 0; ///< correcting
   uint64_t errors = 0;      ///< dropped, crashed, error, or a job that failed
+  uint64_t service_restarts = 0; ///< service_restarted: a node service restarted by the node supervisor
 
   /// Adds one event.
   void add(const telemetry_event& ev);

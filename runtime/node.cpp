@@ -1,5 +1,7 @@
 #include "runtime/node.hpp"
 
+#include "runtime/node_supervisor.hpp"
+
 #include <thread>
 
 #include <caf/all.hpp>
@@ -15,6 +17,7 @@
 #include "infra/journal/journal.hpp"
 #include "actors/llm_router.hpp"
 #include "actors/qa_agent.hpp"
+#include "actors/service_proxy.hpp"
 #include "actors/telemetry.hpp"
 #include "messages/registry.hpp"
 #include "infra/http/http_client.hpp"
@@ -47,9 +50,29 @@ messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_
   return std::make_unique<node>(sys, std::move(opts));
 }
 
+const std::vector<std::string>& node::service_names() {
+  static const std::vector<std::string> names{"telemetry",  "llm_router", "customer_agent", "qa_agent",
+                                              "integrator", "leases",     "journal"};
+  return names;
+}
+
 node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::move(opts)) {
+  // Every service gets its stable address first: services and jobs hold
+  // proxies, so a restarted instance is reached at the same address.
+  std::map<std::string, caf::actor> proxy;
+  for (auto& name : service_names()) {
+    if (name == "journal" && !opts_.journal) continue;
+    proxy[name] = actors::spawn_service_proxy(sys_, name);
+  }
+  telemetry_ = caf::actor_cast<actors::telemetry_actor>(proxy["telemetry"]);
+  router_ = caf::actor_cast<actors::router_actor>(proxy["llm_router"]);
+  customer_ = caf::actor_cast<actors::customer_actor>(proxy["customer_agent"]);
+  qa_ = caf::actor_cast<actors::qa_actor>(proxy["qa_agent"]);
+  integrator_ = caf::actor_cast<actors::integrator_actor>(proxy["integrator"]);
+  leases_ = caf::actor_cast<actors::lease_actor>(proxy["leases"]);
+  if (opts_.journal) journal_ = caf::actor_cast<actors::journal_actor>(proxy["journal"]);
+
   auto log = opts_.telemetry_log ? opts_.repo / ".grove" / "telemetry.jsonl" : std::filesystem::path{};
-  telemetry_ = actors::spawn_telemetry(sys_, log);
   actors::router_config rc;
   rc.models = opts_.settings.models;
   rc.telemetry = telemetry_;
@@ -65,12 +88,44 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
       if (auto impl = models::make_provider(name, p, client)) rc.providers[name] = impl;
     }
   }
-  router_ = actors::spawn_llm_router(sys_, std::move(rc));
-  customer_ = sys_.spawn(actors::customer_agent, router_);
-  qa_ = sys_.spawn(actors::qa_agent);
-  integrator_ = actors::spawn_integrator(sys_, opts_.repo, telemetry_);
-  leases_ = actors::spawn_leases(sys_);
-  if (opts_.journal) journal_ = actors::spawn_journal(sys_, opts_.repo);
+
+  // What a restarted instance starts from: the books outlive instances.
+  auto events = actors::make_telemetry_book();
+  auto book = actors::make_lease_book();
+  auto repo = opts_.repo;
+  auto tel = telemetry_;
+  auto router = router_;
+  auto started = std::make_shared<std::map<std::string, bool>>(); // integrator: recover when restarted
+  std::map<std::string, std::function<caf::actor()>> start{
+    {"telemetry",
+     [&sys, log, events] { return caf::actor_cast<caf::actor>(actors::spawn_telemetry(sys, log, events)); }},
+    {"llm_router", [&sys, rc] { return caf::actor_cast<caf::actor>(actors::spawn_llm_router(sys, rc)); }},
+    {"customer_agent",
+     [&sys, router] { return caf::actor_cast<caf::actor>(actors::spawn_customer_agent(sys, router)); }},
+    {"qa_agent", [&sys] { return caf::actor_cast<caf::actor>(sys.spawn(actors::qa_agent)); }},
+    {"integrator",
+     [&sys, repo, tel, started] {
+       auto again = (*started)["integrator"];
+       (*started)["integrator"] = true;
+       return caf::actor_cast<caf::actor>(actors::spawn_integrator(sys, repo, tel, again));
+     }},
+    {"leases", [&sys, book] { return caf::actor_cast<caf::actor>(actors::spawn_leases(sys, book)); }},
+    {"journal", [&sys, repo] { return caf::actor_cast<caf::actor>(actors::spawn_journal(sys, repo)); }},
+  };
+  std::vector<service_spec> services;
+  for (auto& name : service_names()) {
+    if (!proxy.count(name)) continue;
+    service_spec spec;
+    spec.name = name;
+    spec.start = start.at(name);
+    spec.proxy = proxy[name];
+    services.push_back(std::move(spec));
+  }
+  node_supervisor_options so;
+  so.policy = opts_.settings.service_restart;
+  so.telemetry = telemetry_;
+  so.on_give_up = opts_.on_give_up;
+  supervisor_ = spawn_node_supervisor(sys_, std::move(services), std::move(so));
   factory_ = default_generator_factory();
 }
 
@@ -87,12 +142,17 @@ node::~node() {
 void node::shutdown() {
   if (down_) return;
   down_ = true;
-  for (auto h : {caf::actor_cast<caf::actor>(telemetry_), caf::actor_cast<caf::actor>(router_),
-                 caf::actor_cast<caf::actor>(customer_), caf::actor_cast<caf::actor>(qa_),
-                 caf::actor_cast<caf::actor>(integrator_), caf::actor_cast<caf::actor>(leases_),
-                 caf::actor_cast<caf::actor>(journal_), caf::actor_cast<caf::actor>(registry_)}) {
-    if (h) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-  }
+  // The supervisor stops every service and proxy; the registry is the serving front end's.
+  caf::anon_send(supervisor_, actors::svc_stop_atom::value, std::string{});
+  if (registry_) caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+}
+
+caf::actor node::service_instance(const std::string& name) {
+  caf::actor out;
+  caf::scoped_actor self{sys_};
+  self->request(supervisor_, std::chrono::seconds{10}, caf::get_atom::value, name)
+    .receive([&](caf::actor& a) { out = std::move(a); }, [](caf::error&) {});
+  return out;
 }
 
 void node::subscribe(actors::event_sink_actor sink) {

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "actors/interfaces.hpp"
 #include "infra/models/provider.hpp"
@@ -30,6 +32,9 @@ struct node_options {
   std::shared_ptr<models::provider> provider; ///< set: every role goes to it (tests); else settings.models
   bool telemetry_log = true;                  ///< .grove/telemetry.jsonl
   bool journal = true;                        ///< .grove/journal.db: jobs survive a crash
+  /// Called once (from an actor) when a node service failed past its restart
+  /// limit: the front end stops the node and exits with the message.
+  std::function<void(const std::string& why)> on_give_up;
 };
 
 /// Registers grove's messages and applies the settings (scheduler threads:
@@ -39,9 +44,10 @@ void configure(caf::actor_system_config& cfg, const config::settings& settings);
 /// The node-level actors of one workspace.
 class node final {
 public:
-  /// Spawns telemetry, router (with a provider per configured model),
-  /// customer agent, QA agent and integrator. Fails with `invalid_config`
-  /// when a configured provider cannot be built.
+  /// Spawns the node's services (telemetry, router with a provider per
+  /// configured model, customer agent, QA agent, integrator, leases, journal
+  /// writer) under the node supervisor, each behind a stable proxy. Fails
+  /// with `invalid_config` when a configured provider cannot be built.
   static messages::result<std::unique_ptr<node>> make(caf::actor_system& sys, node_options opts);
 
   node(caf::actor_system& sys, node_options opts);
@@ -49,8 +55,14 @@ public:
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
-  /// Sends every long-lived actor an exit, so the system can shut down.
+  /// Stops the supervisor, every service and the registry, so the system can shut down.
   void shutdown();
+
+  /// The names of the supervised services, in start order.
+  static const std::vector<std::string>& service_names();
+
+  /// The instance of a service running now (tests kill it), or null while it restarts.
+  caf::actor service_instance(const std::string& name);
 
   /// Adds a sink for every telemetry event.
   void subscribe(actors::event_sink_actor sink);
@@ -82,6 +94,7 @@ private:
   caf::actor_system& sys_;
   node_options opts_;
   std::map<std::string, std::shared_ptr<http::client>> http_; ///< one per CA file
+  caf::actor supervisor_;
   actors::telemetry_actor telemetry_;
   actors::router_actor router_;
   actors::customer_actor customer_;

@@ -200,6 +200,13 @@ public:
   /// Brings output/ of the main worktree (files and index) to `main`.
   status resync();
 
+  /// What a new writer does before its first update when an earlier writer
+  /// of this process died (a restarted integrator): removes the lock files
+  /// only the writer of `main` takes (the main index, HEAD, main's ref),
+  /// left if it died mid-write, then resyncs output/ (never the user's
+  /// files). Returns a line per thing repaired.
+  result<std::vector<std::string>> recover();
+
 private:
   void sync(const git_oid& from, const git_oid& to);
 

@@ -324,6 +324,19 @@ void main_writer::sync(const git_oid& from, const git_oid& to) {
   (void)resync();
 }
 
+result<std::vector<std::string>> main_writer::recover() {
+  std::vector<std::string> done;
+  auto gitdir = repo_.gitdir();
+  // Worktree admin folders and packed-refs are not the writer's: worktree actors may hold them now.
+  for (auto rel : {"index.lock", "HEAD.lock", "refs/heads/main.lock"}) {
+    std::error_code ec;
+    if (std::filesystem::remove(gitdir / rel, ec)) done.push_back(std::string{"removed stale lock "} + rel);
+    if (ec) return make_failure(errc::workspace, "cannot remove " + (gitdir / rel).string() + ": " + ec.message());
+  }
+  if (auto s = resync(); !s) return s.error();
+  return done;
+}
+
 status main_writer::resync() {
   auto restored = restore_output(repo_.raw(), false);
   if (!restored) {

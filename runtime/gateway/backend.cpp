@@ -39,6 +39,7 @@ std::pair<std::string, std::string> protocol_error(caf::actor_system& sys, const
     case messages::errc::busy: return {"busy", f->message};
     case messages::errc::not_found: return {"unknown_job", f->message};
     case messages::errc::shutting_down: return {"shutting_down", f->message};
+    case messages::errc::service_down: return {"unavailable", f->message};
     default: return {"internal", f->message};
   }
 }
