@@ -58,6 +58,8 @@ int build(build_args& a) {
   runtime::node_options opts;
   opts.repo = ws->root;
   opts.settings = *settings;
+  // A node service failed past its restart limit: the job in flight ends and stays resumable.
+  opts.on_give_up = [](const std::string& why) { std::fprintf(stderr, "grove: %s\n", why.c_str()); };
   std::optional<messages::job_report> result;
   {
     auto made = runtime::node::make(sys, opts);

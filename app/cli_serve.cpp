@@ -1,7 +1,12 @@
 #include <csignal>
 #include <cstdio>
 
+#include <memory>
+#include <mutex>
 #include <thread>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include <pthread.h>
 
@@ -34,6 +39,67 @@ bool drain(caf::actor_system& sys, const actors::job_registry_actor& registry, b
   return done;
 }
 
+// Finished jobs stay readable after a restart; the registry learns them from the journal.
+void restore_finished(const actors::job_registry_actor& registry, const std::vector<journal::job_row>& recent) {
+  for (auto& j : recent) {
+    if (!journal::is_final(j.state)) continue;
+    messages::job_status js;
+    js.job = j.id;
+    js.request = j.request;
+    js.state = messages::job_state_from_string(j.state).value_or(messages::job_state::failed);
+    js.started_ms = j.created_ms;
+    js.updated_ms = j.updated_ms;
+    js.finished = true;
+    js.report = messages::report_from_json(nlohmann::json::parse(j.report_json, nullptr, false));
+    caf::anon_send(registry, std::move(js));
+  }
+}
+
+// Unfinished jobs continue under their ids, before any client connects.
+void resume_unfinished(caf::actor_system& sys, const actors::job_registry_actor& registry,
+                       const std::vector<resumable>& unfinished) {
+  for (auto& u : unfinished) {
+    caf::scoped_actor self{sys};
+    self->request(registry, std::chrono::seconds{30}, messages::submit_job{u.start}, actors::job_sink_actor{})
+      .receive([](const std::string&) {},
+               [&](caf::error& err) {
+                 std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.start.job.c_str(), sys.render(err).c_str());
+               });
+  }
+}
+
+gateway::server_options server_options_from(const serve_args& a) {
+  gateway::server_options so;
+  so.host = a.host;
+  so.port = a.port;
+  so.token = token_from(a.token);
+  so.max_connections = a.max_connections;
+  so.max_frame_bytes = a.max_frame_bytes;
+  so.max_queued_bytes = a.max_queued_bytes;
+  return so;
+}
+
+// Stops intake, lets jobs in flight finish (or cancels them), then closes connections and the node.
+void stop_serving(caf::actor_system& sys, gateway::server& server, runtime::node& n,
+                  const actors::job_registry_actor& registry, std::chrono::seconds drain_for) {
+  server.stop_accepting();
+  if (!drain(sys, registry, false, drain_for)) {
+    std::fprintf(stderr, "grove: cancelling the jobs still running\n");
+    drain(sys, registry, true, std::chrono::seconds{120});
+  }
+  // Jobs are over; their last frames travel registry -> session actor -> socket.
+  // Give them a moment, then close every connection after its queued frames.
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  server.stop();
+  n.shutdown();
+}
+
+// Why the node gave up, set from an actor; the main thread reads it after SIGTERM.
+struct give_up_note {
+  std::mutex mtx;
+  std::string why;
+};
+
 } // namespace
 
 int serve(serve_args& a) {
@@ -48,8 +114,7 @@ int serve(serve_args& a) {
   if (!settings) return usage_error(settings.error().message);
   auto ws = open_workspace(a.common.repo, false);
   if (!ws) return usage_error(ws.error().message);
-  auto root = ws->root;
-  auto jr = journal::journal::open(root);
+  auto jr = journal::journal::open(ws->root);
   if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
   auto unfinished = resumable_jobs(**jr, false);
   auto recent = (*jr)->recent(200);
@@ -60,46 +125,30 @@ int serve(serve_args& a) {
   runtime::configure(cfg, *settings);
   caf::actor_system sys{cfg};
   runtime::node_options opts;
-  opts.repo = root;
+  opts.repo = ws->root;
   opts.settings = *settings;
+  // A node service failed past its restart limit: stop as on SIGTERM, and say why.
+  auto gave_up = std::make_shared<give_up_note>();
+  opts.on_give_up = [gave_up](const std::string& why) {
+    {
+      std::lock_guard<std::mutex> guard{gave_up->mtx};
+      gave_up->why = why;
+    }
+    ::kill(::getpid(), SIGTERM);
+  };
   auto made = runtime::node::make(sys, opts);
   if (!made) return usage_error(made.error().message);
   auto& n = **made;
   auto registry = n.registry(a.max_jobs);
-  // Jobs that finished before a restart stay readable; unfinished ones continue under their ids.
-  for (auto& j : *recent) {
-    if (!journal::is_final(j.state)) continue;
-    messages::job_status js;
-    js.job = j.id;
-    js.request = j.request;
-    js.state = messages::job_state_from_string(j.state).value_or(messages::job_state::failed);
-    js.started_ms = j.created_ms;
-    js.updated_ms = j.updated_ms;
-    js.finished = true;
-    js.report = messages::report_from_json(nlohmann::json::parse(j.report_json, nullptr, false));
-    caf::anon_send(registry, std::move(js));
-  }
-  for (auto& u : *unfinished) {
-    caf::scoped_actor self{sys};
-    self->request(registry, std::chrono::seconds{30}, messages::submit_job{u.start}, actors::job_sink_actor{})
-      .receive([](const std::string&) {},
-               [&](caf::error& err) {
-                 std::fprintf(stderr, "grove: cannot resume %s: %s\n", u.start.job.c_str(), sys.render(err).c_str());
-               });
-  }
+  restore_finished(registry, *recent);
+  resume_unfinished(sys, registry, *unfinished);
 
   gateway::backend_deps deps;
   deps.registry = registry;
   deps.telemetry = n.telemetry();
   deps.integrator = caf::actor_cast<caf::weak_actor_ptr>(n.integrator());
   deps.max_jobs_per_connection = a.jobs_per_connection;
-  gateway::server_options so;
-  so.host = a.host;
-  so.port = a.port;
-  so.token = token_from(a.token);
-  so.max_connections = a.max_connections;
-  so.max_frame_bytes = a.max_frame_bytes;
-  so.max_queued_bytes = a.max_queued_bytes;
+  auto so = server_options_from(a);
   // The token is a secret like an API key: never echoed in any spelling.
   messages::register_secret(so.token);
   gateway::server server{so, gateway::make_backend(sys, deps)};
@@ -110,25 +159,29 @@ int serve(serve_args& a) {
   if (a.host != "127.0.0.1" && a.host != "::1" && a.host != "localhost" && so.token.empty()) {
     std::fprintf(stderr, "grove: warning: listening on %s without a token; set GROVE_TOKEN\n", a.host.c_str());
   }
-  std::fprintf(stderr, "grove: serving %s on http://%s:%u (dashboard), ws://%s:%u/ws\n", root.c_str(), a.host.c_str(),
-               server.port(), a.host.c_str(), server.port());
+  std::fprintf(stderr, "grove: serving %s on http://%s:%u (dashboard), ws://%s:%u/ws\n", ws->root.c_str(),
+               a.host.c_str(), server.port(), a.host.c_str(), server.port());
   std::fflush(stderr);
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::fprintf(stderr, "grove: %s: no new connections; finishing jobs in flight (up to %u s)\n",
-               sig == SIGINT ? "SIGINT" : "SIGTERM", a.drain_seconds);
-  server.stop_accepting();
-  if (!drain(sys, registry, false, std::chrono::seconds{a.drain_seconds})) {
-    std::fprintf(stderr, "grove: cancelling the jobs still running\n");
-    drain(sys, registry, true, std::chrono::seconds{120});
+  std::string why;
+  {
+    std::lock_guard<std::mutex> guard{gave_up->mtx};
+    why = gave_up->why;
   }
-  // Jobs are over; their last frames travel registry -> session actor -> socket.
-  // Give them a moment, then close every connection after its queued frames.
-  std::this_thread::sleep_for(std::chrono::milliseconds{300});
-  server.stop();
-  n.shutdown();
+  if (!why.empty()) {
+    std::fprintf(stderr, "grove: %s\n", why.c_str());
+  } else {
+    std::fprintf(stderr, "grove: %s: no new connections; finishing jobs in flight (up to %u s)\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", a.drain_seconds);
+  }
+  stop_serving(sys, server, n, registry, std::chrono::seconds{why.empty() ? a.drain_seconds : 5u});
   settle_workspace(*ws, false);
+  if (!why.empty()) {
+    std::fprintf(stderr, "grove: stopped; run grove serve again to resume the unfinished jobs\n");
+    return exit_partial;
+  }
   std::fprintf(stderr, "grove: stopped cleanly\n");
   return exit_ok;
 }

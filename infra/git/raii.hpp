@@ -50,6 +50,12 @@ messages::result<signature_ptr> signature(git_repository* repo);
 /// Looks up the commit `refs/heads/main` points to.
 messages::result<commit_ptr> main_commit(git_repository* repo);
 
+/// How often a writer redoes its update when main moved under it.
+inline constexpr int max_ref_retries = 8;
+
+/// Moves main from `from` to `to` only if it still points at `from`; libgit2's return code.
+int advance_main(git_repository* repo, const git_oid& from, const git_oid& to, const std::string& log);
+
 /// A tree equal to `base` with each file replaced or added (blobs written).
 messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
                                           const std::vector<std::pair<std::string, std::string>>& files);
