@@ -77,6 +77,7 @@ using job_registry_actor = caf::typed_actor<
   caf::replies_to<messages::cancel_job>::with<bool>,                        // stop one
   caf::reacts_to<messages::telemetry_event>,                                // from the event bus
   caf::reacts_to<messages::job_status>,                                     // remember a job finished before a restart
+  caf::reacts_to<flush_atom, std::string>,        // send a held report whose last event did not come
   caf::replies_to<drain_atom, bool>::with<bool>>; // stop taking jobs (cancel the rest?); answered when idle
 
 /// The job journal (SQLite, detached): acknowledges each write once durable.

@@ -10,7 +10,6 @@
 #include "logic/routing.hpp"
 #include "messages/secrets.hpp"
 #include "actors/telemetry.hpp"
-#include "logic/supervision.hpp"
 
 namespace grove::actors {
 
@@ -93,14 +92,22 @@ void fail(self_ptr self, uint64_t id) {
 
 void dispatch(self_ptr self, uint64_t id) {
   auto& st = self->state;
-  auto& c = st.calls.at(id);
+  auto cit = st.calls.find(id);
+  if (cit == st.calls.end()) return; // answered already
+  auto& c = cit->second;
   if (c.req.deadline_ms > 0 && now_ms() >= c.req.deadline_ms) {
     // Its caller has given up: no new request, no retry, no fallback.
     c.errors.push_back("the call's deadline passed");
     fail(self, id);
     return;
   }
-  auto& slot = st.providers.at(c.route[c.pos]);
+  auto sit = st.providers.find(c.route[c.pos]);
+  if (sit == st.providers.end()) {
+    c.errors.push_back(c.route[c.pos] + ": not configured");
+    fail(self, id);
+    return;
+  }
+  auto& slot = sit->second;
   if (slot.in_flight >= slot.cfg.max_concurrency) {
     slot.waiting.push_back(id);
     return;
@@ -126,7 +133,9 @@ void release(self_ptr self, provider_slot& slot) {
 
 void advance(self_ptr self, uint64_t id) {
   auto& st = self->state;
-  auto& c = st.calls.at(id);
+  auto cit = st.calls.find(id);
+  if (cit == st.calls.end()) return; // answered already
+  auto& c = cit->second;
   auto now = clock::now();
   while (c.pos < c.route.size()) {
     auto it = st.providers.find(c.route[c.pos]);
@@ -146,30 +155,32 @@ void advance(self_ptr self, uint64_t id) {
 }
 
 void fall_back(self_ptr self, uint64_t id, std::string why) {
-  auto& c = self->state.calls.at(id);
+  auto cit = self->state.calls.find(id);
+  if (cit == self->state.calls.end()) return; // answered already
+  auto& c = cit->second;
   c.errors.push_back(std::move(why));
   c.correction.clear();
   ++c.pos;
   advance(self, id);
 }
 
-void on_done(self_ptr self, messages::provider_done& d) {
-  auto& st = self->state;
-  auto it = st.calls.find(d.call);
-  if (it == st.calls.end()) return;
-  auto& c = it->second;
-  auto& slot = st.providers.at(c.route[c.pos]);
-  auto who = slot.impl->name();
-  release(self, slot);
-  logic::routing::account(slot.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
-                          slot.cfg.price_out_per_mtok, !d.ok);
-  auto& job = st.jobs[c.req.job];
-  logic::routing::account(job.total, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
-                          slot.cfg.price_out_per_mtok, !d.ok);
+// Adds a finished call's tokens and cost to its provider, its job and the job's per-provider row.
+void account_usage(self_ptr self, const call_state& c, provider_slot& slot, const std::string& who,
+                   const messages::provider_done& d) {
+  auto add = [&](messages::usage& u) {
+    logic::routing::account(u, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                            slot.cfg.price_out_per_mtok, !d.ok);
+  };
+  add(slot.total);
+  auto& job = self->state.jobs[c.req.job];
+  add(job.total);
   auto& per = job.by_provider[who];
   per.provider = who;
-  logic::routing::account(per, d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
-                          slot.cfg.price_out_per_mtok, !d.ok);
+  add(per);
+}
+
+// One telemetry event per model call, ok or not, with its figures.
+void report_call(self_ptr self, const call_state& c, const std::string& who, const messages::provider_done& d) {
   auto ev =
     event(self, c, d.ok ? messages::stage::model : messages::stage::model_failed,
           who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
@@ -180,50 +191,75 @@ void on_done(self_ptr self, messages::provider_done& d) {
   ev.latency_ms = d.latency_ms;
   ev.tokens_in = d.reply.tokens_in;
   ev.tokens_out = d.reply.tokens_out;
-  self->send(st.telemetry, std::move(ev));
-  auto now = clock::now();
-  if (d.ok) {
-    slot.breaker.success();
-    auto text = logic::routing::extract_json(d.reply.text);
-    auto problem = logic::routing::check_answer(c.req, text);
-    if (problem.empty()) {
-      d.reply.text = std::move(text);
-      d.reply.provider = who;
-      d.reply.corrections = c.corrections;
-      c.rp.deliver(std::move(d.reply));
-      st.calls.erase(it);
-      return;
-    }
-    if (c.corrections < st.models.self_correction_attempts) {
-      ++c.corrections;
-      c.correction = logic::prompts::correction(problem);
-      emit(self, c, messages::stage::correcting, who + ": " + problem);
-      dispatch(self, d.call);
-      return;
-    }
-    fall_back(self, d.call,
-              who + ": unusable answer after " + std::to_string(c.corrections) + " corrections: " + problem);
+  self->send(self->state.telemetry, std::move(ev));
+}
+
+// An answer came: deliver it if usable, else ask for a correction, else fall back.
+void on_answer(self_ptr self, uint64_t id, provider_slot& slot, const std::string& who, messages::provider_done& d) {
+  auto& st = self->state;
+  auto& c = st.calls.find(id)->second;
+  slot.breaker.success();
+  auto text = logic::routing::extract_json(d.reply.text);
+  auto problem = logic::routing::check_answer(c.req, text);
+  if (problem.empty()) {
+    d.reply.text = std::move(text);
+    d.reply.provider = who;
+    d.reply.corrections = c.corrections;
+    c.rp.deliver(std::move(d.reply));
+    st.calls.erase(id);
     return;
   }
-  bool opened = slot.breaker.failure(now, slot.cfg.failure_threshold, std::chrono::milliseconds{slot.cfg.cooldown_ms});
-  if (opened)
+  if (c.corrections < st.models.self_correction_attempts) {
+    ++c.corrections;
+    c.correction = logic::prompts::correction(problem);
+    emit(self, c, messages::stage::correcting, who + ": " + problem);
+    dispatch(self, id);
+    return;
+  }
+  fall_back(self, id, who + ": unusable answer after " + std::to_string(c.corrections) + " corrections: " + problem);
+}
+
+// A call failed: retry the same provider after a backoff if it may, else fall back.
+void on_failure(self_ptr self, uint64_t id, provider_slot& slot, const std::string& who,
+                const messages::provider_done& d) {
+  auto& st = self->state;
+  auto& c = st.calls.find(id)->second;
+  bool opened =
+    slot.breaker.failure(clock::now(), slot.cfg.failure_threshold, std::chrono::milliseconds{slot.cfg.cooldown_ms});
+  if (opened) {
     emit(self, c, messages::stage::model_cooldown,
          who + " cooling down for " + std::to_string(slot.cfg.cooldown_ms) + " ms");
-  if (d.retryable && c.retries < slot.cfg.max_retries && !opened) {
-    ++c.retries;
-    logic::supervision::backoff_policy policy{logic::supervision::millis{slot.cfg.backoff_base_ms},
-                                              logic::supervision::millis{slot.cfg.backoff_max_ms}, 0.2};
-    std::uniform_real_distribution<double> draw{0.0, 1.0};
-    auto delay = logic::supervision::backoff_delay(policy, c.retries - 1, draw(st.rng));
-    // Retry-After wins when the server asks for longer (capped at a minute).
-    if (d.retry_after_ms > delay.count())
-      delay = logic::supervision::millis{std::min<int64_t>(d.retry_after_ms, 60000)};
-    emit(self, c, messages::stage::model_retry,
-         who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
-    self->delayed_send(self, delay, messages::router_retry{d.call});
+  }
+  if (!d.retryable || c.retries >= slot.cfg.max_retries || opened) {
+    fall_back(self, id, who + ": " + d.error);
     return;
   }
-  fall_back(self, d.call, who + ": " + d.error);
+  ++c.retries;
+  auto delay = logic::routing::retry_delay(std::chrono::milliseconds{slot.cfg.backoff_base_ms},
+                                           std::chrono::milliseconds{slot.cfg.backoff_max_ms}, c.retries,
+                                           d.retry_after_ms, std::uniform_real_distribution<double>{0.0, 1.0}(st.rng));
+  emit(self, c, messages::stage::model_retry,
+       who + " retry " + std::to_string(c.retries) + " in " + std::to_string(delay.count()) + " ms");
+  self->delayed_send(self, delay, messages::router_retry{id});
+}
+
+void on_done(self_ptr self, messages::provider_done& d) {
+  auto& st = self->state;
+  auto it = st.calls.find(d.call);
+  if (it == st.calls.end()) return; // answered already (deadline, restart)
+  auto& c = it->second;
+  auto sit = st.providers.find(c.route[c.pos]);
+  if (sit == st.providers.end()) return fail(self, d.call);
+  auto& slot = sit->second;
+  auto who = slot.impl->name();
+  release(self, slot);
+  account_usage(self, c, slot, who, d);
+  report_call(self, c, who, d);
+  if (d.ok) {
+    on_answer(self, d.call, slot, who, d);
+  } else {
+    on_failure(self, d.call, slot, who, d);
+  }
 }
 
 router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
@@ -265,9 +301,9 @@ router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
       auto& st = self->state;
       auto it = st.calls.find(r.call);
       if (it == st.calls.end()) return;
-      auto& slot = st.providers.at(it->second.route[it->second.pos]);
-      if (!slot.breaker.allow(clock::now())) {
-        fall_back(self, r.call, slot.impl->name() + ": cooling down after repeated failures");
+      auto slot = st.providers.find(it->second.route[it->second.pos]);
+      if (slot == st.providers.end() || !slot->second.breaker.allow(clock::now())) {
+        fall_back(self, r.call, it->second.route[it->second.pos] + ": cooling down after repeated failures");
         return;
       }
       dispatch(self, r.call);

@@ -1,5 +1,9 @@
 #include "logic/routing.hpp"
 
+#include <algorithm>
+
+#include "logic/supervision.hpp"
+
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -71,6 +75,14 @@ void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double
   u.tokens_out += tokens_out;
   u.cost_usd +=
     (static_cast<double>(tokens_in) * price_in_per_mtok + static_cast<double>(tokens_out) * price_out_per_mtok) / 1e6;
+}
+
+std::chrono::milliseconds retry_delay(std::chrono::milliseconds base, std::chrono::milliseconds max, uint32_t retry,
+                                      int64_t retry_after_ms, double rand01) {
+  supervision::backoff_policy policy{base, max, retry_jitter};
+  auto delay = supervision::backoff_delay(policy, retry > 0 ? retry - 1 : 0, rand01);
+  if (retry_after_ms > delay.count()) delay = std::min(std::chrono::milliseconds{retry_after_ms}, retry_after_cap);
+  return delay;
 }
 
 } // namespace grove::logic::routing

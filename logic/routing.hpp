@@ -41,6 +41,19 @@ private:
   clock::time_point open_until_{};
 };
 
+/// Jitter added on top of a provider retry's backoff (a fraction of it).
+inline constexpr double retry_jitter = 0.2;
+
+/// The longest a server's Retry-After can make a retry wait.
+inline constexpr std::chrono::milliseconds retry_after_cap{60000};
+
+/// How long to wait before retry number `retry` (1-based) of a provider call:
+/// exponential backoff from `base` to `max` with `retry_jitter` scaled by
+/// `rand01`, or the server's Retry-After (`retry_after_ms`, -1 when none) when
+/// it asks for longer, capped at `retry_after_cap`.
+std::chrono::milliseconds retry_delay(std::chrono::milliseconds base, std::chrono::milliseconds max, uint32_t retry,
+                                      int64_t retry_after_ms, double rand01);
+
 /// A Retry-After header in milliseconds (delta-seconds, possibly fractional),
 /// or -1 when absent or unparsable.
 int64_t parse_retry_after(std::string_view value);

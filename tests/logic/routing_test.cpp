@@ -94,3 +94,15 @@ TEST(prompts, generation_prompt_carries_rules_schema_and_feedback) {
   EXPECT_NE(retry.find("- [script_tag] no script"), std::string::npos);
   EXPECT_NE(prompts::plan_prompt("대시보드", "s1").find("대시보드"), std::string::npos);
 }
+
+TEST(routing, retry_delay_backs_off_with_jitter_and_honours_a_longer_retry_after_up_to_a_cap) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 1, -1, 0.0), milliseconds{100});
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 3, -1, 0.0), milliseconds{400});
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 3, -1, 1.0), milliseconds{480}) << "20% jitter";
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 10, -1, 0.0), milliseconds{2000});
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 1, 1500, 0.0), milliseconds{1500});
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 1, 50, 0.0), milliseconds{100})
+    << "a shorter Retry-After does not hurry the backoff";
+  EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 1, 3600000, 0.0), routing::retry_after_cap);
+}
