@@ -18,19 +18,20 @@
 
 namespace grove::actors::job_flow {
 
-void settle(self_ptr self, size_t idx, const std::string& status) {
+void settle(self_ptr self, size_t idx, messages::stage outcome) {
   auto& st = self->state;
   auto& s = st.slots[idx];
   if (s.at == phase::done) return; // settled already: counts must stay exact
   s.at = phase::done;
-  s.report.status = status;
+  s.outcome = outcome;
+  s.report.status = messages::to_string(outcome);
   s.wt.reset();
   if (st.deps.leases && s.leased) self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
-  if (st.deps.journal) journal_note(self, component_entry(self, s, status, s.report.commit));
+  if (st.deps.journal) journal_note(self, component_entry(self, s, s.report.status, s.report.commit));
   --st.in_flight;
   ++st.finished;
-  emit(self, s.spec.name, messages::stage_from_string(status), s.report.attempts, s.report.cache_hit,
-       status == "dropped" ? s.report.error : s.report.commit);
+  emit(self, s.spec.name, outcome, s.report.attempts, s.report.cache_hit,
+       outcome == messages::stage::dropped ? s.report.error : s.report.commit);
   if (st.finished == st.slots.size()) {
     compose(self);
   } else {
@@ -39,25 +40,25 @@ void settle(self_ptr self, size_t idx, const std::string& status) {
 }
 
 // Removes the worktree (if any), then settles the slot.
-void close_slot(self_ptr self, size_t idx, const std::string& status) {
+void close_slot(self_ptr self, size_t idx, messages::stage outcome) {
   auto& s = self->state.slots[idx];
   s.at = phase::closing;
   if (!s.wt) {
-    settle(self, idx, status);
+    settle(self, idx, outcome);
     return;
   }
-  self->request(*s.wt, step_timeout, messages::worktree_remove{status == "landed"})
+  self->request(*s.wt, step_timeout, messages::worktree_remove{outcome == messages::stage::landed})
     .then(
-      [self, idx, status](bool) {
+      [self, idx, outcome](bool) {
         emit(self, self->state.slots[idx].spec.name, messages::stage::worktree_removed,
              self->state.slots[idx].report.attempts);
-        settle(self, idx, status);
+        settle(self, idx, outcome);
       },
-      [self, idx, status](caf::error& err) {
+      [self, idx, outcome](caf::error& err) {
         auto& s = self->state.slots[idx];
         s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
         emit(self, s.spec.name, messages::stage::error, s.report.attempts, false, s.report.error);
-        settle(self, idx, status);
+        settle(self, idx, outcome);
       });
 }
 
@@ -67,7 +68,7 @@ void drop(self_ptr self, size_t idx, std::string why) {
   // error of such a request must not close the slot a second time.
   if (s.at == phase::closing || s.at == phase::done) return;
   s.report.error = std::move(why);
-  close_slot(self, idx, "dropped");
+  close_slot(self, idx, messages::stage::dropped);
 }
 
 void fail_job(self_ptr self, std::string why) {
@@ -81,7 +82,7 @@ void fail_job(self_ptr self, std::string why) {
       // Never started: a queued slot is not counted in flight yet; settle() expects it.
       if (s.at == phase::queued) ++st.in_flight;
       s.report.error = "not started: " + st.failure;
-      settle(self, i, "dropped");
+      settle(self, i, messages::stage::dropped);
     } else if (s.at == phase::generating || s.at == phase::committing || s.at == phase::checking) {
       // A merge already requested finishes on its own; everything before it stops here.
       // Abandon the attempt: its generator would otherwise wait for a model until its timeout.
@@ -160,7 +161,7 @@ void merge(self_ptr self, size_t idx, std::string commit) {
         self, self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base},
         [self, idx](const messages::merge_result& r) {
           self->state.slots[idx].report.commit = r.merge_commit;
-          close_slot(self, idx, "landed");
+          close_slot(self, idx, messages::stage::landed);
         },
         [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
     },
@@ -183,7 +184,7 @@ void check(self_ptr self, size_t idx, std::string commit) {
       if (s.gen_seq != seq || s.at != phase::checking) return;
       if (v.pass) {
         if (s.report.cache_hit) {
-          close_slot(self, idx, "cached");
+          close_slot(self, idx, messages::stage::cached);
         } else {
           merge(self, idx, commit);
         }

@@ -32,6 +32,7 @@ struct component_slot {
   messages::component_spec spec;
   messages::component_report report;
   phase at = phase::queued;
+  messages::stage outcome = messages::stage::unknown; ///< landed, cached or dropped once settled
   std::vector<messages::violation> feedback;
   bool use_cache = true;
   uint64_t gen_seq = 0; ///< identifies the live attempt; stale answers are ignored
@@ -102,8 +103,8 @@ void merge(self_ptr self, size_t idx, std::string commit);
 void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations);
 void timed_out(self_ptr self, size_t idx, std::string why);
 void drop(self_ptr self, size_t idx, std::string why);
-void close_slot(self_ptr self, size_t idx, const std::string& status);
-void settle(self_ptr self, size_t idx, const std::string& status);
+void close_slot(self_ptr self, size_t idx, messages::stage outcome);
+void settle(self_ptr self, size_t idx, messages::stage outcome);
 void fail_job(self_ptr self, std::string why);
 
 } // namespace grove::actors::job_flow

@@ -35,7 +35,7 @@ std::string join(const std::vector<messages::violation>& vs) {
 }
 
 bool on_main(const component_slot& s) {
-  return s.report.status == "landed" || s.report.status == "cached";
+  return s.outcome == messages::stage::landed || s.outcome == messages::stage::cached;
 }
 
 // Writes to the journal, then runs `next` once the entry is on disk. A
@@ -70,7 +70,13 @@ void journal_note(self_ptr self, messages::journal_entry e) {
 
 messages::journal_entry component_entry(self_ptr self, const component_slot& s, const std::string& state,
                                         const std::string& commit) {
-  return {"component", self->state.plan.session_id, state, {}, {s.spec.name}, s.report.attempts, commit};
+  return {messages::journal_record::component,
+          self->state.plan.session_id,
+          state,
+          {},
+          {s.spec.name},
+          s.report.attempts,
+          commit};
 }
 
 void finish(self_ptr self) {
@@ -92,10 +98,10 @@ void finish(self_ptr self) {
   }
   // A deadline that passed after some components landed leaves a partial page.
   bool fatal = !st.failure.empty() && !st.deadline_passed;
-  r.status = st.cancelled                                      ? "cancelled"
-             : fatal || landed == 0                            ? "failed"
-             : landed == st.slots.size() && st.failure.empty() ? "done"
-                                                               : "partial";
+  r.status = messages::to_string(st.cancelled                                      ? messages::job_state::cancelled
+                                 : fatal || landed == 0                            ? messages::job_state::failed
+                                 : landed == st.slots.size() && st.failure.empty() ? messages::job_state::done
+                                                                                   : messages::job_state::partial);
   // The report carries what the job cost in model tokens; ask the router last.
   ask_service(
     self, st.deps.router, step_timeout, messages::usage_request{r.job},
@@ -111,7 +117,8 @@ void finish(self_ptr self) {
       // The report is delivered whether or not the journal could record it.
       ask_service(
         self, self->state.deps.journal, step_timeout,
-        messages::journal_entry{"finish", r.job, r.status, text, {}, 0, {}}, [deliver](bool) mutable { deliver(); },
+        messages::journal_entry{messages::journal_record::finish, r.job, r.status, text, {}, 0, {}},
+        [deliver](bool) mutable { deliver(); },
         [deliver, self](caf::error& err) mutable {
           emit(self, "", messages::stage::error, 0, false, self->system().render(err));
           deliver();
@@ -172,7 +179,8 @@ void start(self_ptr self, messages::plan p) {
   st.plan = std::move(p);
   std::vector<std::string> names;
   for (auto& c : st.plan.components) names.push_back(c.name);
-  messages::journal_entry entry{"plan", st.plan.session_id, "running", messages::plan_to_text(st.plan), names, 0, {}};
+  messages::journal_entry entry{
+    messages::journal_record::plan, st.plan.session_id, "running", messages::plan_to_text(st.plan), names, 0, {}};
   // The plan is on disk before any component starts: a resumed job builds the same components.
   journaled(self, std::move(entry), [self] {
     auto& st = self->state;
@@ -205,7 +213,7 @@ void compose(self_ptr self) {
   }
   emit(self, "", messages::stage::composing, 0, false, std::to_string(req.artifacts.size()) + " components");
   journaled(
-    self, {"state", st.plan.session_id, "composing", {}, {}, 0, {}},
+    self, {messages::journal_record::state, st.plan.session_id, "composing", {}, {}, 0, {}},
     [self, req = std::move(req)]() mutable {
       auto c = self->spawn(composer, self->state.deps.integrator);
       self->request(c, step_timeout, std::move(req))
@@ -262,7 +270,7 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       messages::job_report r;
       r.job = st.plan.session_id;
       r.request = st.plan.request;
-      r.status = "failed";
+      r.status = messages::to_string(messages::job_state::failed);
       r.error = why;
       for (auto& slot : st.slots) r.components.push_back(slot.report);
       st.promise.deliver(std::move(r));
@@ -294,25 +302,28 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
         st.plan.session_id = req.ready_plan.session_id;
         st.plan.request = req.ready_plan.request;
         emit(self, "", messages::stage::started, 0, false, req.ready_plan.request);
-        journaled(self, {"begin", st.plan.session_id, {}, st.plan.request, {}, 0, {}},
+        journaled(self, {messages::journal_record::begin, st.plan.session_id, {}, st.plan.request, {}, 0, {}},
                   [self, p = std::move(req.ready_plan)]() mutable { start(self, std::move(p)); });
         return st.promise;
       }
       st.plan.session_id = req.job.empty() ? messages::new_session_id() : req.job;
       st.plan.request = req.request;
       emit(self, "", messages::stage::started, 0, false, req.request);
-      journaled(self, {"begin", st.plan.session_id, {}, req.request, {}, 0, {}}, [self, request = req.request] {
-        emit(self, "", messages::stage::planning);
-        ask_service(
-          self, self->state.deps.customer, step_timeout, messages::plan_request{self->state.plan.session_id, request},
-          [self](messages::plan& p) {
-            if (!self->state.finishing) start(self, std::move(p)); // else the deadline ended the job meanwhile
-          },
-          [self](caf::error& err) {
-            self->state.failure = "planning failed: " + self->system().render(err);
-            finish(self);
-          });
-      });
+      journaled(self, {messages::journal_record::begin, st.plan.session_id, {}, req.request, {}, 0, {}},
+                [self, request = req.request] {
+                  emit(self, "", messages::stage::planning);
+                  ask_service(
+                    self, self->state.deps.customer, step_timeout,
+                    messages::plan_request{self->state.plan.session_id, request},
+                    [self](messages::plan& p) {
+                      if (!self->state.finishing)
+                        start(self, std::move(p)); // else the deadline ended the job meanwhile
+                    },
+                    [self](caf::error& err) {
+                      self->state.failure = "planning failed: " + self->system().render(err);
+                      finish(self);
+                    });
+                });
       return st.promise;
     },
     [self](const messages::job_cancel& msg) {

@@ -21,13 +21,18 @@ struct journal_state {
 };
 
 messages::status apply(journal::journal& db, const messages::journal_entry& e, int64_t now) {
-  if (e.kind == "begin") return db.begin_job(e.job, e.text, now);
-  if (e.kind == "plan") return db.set_plan(e.job, e.text, e.names, now);
-  if (e.kind == "state") return db.set_job_state(e.job, e.state, now);
-  if (e.kind == "finish") return db.finish_job(e.job, e.state, e.text, now);
-  if (e.kind == "component" && !e.names.empty())
-    return db.set_component({e.job, e.names[0], e.state, e.attempts, e.commit}, now);
-  return messages::make_failure(messages::errc::io, "journal: unknown entry kind " + e.kind);
+  using messages::journal_record;
+  switch (e.kind) {
+    case journal_record::begin: return db.begin_job(e.job, e.text, now);
+    case journal_record::plan: return db.set_plan(e.job, e.text, e.names, now);
+    case journal_record::state: return db.set_job_state(e.job, e.state, now);
+    case journal_record::finish: return db.finish_job(e.job, e.state, e.text, now);
+    case journal_record::component:
+      if (e.names.empty()) break;
+      return db.set_component({e.job, e.names[0], e.state, e.attempts, e.commit}, now);
+  }
+  return messages::make_failure(messages::errc::io,
+                                std::string{"journal: a "} + messages::to_string(e.kind) + " entry without its fields");
 }
 
 journal_actor::behavior_type journal_writer(journal_actor::stateful_pointer<journal_state> self,

@@ -135,8 +135,20 @@ struct cancel_job {
 /// One write to the job journal. `kind`: begin (job, text = request), plan
 /// (job, text = plan JSON, names), state (job, state), finish (job, state,
 /// text = report JSON), component (job, names[0], state, attempts, commit).
+/// What a journal entry records (the journal's typed record kinds).
+enum class journal_record : uint8_t {
+  begin,     ///< a job was accepted (text: its request)
+  plan,      ///< its plan (text: plan JSON, names: the components)
+  state,     ///< a job state change (state)
+  finish,    ///< the end (state: the final state, text: the report JSON)
+  component, ///< a component's state (names[0], state, attempts, commit)
+};
+
+/// The record kind's name, for messages.
+const char* to_string(journal_record x);
+
 struct journal_entry {
-  std::string kind;
+  journal_record kind = journal_record::begin;
   std::string job;
   std::string state;
   std::string text;

@@ -9,11 +9,23 @@ namespace grove::messages {
 namespace {
 
 constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage_names{
-  "started",          "planning",       "planned",    "composing",  "error",           "done",         "partial",
-  "failed",           "cancelled",      "generating", "generated",  "worktree_opened", "committing",   "qa",
-  "rejected",         "timed_out",      "crashed",    "restarting", "cache_rejected",  "merging",      "merged",
-  "worktree_removed", "landed",         "cached",     "dropped",    "model",           "model_failed", "model_retry",
-  "model_skipped",    "model_cooldown", "correcting", "service_restarted", "service_failed", "unknown"};
+  "started",        "planning",
+  "planned",        "composing",
+  "error",          "done",
+  "partial",        "failed",
+  "cancelled",      "generating",
+  "generated",      "worktree_opened",
+  "committing",     "qa",
+  "rejected",       "timed_out",
+  "crashed",        "restarting",
+  "cache_rejected", "merging",
+  "merged",         "worktree_removed",
+  "landed",         "cached",
+  "dropped",        "model",
+  "model_failed",   "model_retry",
+  "model_skipped",  "model_cooldown",
+  "correcting",     "service_restarted",
+  "service_failed", "unknown"};
 
 constexpr std::array<const char*, 8> state_names{"queued", "planning", "running", "composing",
                                                  "done",   "partial",  "failed",  "cancelled"};
@@ -61,6 +73,17 @@ std::optional<job_state> final_state_of(stage x) {
     case stage::cancelled: return job_state::cancelled;
     default: return std::nullopt;
   }
+}
+
+const char* to_string(journal_record x) {
+  switch (x) {
+    case journal_record::begin: return "begin";
+    case journal_record::plan: return "plan";
+    case journal_record::state: return "state";
+    case journal_record::finish: return "finish";
+    case journal_record::component: return "component";
+  }
+  return "unknown";
 }
 
 bool is_node_event(stage x) {

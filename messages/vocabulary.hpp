@@ -105,10 +105,10 @@ struct event_counts {
   uint64_t landed = 0;
   uint64_t cached = 0;
   uint64_t dropped = 0;
-  uint64_t rejections = 0;  ///< rejected (QA or a timed-out attempt)
-  uint64_t restarts = 0;    ///< crashed
-  uint64_t corrections = 0; ///< correcting
-  uint64_t errors = 0;      ///< dropped, crashed, error, or a job that failed
+  uint64_t rejections = 0;       ///< rejected (QA or a timed-out attempt)
+  uint64_t restarts = 0;         ///< crashed
+  uint64_t corrections = 0;      ///< correcting
+  uint64_t errors = 0;           ///< dropped, crashed, error, or a job that failed
   uint64_t service_restarts = 0; ///< service_restarted: a node service restarted by the node supervisor
 
   /// Adds one event.

@@ -33,6 +33,16 @@ TEST(settings, defaults_route_everything_to_builtin) {
   EXPECT_EQ(s.max_attempts, 3u);
 }
 
+TEST(settings, the_node_services_have_their_own_restart_policy) {
+  auto s = apply_settings(R"({"service_restart": {"intensity": 7, "period_ms": 2000}})", defaults());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->service_restart.intensity, 7u);
+  EXPECT_EQ(s->service_restart.period_ms, 2000u);
+  EXPECT_EQ(s->restart.intensity, defaults().restart.intensity) << "the generators' policy is apart";
+  EXPECT_NE(error_of(R"({"service_restart": {"intensty": 1}})").find("service_restart.intensty"), std::string::npos);
+  EXPECT_NE(error_of(R"({"service_restart": 3})").find("service_restart: expected an object"), std::string::npos);
+}
+
 TEST(settings, errors_name_the_key) {
   EXPECT_NE(error_of(R"({"paralel": 1})").find("paralel: unknown setting"), std::string::npos);
   EXPECT_NE(error_of(R"({"max_attempts": 0})").find("max_attempts"), std::string::npos);

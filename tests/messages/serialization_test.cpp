@@ -111,5 +111,5 @@ TEST_F(serialization, reports_and_telemetry_round_trip) {
   round_trip(status_request{"job"});
   round_trip(status_reply{{js}});
   round_trip(cancel_job{"job", "why"});
-  round_trip(journal_entry{"component", "job", "merging", "text", {"navbar"}, 2, "abc"});
+  round_trip(journal_entry{journal_record::component, "job", "merging", "text", {"navbar"}, 2, "abc"});
 }
