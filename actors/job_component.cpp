@@ -267,21 +267,22 @@ void on_crash(self_ptr self, size_t idx, const std::string& why) {
   ++s.gen_seq;
   ++s.report.restarts;
   emit(self, s.spec.name, messages::stage::crashed, s.report.attempts, false, why);
-  if (!logic::supervision::should_restart(st.child.restart, true)) {
-    drop(self, idx, "generator crashed: " + why);
-    return;
+  using logic::supervision::decision;
+  auto d = st.restarts->on_exit(true, s.report.restarts - 1, logic::supervision::clock::now(),
+                                std::uniform_real_distribution<double>{0.0, 1.0}(st.rng));
+  switch (d.kind) {
+    case decision::leave: drop(self, idx, "generator crashed: " + why); return;
+    case decision::give_up:
+      drop(self, idx, "generator crashed: " + why);
+      fail_job(self, "restart limit reached: more than " + std::to_string(st.deps.settings.restart.intensity) +
+                       " generator restarts within " + std::to_string(st.deps.settings.restart.period_ms) + " ms");
+      return;
+    case decision::restart:
+      emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false,
+           "in " + std::to_string(d.delay.count()) + " ms");
+      self->delayed_send(self, d.delay, messages::generator_restart{s.spec.name});
+      return;
   }
-  if (!st.intensity->record(logic::supervision::clock::now())) {
-    drop(self, idx, "generator crashed: " + why);
-    fail_job(self, "restart limit reached: more than " + std::to_string(st.deps.settings.restart.intensity) +
-                     " generator restarts within " + std::to_string(st.deps.settings.restart.period_ms) + " ms");
-    return;
-  }
-  std::uniform_real_distribution<double> draw{0.0, 1.0};
-  auto delay = logic::supervision::backoff_delay(st.backoff, s.report.restarts - 1, draw(st.rng));
-  emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false,
-       "in " + std::to_string(delay.count()) + " ms");
-  self->delayed_send(self, delay, messages::generator_restart{s.spec.name});
 }
 
 void spawn_attempt(self_ptr self, size_t idx) {

@@ -54,9 +54,8 @@ struct job_supervisor_state {
   size_t next = 0;
   size_t in_flight = 0;
   size_t finished = 0;
-  std::optional<logic::supervision::restart_intensity> intensity;
-  logic::supervision::backoff_policy backoff;
-  logic::supervision::child_spec child;
+  /// One_for_one over generators: a generator's child spec (transient) with the job's intensity and backoff.
+  std::optional<logic::supervision::restart_policy> restarts;
   std::mt19937_64 rng{std::random_device{}()};
   caf::typed_response_promise<messages::job_report> promise;
   std::chrono::steady_clock::time_point started;

@@ -244,8 +244,10 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
   auto& st = self->state;
   st.deps = std::move(deps);
   auto& r = st.deps.settings.restart;
-  st.intensity.emplace(r.intensity, logic::supervision::millis{r.period_ms});
-  st.backoff = {logic::supervision::millis{r.backoff_base_ms}, logic::supervision::millis{r.backoff_max_ms}, r.jitter};
+  logic::supervision::child_spec generator_spec; // transient: a crash is restarted, a normal end is not
+  st.restarts.emplace(generator_spec.restart, r.intensity, logic::supervision::millis{r.period_ms},
+                      logic::supervision::backoff_policy{logic::supervision::millis{r.backoff_base_ms},
+                                                         logic::supervision::millis{r.backoff_max_ms}, r.jitter});
   // Worktree actors are linked so they die with us; one of them failing (it
   // could not open the repository) is reported through its requests and must
   // not take the whole job down with it.

@@ -47,4 +47,13 @@ void restart_intensity::expire(clock::time_point now) {
   }
 }
 
+restart_policy::restart_policy(restart_type type, uint32_t intensity, millis period, backoff_policy backoff)
+  : type_(type), intensity_(intensity, period), backoff_(backoff) {}
+
+decision restart_policy::on_exit(bool abnormal, uint32_t restarts_so_far, clock::time_point now, double rand01) {
+  if (!should_restart(type_, abnormal)) return {decision::leave, millis{0}};
+  if (!intensity_.record(now)) return {decision::give_up, millis{0}};
+  return {decision::restart, backoff_delay(backoff_, restarts_so_far, rand01)};
+}
+
 } // namespace grove::logic::supervision

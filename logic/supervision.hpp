@@ -66,4 +66,32 @@ private:
   std::deque<clock::time_point> stamps_;
 };
 
+/// What a supervisor does about a child that exited.
+struct decision {
+  enum kind_t : uint8_t {
+    restart, ///< start it again after `delay`
+    leave,   ///< its restart type says no restart (the exit is final, not a failure)
+    give_up, ///< one restart too many within the period: the supervisor escalates
+  };
+  kind_t kind = leave;
+  millis delay{0};
+};
+
+/// A child spec's restart type with its supervisor's intensity limit and
+/// backoff: the one question a supervisor asks when a child exits. Pure,
+/// but for the restarts it remembers; the random draw is passed in.
+class restart_policy final {
+public:
+  restart_policy(restart_type type, uint32_t intensity, millis period, backoff_policy backoff);
+
+  /// The decision for an exit at `now` of a child restarted `restarts_so_far`
+  /// times before (the backoff grows with it).
+  decision on_exit(bool abnormal, uint32_t restarts_so_far, clock::time_point now, double rand01);
+
+private:
+  restart_type type_;
+  restart_intensity intensity_;
+  backoff_policy backoff_;
+};
+
 } // namespace grove::logic::supervision

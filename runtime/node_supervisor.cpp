@@ -24,7 +24,7 @@ struct child {
 struct supervisor_state {
   std::vector<child> children;
   node_supervisor_options opts;
-  std::optional<sv::restart_intensity> intensity;
+  std::optional<sv::restart_policy> restarts; ///< one intensity for the whole node
   std::mt19937_64 rng{std::random_device{}()};
   bool stopping = false;
   static inline const char* name = "node_supervisor";
@@ -90,15 +90,17 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   c.instance = nullptr;
   auto reason = msg.reason ? self->system().render(msg.reason) : std::string{"stopped"};
   if (!sv::should_restart(c.spec.spec.restart, static_cast<bool>(msg.reason))) return;
-  if (!st.intensity->record(sv::clock::now())) {
+  // One intensity for the whole node: any service's restart counts against it.
+  auto d =
+    st.restarts->on_exit(true, c.restarts, sv::clock::now(), std::uniform_real_distribution<double>{0, 1}(st.rng));
+  if (d.kind == sv::decision::give_up) {
     give_up(self, c, reason);
     return;
   }
+  if (d.kind == sv::decision::leave) return;
+  auto delay = d.delay;
   // Messages for it wait in its proxy until the new instance runs.
   self->send(c.spec.proxy, actors::svc_hold_atom::value);
-  sv::backoff_policy policy{sv::millis{st.opts.policy.backoff_base_ms}, sv::millis{st.opts.policy.backoff_max_ms},
-                            st.opts.policy.jitter};
-  auto delay = sv::backoff_delay(policy, c.restarts, std::uniform_real_distribution<double>{0, 1}(st.rng));
   ++c.restarts;
   emit(self, c.spec.name, messages::stage::service_restarted,
        c.spec.name + " restarted after " + reason + " (restart " + std::to_string(c.restarts) + ", in " +
@@ -108,7 +110,9 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
 
 caf::behavior node_supervisor(self_ptr self, std::vector<service_spec> services, node_supervisor_options opts) {
   auto& st = self->state;
-  st.intensity.emplace(opts.policy.intensity, sv::millis{opts.policy.period_ms});
+  st.restarts.emplace(sv::restart_type::permanent, opts.policy.intensity, sv::millis{opts.policy.period_ms},
+                      sv::backoff_policy{sv::millis{opts.policy.backoff_base_ms},
+                                         sv::millis{opts.policy.backoff_max_ms}, opts.policy.jitter});
   st.opts = std::move(opts);
   for (auto& s : services) st.children.push_back({std::move(s), nullptr, 0});
   for (size_t i = 0; i < st.children.size(); ++i) start(self, i);

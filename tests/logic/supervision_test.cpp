@@ -69,3 +69,22 @@ TEST(restart_type, follows_otp) {
   EXPECT_TRUE(should_restart(restart_type::transient, true));
   EXPECT_FALSE(should_restart(restart_type::temporary, true));
 }
+
+TEST(supervision, the_policy_answers_restart_after_a_delay_leave_or_give_up) {
+  backoff_policy b{10ms, 1000ms, 0.0};
+  auto t0 = clock::time_point{} + std::chrono::hours{1};
+  restart_policy transient{restart_type::transient, 2, 1000ms, b};
+  EXPECT_EQ(transient.on_exit(false, 0, t0, 0.0).kind, decision::leave) << "a normal end is not restarted";
+  auto first = transient.on_exit(true, 0, t0, 0.0);
+  EXPECT_EQ(first.kind, decision::restart);
+  EXPECT_EQ(first.delay, 10ms);
+  auto second = transient.on_exit(true, 1, t0 + 10ms, 0.0);
+  EXPECT_EQ(second.kind, decision::restart);
+  EXPECT_EQ(second.delay, 20ms) << "the backoff grows with the child's restarts";
+  EXPECT_EQ(transient.on_exit(true, 2, t0 + 20ms, 0.0).kind, decision::give_up) << "a third within the period";
+  EXPECT_EQ(transient.on_exit(true, 0, t0 + 2000ms, 0.0).kind, decision::restart) << "the window moved on";
+  restart_policy temporary{restart_type::temporary, 5, 1000ms, b};
+  EXPECT_EQ(temporary.on_exit(true, 0, t0, 0.0).kind, decision::leave);
+  restart_policy permanent{restart_type::permanent, 5, 1000ms, b};
+  EXPECT_EQ(permanent.on_exit(false, 0, t0, 0.0).kind, decision::restart) << "permanent: even a normal end";
+}
