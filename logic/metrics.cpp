@@ -1,5 +1,7 @@
 #include "logic/metrics.hpp"
 
+#include <charconv>
+
 #include <cstdio>
 
 namespace grove::logic {
@@ -21,10 +23,12 @@ std::string escape(const std::string& v) {
   return out;
 }
 
+// The shortest text that reads back as `x` (0.005, not 0.0050000000000000001).
 std::string number(double x) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", x);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), x);
+  if (ec != std::errc{}) return "NaN";
+  return std::string(buf, end);
 }
 
 void header(std::string& out, const char* name, const char* type, const char* help) {

@@ -1,0 +1,88 @@
+// The /metrics text: Prometheus exposition format derived from telemetry events.
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "logic/metrics.hpp"
+
+using namespace grove;
+using messages::stage;
+
+namespace {
+
+messages::telemetry_event ev(const std::string& job, const std::string& component, stage s) {
+  messages::telemetry_event e;
+  e.job = job;
+  e.component = component;
+  e.stage = s;
+  return e;
+}
+
+bool has(const std::string& text, const std::string& line) {
+  return text.find(line + "\n") != std::string::npos;
+}
+
+} // namespace
+
+TEST(metrics, every_family_has_help_and_type_and_counts_follow_the_events) {
+  logic::metrics m;
+  m.observe(ev("j", "", stage::started));
+  m.observe(ev("j", "navbar", stage::generating));
+  m.observe(ev("j", "navbar", stage::landed));
+  m.observe(ev("j", "footer", stage::generating));
+  m.observe(ev("j", "footer", stage::dropped));
+  auto text = m.render();
+  EXPECT_TRUE(has(text, "grove_jobs_in_flight 1")) << text;
+  m.observe(ev("j", "", stage::partial));
+  text = m.render();
+  EXPECT_TRUE(has(text, "# TYPE grove_jobs_total counter"));
+  EXPECT_TRUE(has(text, "grove_jobs_total{status=\"partial\"} 1"));
+  EXPECT_TRUE(has(text, "grove_jobs_total{status=\"done\"} 0"));
+  EXPECT_TRUE(has(text, "grove_jobs_in_flight 0"));
+  EXPECT_TRUE(has(text, "grove_components_total{result=\"landed\"} 1"));
+  EXPECT_TRUE(has(text, "grove_components_total{result=\"dropped\"} 1"));
+  EXPECT_TRUE(has(text, "grove_generation_attempts_total 2"));
+  // Every sample belongs to a family announced with HELP and TYPE.
+  std::istringstream lines{text};
+  std::set<std::string> announced;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) announced.insert(line.substr(7, line.find(' ', 7) - 7));
+    if (line.empty() || line[0] == '#') continue;
+    auto name = line.substr(0, line.find_first_of("{ "));
+    for (auto suffix : {"_bucket", "_sum", "_count"}) {
+      auto n = std::string{suffix}.size();
+      if (name.size() > n && name.compare(name.size() - n, n, suffix) == 0 && !announced.count(name)) {
+        name = name.substr(0, name.size() - n);
+      }
+    }
+    EXPECT_TRUE(announced.count(name)) << "no TYPE line before " << line;
+  }
+}
+
+TEST(metrics, node_service_restarts_and_failures_are_counted_by_service) {
+  logic::metrics m;
+  m.observe(ev("", "integrator", stage::service_restarted));
+  m.observe(ev("", "integrator", stage::service_restarted));
+  m.observe(ev("", "journal", stage::service_restarted));
+  m.observe(ev("", "journal", stage::service_failed));
+  auto text = m.render();
+  EXPECT_TRUE(has(text, "grove_node_restarts_total{actor=\"integrator\"} 2")) << text;
+  EXPECT_TRUE(has(text, "grove_node_restarts_total{actor=\"journal\"} 1"));
+  EXPECT_TRUE(has(text, "grove_node_service_failures_total{actor=\"journal\"} 1"));
+  EXPECT_FALSE(has(text, "grove_jobs_in_flight 1")) << "a node event is no job";
+  EXPECT_TRUE(has(text, "grove_generator_restarts_total 0")) << "service restarts are not generator restarts";
+}
+
+TEST(metrics, histograms_are_cumulative_with_an_infinite_bucket) {
+  logic::metrics m;
+  auto merged = ev("", "", stage::merged);
+  merged.latency_ms = 30;
+  merged.attempt = 3;
+  m.observe(merged);
+  auto text = m.render();
+  EXPECT_NE(text.find("le=\"0.025\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("le=\"0.05\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("le=\"+Inf\"} 1"), std::string::npos) << text;
+}
