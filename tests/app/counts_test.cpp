@@ -8,38 +8,27 @@
 #include "logic/metrics.hpp"
 #include "messages/report.hpp"
 #include "messages/vocabulary.hpp"
+#include "events.hpp"
 
 using namespace grove;
 using messages::stage;
 
-namespace {
-
-messages::telemetry_event ev(const std::string& component, stage s, uint32_t attempt = 1, std::string detail = {}) {
-  messages::telemetry_event e;
-  e.job = "j1";
-  e.component = component;
-  e.stage = s;
-  e.attempt = attempt;
-  e.detail = std::move(detail);
-  return e;
-}
-
-} // namespace
+using test::event;
 
 TEST(vocabulary, a_crash_past_the_restart_limit_counts_the_same_everywhere) {
   // Two crashes restarted, a third past the limit (no "restarting"), then dropped.
-  std::vector<messages::telemetry_event> events{ev("", stage::started, 0),
-                                                ev("", stage::planned, 0),
-                                                ev("navbar", stage::generating),
-                                                ev("navbar", stage::crashed, 1, "boom"),
-                                                ev("navbar", stage::restarting),
-                                                ev("navbar", stage::generating),
-                                                ev("navbar", stage::crashed, 1, "boom"),
-                                                ev("navbar", stage::restarting),
-                                                ev("navbar", stage::generating),
-                                                ev("navbar", stage::crashed, 1, "boom"),
-                                                ev("navbar", stage::dropped, 1, "generator crashed: boom"),
-                                                ev("", stage::failed, 0, "restart limit reached")};
+  std::vector<messages::telemetry_event> events{event("", stage::started, 0),
+                                                event("", stage::planned, 0),
+                                                event("navbar", stage::generating),
+                                                event("navbar", stage::crashed, 1, "boom"),
+                                                event("navbar", stage::restarting),
+                                                event("navbar", stage::generating),
+                                                event("navbar", stage::crashed, 1, "boom"),
+                                                event("navbar", stage::restarting),
+                                                event("navbar", stage::generating),
+                                                event("navbar", stage::crashed, 1, "boom"),
+                                                event("navbar", stage::dropped, 1, "generator crashed: boom"),
+                                                event("", stage::failed, 0, "restart limit reached")};
   messages::event_counts counts;
   messages::job_status registry_row;
   app::progress_table progress;

@@ -2,23 +2,12 @@
 
 #include "messages/report.hpp"
 #include "messages/vocabulary.hpp"
+#include "events.hpp"
 
 using namespace grove;
 using messages::stage;
 
-namespace {
-
-messages::telemetry_event ev(const std::string& component, stage s, uint32_t attempt = 1, std::string detail = {}) {
-  messages::telemetry_event e;
-  e.job = "j1";
-  e.component = component;
-  e.stage = s;
-  e.attempt = attempt;
-  e.detail = std::move(detail);
-  return e;
-}
-
-} // namespace
+using test::event;
 
 TEST(vocabulary, every_stage_and_state_round_trips_through_its_name) {
   for (int i = 0; i <= static_cast<int>(stage::unknown); ++i) {
@@ -41,8 +30,8 @@ TEST(vocabulary, every_stage_and_state_round_trips_through_its_name) {
 
 TEST(vocabulary, model_calls_add_tokens_but_are_not_a_step) {
   messages::job_status js;
-  messages::apply_event(js, ev("hero", stage::qa, 2));
-  auto call = ev("hero", stage::model, 2);
+  messages::apply_event(js, event("hero", stage::qa, 2));
+  auto call = event("hero", stage::model, 2);
   call.tokens_in = 10;
   call.tokens_out = 20;
   messages::apply_event(js, call);

@@ -77,6 +77,20 @@ actors::event_sink_actor::behavior_type watcher(actors::event_sink_actor::pointe
   };
 }
 
+// The twelve components as a job: planned already, or planned by the customer agent.
+messages::job_start twelve_component_job(const std::string& id, bool planned) {
+  messages::job_start job;
+  job.job = id;
+  job.request = "twelve components";
+  if (planned) {
+    job.has_plan = true;
+    job.ready_plan.session_id = id;
+    job.ready_plan.request = job.request;
+    for (auto& name : twelve) job.ready_plan.components.push_back({name, "A " + name});
+  }
+  return job;
+}
+
 struct system_config : caf::actor_system_config {
   system_config() { runtime::configure(*this, config::settings{}); }
 };
@@ -158,16 +172,8 @@ TEST_P(node_supervision, a_service_killed_mid_job_is_restarted_and_the_job_compl
   runtime::node n{sys, options()};
   auto w = std::make_shared<watch>();
   n.subscribe(sys.spawn(watcher, w));
-  messages::job_start job;
-  job.job = "killjob";
-  job.request = "twelve components";
-  if (service != "customer_agent") {
-    // A ready plan: the job starts generating at once.
-    job.has_plan = true;
-    job.ready_plan.session_id = "killjob";
-    job.ready_plan.request = "twelve components";
-    for (auto& name : twelve) job.ready_plan.components.push_back({name, "A " + name});
-  }
+  // A ready plan starts generating at once; the customer agent is only busy while it plans.
+  auto job = twelve_component_job("killjob", service != "customer_agent");
   caf::scoped_actor client{sys};
   auto pending = client->request(n.spawn_job(), std::chrono::seconds{30}, job);
   if (service == "customer_agent") {
@@ -209,11 +215,7 @@ TEST_F(node_supervision, past_the_restart_limit_the_node_stops_and_the_journal_k
   runtime::node n{sys, options()};
   auto w = std::make_shared<watch>();
   n.subscribe(sys.spawn(watcher, w));
-  messages::job_start job;
-  job.has_plan = true;
-  job.ready_plan.session_id = "limitjob";
-  job.ready_plan.request = "twelve components";
-  for (auto& name : twelve) job.ready_plan.components.push_back({name, "A " + name});
+  auto job = twelve_component_job("limitjob", true);
   caf::scoped_actor client{sys};
   auto pending = client->request(n.spawn_job(), std::chrono::seconds{30}, job);
   ASSERT_TRUE(wait_for([&] { return w->landed.load() >= 2; }));
