@@ -24,7 +24,7 @@ if [[ -z "$build" ]]; then
   cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j"$(nproc)" --target grove core_bench bench_tools >/dev/null
 fi
-grove="$build/runtime/grove"
+grove="$build/grove"
 core_bench="$build/benchmarks/core_bench"
 reference="${GROVE_REFERENCE:-$top/../shared/bench/reference_pipeline.py}"
 if [[ ! -f "$reference" ]]; then
