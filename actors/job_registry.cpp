@@ -8,9 +8,12 @@
 #include <set>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/caf_error.hpp"
+#include "actors/service_call.hpp"
 #include "actors/telemetry.hpp"
+#include "logic/fair_queue.hpp"
 #include "messages/codec.hpp"
 
 namespace grove::actors {
@@ -20,6 +23,9 @@ namespace {
 struct job_entry {
   messages::job_status status;
   job_supervisor_actor sup;
+  bool running = false;                       ///< started (counted in flight), not waiting in the queue
+  size_t told_position = 0;                   ///< the last queue position its followers heard
+  std::optional<messages::job_start> waiting; ///< what to start once its turn comes
   std::vector<job_sink_actor> sinks;
   bool saw_final_event = false;
   std::optional<messages::job_report> pending_report;
@@ -34,6 +40,8 @@ struct registry_state {
   size_t in_flight = 0;
   bool draining = false;
   std::vector<caf::typed_response_promise<bool>> drain_waiters;
+  logic::fair_queue queue;
+  journal_actor journal;
   static inline const char* name = "job_registry";
 };
 
@@ -45,6 +53,8 @@ void check_drained(self_ptr self) {
   for (auto& rp : st.drain_waiters) rp.deliver(true);
   st.drain_waiters.clear();
 }
+
+void start_waiting(self_ptr self);
 
 void finished(self_ptr self, const std::string& job, messages::job_report report) {
   auto& st = self->state;
@@ -61,12 +71,14 @@ void finished(self_ptr self, const std::string& job, messages::job_report report
   for (auto& s : st.all_sinks) self->send(s, report);
   e.sinks.clear();
   e.sup = nullptr;
-  --st.in_flight;
+  if (e.running) --st.in_flight;
+  e.running = false;
   st.finished_order.push_back(job);
   while (st.finished_order.size() > st.limits.history) {
     st.jobs.erase(st.finished_order.front());
     st.finished_order.pop_front();
   }
+  start_waiting(self);
   check_drained(self);
 }
 
@@ -80,10 +92,11 @@ std::optional<caf::error> refusal(const registry_state& st) {
   if (st.draining) {
     return make_caf_error(messages::errc::shutting_down, "the server is shutting down and takes no new jobs");
   }
-  if (st.in_flight >= st.limits.max_jobs_in_flight) {
-    return make_caf_error(messages::errc::busy, std::to_string(st.in_flight) +
-                                                  " jobs in flight: the server's limit is " +
-                                                  std::to_string(st.limits.max_jobs_in_flight) + " (--max-jobs)");
+  if (st.in_flight >= st.limits.max_jobs_in_flight && st.queue.size() >= st.limits.max_queued) {
+    return make_caf_error(messages::errc::busy,
+                          std::to_string(st.in_flight) + " jobs in flight and " + std::to_string(st.queue.size()) +
+                            " waiting: the server's limits are " + std::to_string(st.limits.max_jobs_in_flight) +
+                            " (--max-jobs) and " + std::to_string(st.limits.max_queued) + " queued (--max-queued)");
   }
   return std::nullopt;
 }
@@ -107,6 +120,85 @@ void on_report(self_ptr self, const std::string& job, messages::job_report r) {
   self->delayed_send(self, last_event_grace, flush_atom::value, job);
 }
 
+// Starts `job` under a new job supervisor; its report comes back to on_report.
+void start(self_ptr self, const std::string& job, messages::job_start start) {
+  auto& st = self->state;
+  auto& e = st.jobs[job];
+  e.running = true;
+  e.waiting.reset();
+  e.sup = st.spawn();
+  ++st.in_flight;
+  self->request(e.sup, caf::infinite, std::move(start))
+    .then([self, job](messages::job_report& r) { on_report(self, job, std::move(r)); },
+          [self, job](caf::error& err) {
+            messages::job_report r;
+            r.job = job;
+            r.status = messages::to_string(messages::job_state::failed);
+            r.error = self->system().render(err);
+            finished(self, job, std::move(r));
+          });
+}
+
+// Tells every waiting job whose place in the line changed where it stands now.
+void tell_positions(self_ptr self) {
+  auto& st = self->state;
+  auto order = st.queue.order();
+  for (size_t i = 0; i < order.size(); ++i) {
+    auto it = st.jobs.find(order[i]);
+    if (it == st.jobs.end() || it->second.told_position == i + 1) continue;
+    auto& e = it->second;
+    e.told_position = i + 1;
+    messages::telemetry_event ev;
+    ev.job = order[i];
+    ev.stage = messages::stage::queued;
+    ev.attempt = static_cast<uint32_t>(i + 1);
+    ev.detail = "position " + std::to_string(i + 1) + " of " + std::to_string(order.size()) + ": waiting for one of " +
+                std::to_string(st.limits.max_jobs_in_flight) + " places (--max-jobs)";
+    ev.ts_ms = now_ms();
+    messages::apply_event(e.status, ev);
+    for (auto& s : e.sinks) self->send(s, ev);
+    for (auto& s : st.all_sinks) self->send(s, ev);
+  }
+}
+
+// Best effort: a journal that cannot record the wait shows when the job starts and journals again.
+void journal_note(self_ptr self, messages::journal_entry e) {
+  if (!self->state.journal) return;
+  ask_service(
+    self, self->state.journal, std::chrono::seconds{30}, std::move(e), [](bool) {}, [](caf::error&) {});
+}
+
+// Puts `job` in `owner`'s line, recorded in the journal so a restart resumes it.
+void enqueue(self_ptr self, const std::string& job, const std::string& owner, messages::job_start start) {
+  auto& st = self->state;
+  using messages::journal_record;
+  journal_note(self, {journal_record::begin, job, {}, start.request, {}, 0, {}});
+  if (start.has_plan) {
+    std::vector<std::string> names;
+    for (auto& c : start.ready_plan.components) names.push_back(c.name);
+    journal_note(self, {journal_record::plan, job, {}, messages::plan_to_text(start.ready_plan), names, 0, {}});
+  }
+  journal_note(self, {journal_record::state, job, "queued", {}, {}, 0, {}});
+  st.jobs[job].waiting = std::move(start);
+  st.queue.push(owner, job);
+  tell_positions(self);
+}
+
+// Starts waiting jobs while there is room (not while draining: they stay journaled for the next start).
+void start_waiting(self_ptr self) {
+  auto& st = self->state;
+  bool moved = false;
+  while (!st.draining && st.in_flight < st.limits.max_jobs_in_flight) {
+    auto next = st.queue.pop();
+    if (!next) break;
+    auto it = st.jobs.find(*next);
+    if (it == st.jobs.end() || !it->second.waiting) continue;
+    start(self, *next, std::move(*it->second.waiting));
+    moved = true;
+  }
+  if (moved) tell_positions(self);
+}
+
 caf::result<std::string> submit(self_ptr self, messages::submit_job& req, job_sink_actor sink) {
   auto& st = self->state;
   if (auto no = refusal(st)) return std::move(*no);
@@ -122,17 +214,11 @@ caf::result<std::string> submit(self_ptr self, messages::submit_job& req, job_si
     self->monitor(sink);
     e.sinks.push_back(sink);
   }
-  e.sup = st.spawn();
-  ++st.in_flight;
-  self->request(e.sup, caf::infinite, std::move(req.start))
-    .then([self, job](messages::job_report& r) { on_report(self, job, std::move(r)); },
-          [self, job](caf::error& err) {
-            messages::job_report r;
-            r.job = job;
-            r.status = "failed";
-            r.error = self->system().render(err);
-            finished(self, job, std::move(r));
-          });
+  if (st.in_flight < st.limits.max_jobs_in_flight) {
+    start(self, job, std::move(req.start));
+  } else {
+    enqueue(self, job, sink ? std::to_string(sink->id()) : std::string{}, std::move(req.start));
+  }
   return job;
 }
 
@@ -170,11 +256,30 @@ caf::result<messages::status_reply> status_of(self_ptr self, const messages::sta
   return out;
 }
 
+// Ends a job that never started: its report says cancelled, and the journal too.
+void cancel_waiting(self_ptr self, const std::string& job, const std::string& why) {
+  messages::job_report r;
+  r.job = job;
+  r.status = messages::to_string(messages::job_state::cancelled);
+  r.error = why;
+  auto it = self->state.jobs.find(job);
+  if (it != self->state.jobs.end()) r.request = it->second.status.request;
+  journal_note(self, {messages::journal_record::finish, job, r.status, messages::report_to_json(r).dump(), {}, 0, {}});
+  finished(self, job, std::move(r));
+  tell_positions(self);
+}
+
 caf::result<bool> cancel(self_ptr self, const messages::cancel_job& req) {
   auto it = self->state.jobs.find(req.job);
   if (it == self->state.jobs.end()) return make_caf_error(messages::errc::not_found, "unknown job " + req.job);
-  if (it->second.status.finished || !it->second.sup) return false;
-  self->send(it->second.sup, messages::job_cancel{req.reason.empty() ? "cancelled by a client" : req.reason});
+  auto why = req.reason.empty() ? std::string{"cancelled by a client"} : req.reason;
+  if (it->second.status.finished) return false;
+  if (self->state.queue.remove(req.job)) {
+    cancel_waiting(self, req.job, why);
+    return true;
+  }
+  if (!it->second.sup) return false;
+  self->send(it->second.sup, messages::job_cancel{why});
   return true;
 }
 
@@ -211,15 +316,18 @@ caf::result<bool> drain(self_ptr self, bool cancel_running) {
       if (!e.status.finished && e.sup) self->send(e.sup, messages::job_cancel{"the server is shutting down"});
     }
   }
+  // Jobs still waiting stay in the journal as queued: the next start resumes them.
   auto rp = self->make_response_promise<bool>();
   st.drain_waiters.push_back(rp);
   check_drained(self);
   return rp;
 }
 
-job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, registry_limits limits) {
+job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, registry_limits limits,
+                                           journal_actor journal) {
   self->state.spawn = std::move(spawn);
   self->state.limits = limits;
+  self->state.journal = std::move(journal);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     auto gone = [&](const job_sink_actor& s) { return s.address() == msg.source; };
@@ -245,8 +353,9 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
 
 } // namespace
 
-job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits) {
-  return sys.spawn(registry, std::move(spawn), limits);
+job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits,
+                                      journal_actor journal) {
+  return sys.spawn(registry, std::move(spawn), limits, std::move(journal));
 }
 
 } // namespace grove::actors

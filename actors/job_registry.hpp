@@ -11,7 +11,8 @@ using job_spawner = std::function<job_supervisor_actor()>;
 
 /// Limits of a node's registry.
 struct registry_limits {
-  uint32_t max_jobs_in_flight = 16; ///< beyond it: submit fails with `busy`
+  uint32_t max_jobs_in_flight = 16; ///< beyond it: jobs wait in the queue
+  uint32_t max_queued = 1024;       ///< waiting jobs; beyond it: submit fails with `busy`
   uint32_t history = 200;           ///< finished jobs kept for status and the dashboard
 };
 
@@ -19,9 +20,11 @@ struct registry_limits {
 /// job supervisor, keeps where every job stands (from the event bus), fans
 /// events and final reports out to subscribers (one job, or "*" for all),
 /// cancels on request, and drains for a graceful shutdown. Subscribe it to
-/// the telemetry actor.
-job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits);
-
-/// The error code a busy registry answers with (for the gateway's `busy`).
+/// the telemetry actor. Jobs beyond `max_jobs_in_flight` wait in a fair
+/// queue (logic::fair_queue, one line per submitting sink) and hear
+/// `queued` events with their position; with a `journal` they are recorded
+/// as queued, so a restart resumes them.
+job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits,
+                                      journal_actor journal = {});
 
 } // namespace grove::actors

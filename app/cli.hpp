@@ -46,6 +46,7 @@ struct serve_args {
   uint16_t port = 8080;
   std::string token; ///< also from GROVE_TOKEN
   uint32_t max_jobs = 16;
+  uint32_t max_queued = 1024;
   uint32_t max_connections = 256;
   uint32_t max_frame_bytes = 64 * 1024;
   uint32_t jobs_per_connection = 8;

@@ -139,7 +139,7 @@ int serve(serve_args& a) {
   auto made = runtime::node::make(sys, opts);
   if (!made) return usage_error(made.error().message);
   auto& n = **made;
-  auto registry = n.registry(a.max_jobs);
+  auto registry = n.registry(a.max_jobs, a.max_queued);
   restore_finished(registry, *recent);
   resume_unfinished(sys, registry, *unfinished);
 

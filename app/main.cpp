@@ -42,9 +42,12 @@ int main(int argc, char** argv) {
   serve->add_option("--port", s.port, "Port (0: any free port, printed at start)")->capture_default_str();
   serve->add_option("--token", s.token,
                     "Require this bearer token (else GROVE_TOKEN; prefer the variable: flags show in ps)");
-  serve->add_option("--max-jobs", s.max_jobs, "Jobs in flight; beyond it clients get a busy error")
+  serve->add_option("--max-jobs", s.max_jobs, "Jobs in flight; beyond it jobs wait in a fair queue (--max-queued)")
     ->capture_default_str()
     ->check(CLI::Range(1, 100000));
+  serve->add_option("--max-queued", s.max_queued, "Jobs waiting for a place (journaled); beyond it clients get busy")
+    ->capture_default_str()
+    ->check(CLI::Range(0, 1000000));
   serve->add_option("--max-connections", s.max_connections, "WebSocket connections")
     ->capture_default_str()
     ->check(CLI::Range(1, 100000));

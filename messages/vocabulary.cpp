@@ -9,23 +9,13 @@ namespace grove::messages {
 namespace {
 
 constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage_names{
-  "started",        "planning",
-  "planned",        "composing",
-  "error",          "done",
-  "partial",        "failed",
-  "cancelled",      "generating",
-  "generated",      "worktree_opened",
-  "committing",     "qa",
-  "rejected",       "timed_out",
-  "crashed",        "restarting",
-  "cache_rejected", "merging",
-  "merged",         "worktree_removed",
-  "landed",         "cached",
-  "dropped",        "model",
-  "model_failed",   "model_retry",
-  "model_skipped",  "model_cooldown",
-  "correcting",     "service_restarted",
-  "service_failed", "unknown"};
+  "queued",         "started",    "planning",          "planned",        "composing",
+  "error",          "done",       "partial",           "failed",         "cancelled",
+  "generating",     "generated",  "worktree_opened",   "committing",     "qa",
+  "rejected",       "timed_out",  "crashed",           "restarting",     "cache_rejected",
+  "merging",        "merged",     "worktree_removed",  "landed",         "cached",
+  "dropped",        "model",      "model_failed",      "model_retry",    "model_skipped",
+  "model_cooldown", "correcting", "service_restarted", "service_failed", "unknown"};
 
 constexpr std::array<const char*, 8> state_names{"queued", "planning", "running", "composing",
                                                  "done",   "partial",  "failed",  "cancelled"};
@@ -103,6 +93,7 @@ void apply_event(job_status& js, const telemetry_event& ev) {
   if (is_node_event(ev.stage)) return; // no job's row
   js.updated_ms = ev.ts_ms;
   if (ev.component.empty()) {
+    if (ev.stage == stage::queued) js.state = job_state::queued;
     if (ev.stage == stage::planning) js.state = job_state::planning;
     if (ev.stage == stage::planned) js.state = job_state::running;
     if (ev.stage == stage::composing) js.state = job_state::composing;

@@ -16,6 +16,7 @@ namespace grove::messages {
 /// model_cooldown. `unknown` only comes from text this build does not know.
 enum class stage : uint8_t {
   // job
+  queued, ///< waiting for a place (--max-jobs); attempt carries its position in the line
   started,
   planning,
   planned,

@@ -174,12 +174,13 @@ actors::job_supervisor_actor node::spawn_job() {
   return actors::spawn_job_supervisor(sys_, std::move(deps));
 }
 
-actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight) {
+actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight, uint32_t max_queued) {
   if (!registry_) {
     actors::registry_limits limits;
     limits.max_jobs_in_flight = max_jobs_in_flight;
+    limits.max_queued = max_queued;
     registry_ = actors::spawn_job_registry(
-      sys_, [this] { return spawn_job(); }, limits);
+      sys_, [this] { return spawn_job(); }, limits, journal_);
     subscribe(registry_);
   }
   return registry_;

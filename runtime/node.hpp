@@ -73,8 +73,9 @@ public:
   /// A new job supervisor wired to this node's actors (not started).
   actors::job_supervisor_actor spawn_job();
 
-  /// The node's job registry (grove serve), subscribed to telemetry; made on first use.
-  actors::job_registry_actor registry(uint32_t max_jobs_in_flight);
+  /// The node's job registry (grove serve), subscribed to telemetry, its queue
+  /// journaled; made on first use.
+  actors::job_registry_actor registry(uint32_t max_jobs_in_flight, uint32_t max_queued = 1024);
 
   /// The real generator: cache, else this node's router.
   actors::generator_factory default_generator_factory() const;

@@ -143,6 +143,7 @@ std::string event(const messages::telemetry_event& ev) {
   }
   if (ev.latency_ms != 0) j["latency_ms"] = ev.latency_ms;
   if (!ev.node.empty()) j["node"] = ev.node;
+  if (ev.stage == messages::stage::queued) j["position"] = ev.attempt;
   return dump(j);
 }
 

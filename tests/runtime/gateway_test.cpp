@@ -73,7 +73,7 @@ protected:
   };
 
   void start(std::chrono::milliseconds model_delay = 0ms, std::string token = {}, uint32_t max_jobs = 64,
-             size_t max_connections = 256, uint32_t per_connection = 8) {
+             size_t max_connections = 256, uint32_t per_connection = 8, uint32_t max_queued = 1024) {
     ASSERT_TRUE(git::repository::open_or_init(root()));
     runtime::node_options opts;
     opts.repo = root();
@@ -81,7 +81,7 @@ protected:
     opts.provider =
       model_delay.count() > 0 ? std::make_shared<slow_provider>(model_delay) : models::make_builtin_provider();
     node = std::make_unique<runtime::node>(sys, opts);
-    registry = node->registry(max_jobs);
+    registry = node->registry(max_jobs, max_queued);
     grove::gateway::backend_deps deps;
     deps.registry = registry;
     deps.telemetry = node->telemetry();
@@ -259,8 +259,8 @@ TEST_F(gateway_protocol, every_error_code_answers_and_the_connection_stays_usabl
   EXPECT_EQ(health->status, 200);
 }
 
-TEST_F(gateway_protocol, jobs_beyond_the_limit_are_refused_with_busy) {
-  start(400ms, {}, /*max_jobs=*/1, 256, /*per_connection=*/8);
+TEST_F(gateway_protocol, jobs_beyond_the_limit_and_the_queue_are_refused_with_busy) {
+  start(400ms, {}, /*max_jobs=*/1, 256, /*per_connection=*/8, /*max_queued=*/0);
   auto a = connect();
   auto b = connect();
   ASSERT_TRUE(a && b);
@@ -677,8 +677,8 @@ TEST_F(gateway_protocol, a_burst_of_builds_cannot_slip_past_the_per_connection_l
   }
 }
 
-TEST_F(gateway_protocol, fifty_clients_over_the_job_limit_are_refused_busy_naming_the_limit) {
-  start(300ms, {}, /*max_jobs=*/5);
+TEST_F(gateway_protocol, fifty_clients_over_the_job_and_queue_limits_are_refused_busy_naming_them) {
+  start(300ms, {}, /*max_jobs=*/5, 256, 8, /*max_queued=*/3);
   std::atomic<int> accepted{0}, busy{0}, other{0};
   std::vector<std::string> messages(50);
   std::vector<std::thread> clients;
@@ -716,7 +716,59 @@ TEST_F(gateway_protocol, fifty_clients_over_the_job_limit_are_refused_busy_namin
   EXPECT_GT(busy, 0);
   for (auto& m : messages) {
     if (m.empty()) continue;
-    EXPECT_NE(m.find("the server's limit is 5 (--max-jobs)"), std::string::npos) << m;
+    EXPECT_NE(m.find("the server's limits are 5 (--max-jobs) and 3 queued (--max-queued)"), std::string::npos) << m;
     EXPECT_EQ(m.find("timeout"), std::string::npos) << "no misleading prefix: " << m;
   }
+}
+
+TEST_F(gateway_protocol, fifty_clients_over_the_job_limit_wait_in_the_queue_and_all_get_their_result) {
+  start(300ms, {}, /*max_jobs=*/4);
+  std::atomic<int> done{0}, queued_first{0}, bad{0};
+  std::vector<std::string> problems(50);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 50; ++i) {
+    clients.emplace_back([&, i] {
+      auto c = http::ws_client::connect(ws_url(), "");
+      if (!c || !(*c)->send_text(json{{"type", "build"}, {"plan", plan_of({"part_" + std::to_string(i)})}}.dump())) {
+        ++bad;
+        return;
+      }
+      bool other_event = false, saw_queued = false;
+      int last_position = 1 << 30;
+      for (;;) {
+        auto text = (*c)->read(60s);
+        if (!text) {
+          problems[i] = "no result";
+          ++bad;
+          return;
+        }
+        auto f = json::parse(*text);
+        if (f["type"] == "error") {
+          problems[i] = f.dump();
+          ++bad;
+          return;
+        }
+        if (f["type"] == "event" && f["stage"] == "queued") {
+          int pos = f.value("position", 0);
+          if (other_event) problems[i] = "queued after the job started: " + f.dump();
+          if (pos < 1 || pos > last_position) problems[i] = "position went back or is missing: " + f.dump();
+          last_position = pos;
+          saw_queued = true;
+        } else if (f["type"] == "event") {
+          other_event = true;
+        }
+        if (f["type"] == "result") {
+          if (f["report"]["status"] == "done") ++done;
+          if (saw_queued) ++queued_first;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(done, 50) << "every job gets its result";
+  // 50 jobs arrive within a fraction of one job's 300 ms: all but the first few wait.
+  EXPECT_GE(queued_first, 40);
+  for (auto& p : problems) EXPECT_EQ(p, "");
 }
