@@ -30,10 +30,12 @@
   }
 
   function onEvent(ev) {
+    if (!ev.job) return; // node events (a service restarted) belong to no job row
     const j = job(ev.job);
     j.updated = ev.ts_ms;
     if (!ev.component) {
       if (ev.stage === "started" && ev.detail && !j.request) j.request = ev.detail;
+      if (ev.stage === "queued") j.state = "queued #" + ev.position;
       if (["planning", "composing"].includes(ev.stage)) j.state = ev.stage;
       if (ev.stage === "planned") j.state = "running";
       if (final(ev.stage)) j.state = ev.stage;

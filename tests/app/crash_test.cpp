@@ -177,3 +177,64 @@ TEST_F(crash, serve_killed_mid_job_resumes_and_a_client_reads_the_result) {
   }
   grove::test::expect_clean_repository(ws());
 }
+
+TEST_F(crash, serve_killed_with_jobs_queued_resumes_them_after_restart) {
+  grove::test::fake_llm_server server{model(0ms, 300ms)};
+  auto serve_cmd = "cd '" + dir.path().string() + "' && OPENAI_BASE_URL='" + server.url("/v1") + "' exec '" +
+                   grove_bin + "' serve --repo ws --port 0 --provider openai:m --parallel 2 --max-jobs 1";
+  std::vector<std::string> waiting;
+  {
+    grove::test::child_process serve{serve_cmd + " 2>serve1.log"};
+    auto port = grove::test::wait_for_number_after(dir.path() / "serve1.log", "http://127.0.0.1:", 15s);
+    ASSERT_FALSE(port.empty());
+    auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
+    ASSERT_TRUE(c);
+    for (auto req : {"navbar, hero, footer", "login form", "pricing"}) {
+      ASSERT_TRUE((*c)->send_text(json{{"type", "build"}, {"request", req}}.dump()));
+    }
+    // The first runs; the other two wait, each told its place in the line.
+    while (waiting.size() < 2) {
+      auto text = (*c)->read(30s);
+      ASSERT_TRUE(text) << "the queued jobs were never announced";
+      auto f = json::parse(*text);
+      ASSERT_NE(f["type"], "error") << f.dump();
+      if (f["type"] == "event" && f["stage"] == "queued" && f["position"] == static_cast<int>(waiting.size()) + 1) {
+        waiting.push_back(f["job"]);
+      }
+    }
+    // grove status reads the journal: both are recorded as queued before the kill.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    int recorded = 0;
+    while (recorded < 2 && std::chrono::steady_clock::now() < deadline) {
+      auto st = json::parse(grove::test::run("'" + grove_bin + "' status --repo '" + ws().string() + "' --json").out,
+                            nullptr, false);
+      recorded = 0;
+      for (auto& j : st) recorded += j["state"] == "queued";
+      if (recorded < 2) std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(recorded, 2) << "queued jobs are in the journal";
+    serve.signal(SIGKILL);
+    EXPECT_EQ(serve.wait(10s), 128 + SIGKILL);
+  }
+  grove::test::child_process serve{serve_cmd + " 2>serve2.log"};
+  auto port = grove::test::wait_for_number_after(dir.path() / "serve2.log", "http://127.0.0.1:", 15s);
+  ASSERT_FALSE(port.empty()) << grove::test::read_file(dir.path() / "serve2.log");
+  for (auto& job : waiting) {
+    EXPECT_NE(grove::test::read_file(dir.path() / "serve2.log").find("resuming job " + job), std::string::npos) << job;
+    auto c = grove::http::ws_client::connect("ws://127.0.0.1:" + port + "/ws", "");
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->send_text(json{{"type", "subscribe"}, {"job", job}}.dump()));
+    json result;
+    while (result.is_null()) {
+      auto text = (*c)->read(60s);
+      ASSERT_TRUE(text) << job << " never finished";
+      auto f = json::parse(*text);
+      ASSERT_NE(f["type"], "error") << f.dump();
+      if (f["type"] == "result") result = f;
+    }
+    EXPECT_EQ(result["report"]["status"], "done") << result.dump();
+  }
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(30s), 0);
+  grove::test::expect_clean_repository(ws());
+}
