@@ -8,6 +8,7 @@
 
 #include "messages/codec.hpp"
 #include "app/cli.hpp"
+#include "app/node_host.hpp"
 #include "infra/journal/journal.hpp"
 #include "runtime/node.hpp"
 #include "app/progress.hpp"
@@ -52,12 +53,9 @@ int build(build_args& a) {
   if (!unfinished) return usage_error(unfinished.error().message);
   jr->reset();
 
-  caf::actor_system_config cfg;
-  runtime::configure(cfg, *settings);
-  caf::actor_system sys{cfg};
-  runtime::node_options opts;
-  opts.repo = ws->root;
-  opts.settings = *settings;
+  node_host host{ws->root, *settings};
+  auto& sys = host.sys;
+  auto& opts = host.opts;
   // A node service failed past its restart limit: the job in flight ends and stays resumable.
   opts.on_give_up = [](const std::string& why) { std::fprintf(stderr, "grove: %s\n", why.c_str()); };
   std::optional<messages::job_report> result;

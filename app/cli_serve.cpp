@@ -15,6 +15,7 @@
 #include "actors/job_registry.hpp"
 #include "messages/secrets.hpp"
 #include "app/cli.hpp"
+#include "app/node_host.hpp"
 #include "runtime/gateway/backend.hpp"
 #include "runtime/gateway/server.hpp"
 #include <nlohmann/json.hpp>
@@ -121,12 +122,9 @@ int serve(serve_args& a) {
   if (!unfinished || !recent) return usage_error("reading the job journal failed");
   jr->reset();
 
-  caf::actor_system_config cfg;
-  runtime::configure(cfg, *settings);
-  caf::actor_system sys{cfg};
-  runtime::node_options opts;
-  opts.repo = ws->root;
-  opts.settings = *settings;
+  node_host host{ws->root, *settings};
+  auto& sys = host.sys;
+  auto& opts = host.opts;
   // A node service failed past its restart limit: stop as on SIGTERM, and say why.
   auto gave_up = std::make_shared<give_up_note>();
   opts.on_give_up = [gave_up](const std::string& why) {

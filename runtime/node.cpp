@@ -3,6 +3,7 @@
 #include "runtime/node_supervisor.hpp"
 
 #include <thread>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -95,7 +96,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   auto repo = opts_.repo;
   auto tel = telemetry_;
   auto router = router_;
-  auto started = std::make_shared<std::map<std::string, bool>>(); // integrator: recover when restarted
+  auto integrator_ran = std::make_shared<bool>(false); // a later start is a restart: recover first
   std::map<std::string, std::function<caf::actor()>> start{
     {"telemetry",
      [&sys, log, events] { return caf::actor_cast<caf::actor>(actors::spawn_telemetry(sys, log, events)); }},
@@ -104,9 +105,8 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
      [&sys, router] { return caf::actor_cast<caf::actor>(actors::spawn_customer_agent(sys, router)); }},
     {"qa_agent", [&sys] { return caf::actor_cast<caf::actor>(sys.spawn(actors::qa_agent)); }},
     {"integrator",
-     [&sys, repo, tel, started] {
-       auto again = (*started)["integrator"];
-       (*started)["integrator"] = true;
+     [&sys, repo, tel, integrator_ran] {
+       auto again = std::exchange(*integrator_ran, true);
        return caf::actor_cast<caf::actor>(actors::spawn_integrator(sys, repo, tel, again));
      }},
     {"leases", [&sys, book] { return caf::actor_cast<caf::actor>(actors::spawn_leases(sys, book)); }},
