@@ -30,7 +30,8 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       messages::generation_result res;
       res.component = req.spec.name;
       res.attempt = req.attempt;
-      if (req.use_cache && read_cache(cfg.cache_dir / (req.spec.name + ".json"), res.artifact)) {
+      if (req.use_cache && !cfg.cache_dir.empty() &&
+          read_cache(cfg.cache_dir / (req.spec.name + ".json"), res.artifact)) {
         res.ok = true;
         res.cache_hit = true;
         self->quit();

@@ -10,7 +10,7 @@ namespace grove::actors {
 /// What a generator needs.
 struct generator_config {
   router_actor router;
-  std::filesystem::path cache_dir; ///< output/components/ in the main worktree
+  std::filesystem::path cache_dir; ///< output/components/ in the main worktree; empty on a worker node
   std::chrono::milliseconds timeout{120000};
 };
 

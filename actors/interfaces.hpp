@@ -20,6 +20,9 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using make_gen_atom = caf::atom_constant<caf::atom("makegen")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 
 /// Receives telemetry events (CLI progress printer, gateway sessions).
 using event_sink_actor = caf::typed_actor<caf::reacts_to<messages::telemetry_event>>; // one event, never answered
@@ -93,6 +96,21 @@ using job_supervisor_actor =
   caf::typed_actor<caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
                    caf::reacts_to<messages::generator_restart>,                      // backoff elapsed
                    caf::reacts_to<messages::job_cancel>>;                            // stop, leave the repository clean
+
+/// A node's generator host: spawns generators on its node, each calling that
+/// node's own router (its providers, its keys). Handles cross nodes as
+/// `caf::actor` (a generator_actor).
+using worker_actor = caf::typed_actor<caf::replies_to<make_gen_atom>::with<caf::actor>, // a new generator
+                                      caf::replies_to<probe_atom>::with<uint32_t>>;     // alive; generators running
+
+/// The serving node's view of the cluster: who joined, and where the next
+/// generator runs (by free capacity; cached attempts never come here).
+using cluster_actor = caf::typed_actor<
+  caf::replies_to<messages::node_hello, caf::actor>::with<std::string, caf::actor>, // join with a worker_actor;
+                                                                                    // serving node's name, telemetry
+  caf::replies_to<messages::placement_request>::with<caf::actor, std::string>,      // a generator and its node
+  caf::replies_to<nodes_atom>::with<std::vector<messages::node_info>>,              // every node, for people
+  caf::reacts_to<probe_atom>>;                                                      // its own tick
 
 /// Spawns one generator for an attempt (a child spec's start function);
 /// tests substitute generators that crash.

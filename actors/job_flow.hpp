@@ -37,6 +37,7 @@ struct component_slot {
   bool use_cache = true;
   uint64_t gen_seq = 0; ///< identifies the live attempt; stale answers are ignored
   generator_actor gen;  ///< the live generator, if any
+  std::string node;     ///< where the current attempt runs
   std::optional<worktree_actor> wt;
   bool wt_opened = false;
   std::string base; ///< the main commit the worktree's branch started from
@@ -57,6 +58,9 @@ struct job_supervisor_state {
   /// One_for_one over generators: a generator's child spec (transient) with the job's intensity and backoff.
   std::optional<logic::supervision::restart_policy> restarts;
   std::mt19937_64 rng{std::random_device{}()};
+  /// A lost node takes all its generators down at once: one failure toward
+  /// the restart intensity, not one per generator (node, when counted).
+  std::map<std::string, std::chrono::steady_clock::time_point> node_failures;
   caf::typed_response_promise<messages::job_report> promise;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point deadline; ///< the job's wall-clock deadline
@@ -95,7 +99,7 @@ void finish(self_ptr self);
 
 // One component (job_component.cpp).
 void spawn_attempt(self_ptr self, size_t idx);
-void on_crash(self_ptr self, size_t idx, const std::string& why);
+void on_crash(self_ptr self, size_t idx, const std::string& why, bool node_lost = false);
 void commit(self_ptr self, size_t idx);
 void check(self_ptr self, size_t idx, std::string commit);
 void merge(self_ptr self, size_t idx, std::string commit);

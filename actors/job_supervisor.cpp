@@ -25,6 +25,11 @@ void emit(self_ptr self, const std::string& component, messages::stage stage, ui
   ev.cache_hit = cache_hit;
   ev.detail = std::move(detail);
   ev.ts_ms = now_ms();
+  if (!component.empty()) {
+    if (auto i = self->state.by_name.find(component); i != self->state.by_name.end()) {
+      ev.node = self->state.slots[i->second].node;
+    }
+  }
   self->send(self->state.deps.telemetry, std::move(ev));
 }
 
@@ -284,7 +289,7 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
     for (size_t i = 0; i < self->state.slots.size(); ++i) {
       auto& s = self->state.slots[i];
       if (s.gen && s.gen.address() == msg.source && s.at == phase::generating) {
-        on_crash(self, i, self->system().render(msg.reason));
+        on_crash(self, i, self->system().render(msg.reason), msg.reason == caf::exit_reason::remote_link_unreachable);
         return;
       }
     }

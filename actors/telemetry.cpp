@@ -62,6 +62,7 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
           line["tokens_out"] = ev.tokens_out;
         }
         if (ev.latency_ms != 0) line["latency_ms"] = ev.latency_ms;
+        if (!ev.node.empty()) line["node"] = ev.node;
         auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
         // One write per line (O_APPEND): a full disk loses lines, never the actor.
         if (::write(self->state.log, text.data(), text.size()) < 0) {

@@ -31,6 +31,14 @@ struct common_args {
   uint32_t threads = 0;
 };
 
+/// Cluster flags shared by serve and node (over the config's "cluster" section).
+struct cluster_args {
+  std::string name; ///< this node's name in the cluster
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+};
+
 struct build_args {
   common_args common;
   std::string request;
@@ -52,6 +60,22 @@ struct serve_args {
   uint32_t jobs_per_connection = 8;
   uint32_t max_queued_bytes = 4 * 1024 * 1024;
   uint32_t drain_seconds = 30;
+  uint16_t cluster_port = 0; ///< set: accept worker nodes (CAF middleman) on it
+  bool cluster = false;      ///< --cluster-port given (0 picks a free port)
+  std::string cluster_host = "127.0.0.1";
+  int64_t local_capacity = -1; ///< generations this node runs itself; -1: the config's
+  cluster_args cl;
+};
+
+/// grove node: a worker that joins a serving node.
+struct node_args {
+  std::string join; ///< HOST:PORT of grove serve --cluster-port
+  std::string host; ///< this machine's address, shown to people; default: the host name
+  std::string config_file;
+  std::string provider;
+  uint32_t capacity = 0; ///< 0: the config's (default 8)
+  uint32_t threads = 0;
+  cluster_args cl;
 };
 
 struct submit_args {
@@ -72,6 +96,13 @@ int build(build_args& a);
 int status(status_args& a);
 int serve(serve_args& a);
 int submit(submit_args& a);
+int node(node_args& a);
+
+/// Applies the cluster flags over `s.cluster`; fails when TLS is half configured.
+messages::status apply_cluster_flags(config::settings& s, const cluster_args& a);
+
+/// This machine's host name ("localhost" if unknown).
+std::string host_name();
 
 /// Opens the workspace for a run: repository, lock, repair of what a killed
 /// run left (locks, half-written output/, stale worktrees and branches).

@@ -1,3 +1,4 @@
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -206,6 +207,29 @@ std::string token_from(const std::string& flag) {
   if (!flag.empty()) return flag;
   const char* env = std::getenv("GROVE_TOKEN");
   return env != nullptr ? std::string{env} : std::string{};
+}
+
+} // namespace grove::app
+
+namespace grove::app {
+
+messages::status apply_cluster_flags(config::settings& s, const cluster_args& a) {
+  auto& c = s.cluster;
+  if (!a.tls_cert.empty()) c.certificate = a.tls_cert;
+  if (!a.tls_key.empty()) c.key = a.tls_key;
+  if (!a.tls_ca.empty()) c.ca_file = a.tls_ca;
+  if (c.tls() && (c.certificate.empty() || c.key.empty() || c.ca_file.empty())) {
+    return messages::make_failure(messages::errc::invalid_config,
+                                  "TLS between nodes needs --tls-cert, --tls-key and --tls-ca together (or "
+                                  "cluster.certificate, key and ca_file in the config)");
+  }
+  return messages::ok();
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
 }
 
 } // namespace grove::app

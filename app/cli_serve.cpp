@@ -122,9 +122,13 @@ int serve(serve_args& a) {
   if (!unfinished || !recent) return usage_error("reading the job journal failed");
   jr->reset();
 
-  node_host host{ws->root, *settings};
+  if (a.local_capacity >= 0) settings->cluster.local_capacity = static_cast<uint32_t>(a.local_capacity);
+  if (auto ok = apply_cluster_flags(*settings, a.cl); !ok) return usage_error(ok.error().message);
+  node_host host{ws->root, *settings, a.cluster};
+  if (!host.cluster_status) return usage_error(host.cluster_status.error().message);
   auto& sys = host.sys;
   auto& opts = host.opts;
+  if (a.cluster) opts.node_name = a.cl.name.empty() ? "serve@" + host_name() : a.cl.name;
   // A node service failed past its restart limit: stop as on SIGTERM, and say why.
   auto gave_up = std::make_shared<give_up_note>();
   opts.on_give_up = [gave_up](const std::string& why) {
@@ -137,6 +141,30 @@ int serve(serve_args& a) {
   auto made = runtime::node::make(sys, opts);
   if (!made) return usage_error(made.error().message);
   auto& n = **made;
+  // Before the registry: every job, resumed ones included, places its generators through the cluster.
+  if (a.cluster) {
+    auto cluster = n.start_cluster(host_name(), [](const std::string& line) {
+      std::fprintf(stderr, "grove: %s\n", line.c_str());
+      std::fflush(stderr);
+    });
+    auto tls = settings->cluster.tls();
+    auto port = runtime::publish_cluster(sys, cluster, a.cluster_host, a.cluster_port, tls);
+    if (!port) {
+      n.shutdown();
+      return usage_error(port.error().message);
+    }
+    std::fprintf(stderr,
+                 "grove: cluster: node %s accepting worker nodes on %s:%u (%s), running %u generations itself\n",
+                 opts.node_name.c_str(), a.cluster_host.c_str(), *port,
+                 tls ? "TLS, certificates of the configured CA" : "no TLS", settings->cluster.local_capacity);
+    if (!tls && a.cluster_host != "127.0.0.1" && a.cluster_host != "::1" && a.cluster_host != "localhost") {
+      std::fprintf(stderr,
+                   "grove: warning: the cluster port listens on %s without TLS: anyone who reaches it can join and "
+                   "receive prompts; set --tls-cert, --tls-key and --tls-ca (scripts/make-test-ca.sh for tests)\n",
+                   a.cluster_host.c_str());
+    }
+    std::fflush(stderr);
+  }
   auto registry = n.registry(a.max_jobs, a.max_queued);
   restore_finished(registry, *recent);
   resume_unfinished(sys, registry, *unfinished);
@@ -146,6 +174,7 @@ int serve(serve_args& a) {
   deps.telemetry = n.telemetry();
   deps.integrator = caf::actor_cast<caf::weak_actor_ptr>(n.integrator());
   deps.max_jobs_per_connection = a.jobs_per_connection;
+  deps.cluster = caf::actor_cast<caf::actor>(n.cluster());
   auto so = server_options_from(a);
   // The token is a secret like an API key: never echoed in any spelling.
   messages::register_secret(so.token);

@@ -21,6 +21,14 @@ void add_common(CLI::App* cmd, cli::common_args& c) {
   cmd->add_option("--threads", c.threads, "Actor scheduler threads (default: one per core)")->check(CLI::Range(1, 256));
 }
 
+void add_cluster(CLI::App* cmd, cli::cluster_args& c) {
+  cmd->add_option("--name", c.name, "This node's name in the cluster (unique)");
+  cmd->add_option("--tls-cert", c.tls_cert,
+                  "TLS between nodes: this node's certificate (PEM; with --tls-key, --tls-ca)");
+  cmd->add_option("--tls-key", c.tls_key, "TLS between nodes: this node's private key (PEM)");
+  cmd->add_option("--tls-ca", c.tls_ca, "TLS between nodes: the CA every node's certificate must be signed by");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +73,26 @@ int main(int argc, char** argv) {
   serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")
     ->capture_default_str();
   add_common(serve, s.common);
+  serve
+    ->add_option("--cluster-port", s.cluster_port,
+                 "Accept worker nodes (grove node --join) on this port (0: any free port, printed at start)")
+    ->check(CLI::Range(0, 65535));
+  serve->add_option("--cluster-host", s.cluster_host, "Address the cluster port binds")->capture_default_str();
+  serve->add_option("--local-capacity", s.local_capacity, "Generations this node runs itself in a cluster (default 8)")
+    ->check(CLI::Range(0, 100000));
+  add_cluster(serve, s.cl);
+
+  cli::node_args nd;
+  auto* node = app.add_subcommand("node", "Run a worker node: join a grove serve and run generators for it");
+  node->add_option("--join", nd.join, "HOST:PORT of the serving node's --cluster-port")->required();
+  node->add_option("--host", nd.host, "This machine's address as the dashboard shows it (default: its host name)");
+  node->add_option("--config", nd.config_file, "Config file: this node's providers, routes and cluster settings");
+  node->add_option("--provider", nd.provider, "Route every role to one provider: NAME[:MODEL] (see grove build)");
+  node->add_option("--capacity", nd.capacity, "Concurrent generations this node takes (default 8)")
+    ->check(CLI::Range(1, 100000));
+  node->add_option("--threads", nd.threads, "Actor scheduler threads (default: one per core)")
+    ->check(CLI::Range(1, 256));
+  add_cluster(node, nd.cl);
 
   cli::status_args st;
   auto* status = app.add_subcommand("status", "List the jobs of a workspace and their state, from its journal");
@@ -95,7 +123,11 @@ int main(int argc, char** argv) {
     return cli::build(b);
   }
   if (status->parsed()) return cli::status(st);
-  if (serve->parsed()) return cli::serve(s);
+  if (serve->parsed()) {
+    s.cluster = serve->count("--cluster-port") > 0;
+    return cli::serve(s);
+  }
+  if (node->parsed()) return cli::node(nd);
   if (submit->parsed()) {
     if (u.request.empty() == u.plan_file.empty()) {
       return cli::usage_error("submit takes a request or --plan FILE (exactly one); see grove submit --help");

@@ -118,6 +118,18 @@ std::string read_models(const json& doc, model_settings& m) {
       m.routes[key] = names;
     }
   }
+  if (auto rp = doc.find("retry_prefer"); rp != doc.end()) {
+    if (!rp->is_object()) return "retry_prefer: expected an object";
+    for (auto& [role, name] : rp->items()) {
+      if (role != "plan" && role != "generate" && role != "review" && role != "resolve") {
+        return "retry_prefer." + role + ": unknown role (plan, generate, review, resolve)";
+      }
+      if (!name.is_string() || name.get<std::string>().empty()) {
+        return "retry_prefer." + role + ": expected a provider name";
+      }
+      m.retry_prefer[role] = name.get<std::string>();
+    }
+  }
   reader top{doc, "", ""};
   top.read("self_correction_attempts", m.self_correction_attempts, 0, 10);
   top.read("max_tokens_per_job", m.max_tokens_per_job, 0, 1e15);
@@ -179,7 +191,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   }
   reader top{doc, "", ""};
   top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
-            "restart", "service_restart", "providers", "routes", "self_correction_attempts", "max_tokens_per_job"});
+            "restart", "service_restart", "providers", "routes", "retry_prefer", "self_correction_attempts",
+            "max_tokens_per_job", "cluster"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
@@ -188,7 +201,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   top.read("job_timeout_ms", base.job_timeout_ms, 1, 86400000);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
   // The same policy shape for generators (restart) and for the node's services (service_restart).
-  for (auto [key, target] : {std::pair{"restart", &base.restart}, std::pair{"service_restart", &base.service_restart}}) {
+  for (auto [key, target] :
+       {std::pair{"restart", &base.restart}, std::pair{"service_restart", &base.service_restart}}) {
     auto r = doc.find(key);
     if (r == doc.end()) continue;
     if (!r->is_object()) return make_failure(errc::invalid_config, std::string{key} + ": expected an object");
@@ -200,6 +214,25 @@ messages::result<settings> apply_settings(const std::string& text, settings base
     sub.read("backoff_max_ms", target->backoff_max_ms, 0, 600000);
     sub.read("jitter", target->jitter, 0, 10);
     if (!sub.error.empty()) return make_failure(errc::invalid_config, sub.error);
+  }
+  if (auto c = doc.find("cluster"); c != doc.end()) {
+    if (!c->is_object()) return make_failure(errc::invalid_config, "cluster: expected an object");
+    reader sub{*c, "cluster.", ""};
+    sub.only({"heartbeat_interval_ms", "connection_timeout_ms", "local_capacity", "capacity", "certificate", "key",
+              "ca_file"});
+    auto& k = base.cluster;
+    sub.read("heartbeat_interval_ms", k.heartbeat_interval_ms, 10, 600000);
+    sub.read("connection_timeout_ms", k.connection_timeout_ms, 50, 3600000);
+    sub.read("local_capacity", k.local_capacity, 0, 100000);
+    sub.read("capacity", k.capacity, 1, 100000);
+    sub.read("certificate", k.certificate);
+    sub.read("key", k.key);
+    sub.read("ca_file", k.ca_file);
+    if (!sub.error.empty()) return make_failure(errc::invalid_config, sub.error);
+    if (k.connection_timeout_ms <= k.heartbeat_interval_ms) {
+      return make_failure(errc::invalid_config,
+                          "cluster.connection_timeout_ms must be longer than cluster.heartbeat_interval_ms");
+    }
   }
   base.models.providers.try_emplace("builtin", provider_settings{});
   if (auto err = read_models(doc, base.models); !err.empty()) return make_failure(errc::invalid_config, err);

@@ -43,6 +43,9 @@ struct model_settings {
   /// Ordered provider names per role ("plan", "generate", "review", "resolve"),
   /// optionally per difficulty tier ("generate.simple", "generate.hard").
   std::map<std::string, std::vector<std::string>> routes;
+  /// Escalation in a cluster: per role, the provider a retry (attempt 2 on)
+  /// prefers; a free node advertising it gets the retry ({"generate": "strong"}).
+  std::map<std::string, std::string> retry_prefer;
   uint32_t self_correction_attempts = 2; ///< re-asks after invalid JSON or schema errors
   uint64_t max_tokens_per_job = 0;       ///< 0: no cap
 };
@@ -52,6 +55,19 @@ std::vector<std::string> route_for(const model_settings& m, const std::string& r
 
 /// The type's default model name (openai: gpt-4o-mini, ollama: qwen2.5-coder, gemini: gemini-1.5-flash).
 std::string default_model(const std::string& type);
+
+/// The cluster (grove serve --cluster-port, grove node --join): CAF's
+/// middleman between nodes, heartbeats so a frozen or cut-off node is found.
+struct cluster_settings {
+  uint32_t heartbeat_interval_ms = 250;  ///< middleman.heartbeat-interval on every node
+  uint32_t connection_timeout_ms = 1000; ///< middleman.connection-timeout: silent this long, the peer is lost
+  uint32_t local_capacity = 8;           ///< generations the serving node runs itself (0: none)
+  uint32_t capacity = 8;                 ///< generations a worker node runs (grove node)
+  std::string certificate;               ///< TLS between nodes (PEM); all three set, or none
+  std::string key;
+  std::string ca_file;
+  bool tls() const { return !certificate.empty() || !key.empty() || !ca_file.empty(); }
+};
 
 /// Everything a run can be configured with; defaults are sane for a laptop.
 struct settings {
@@ -66,6 +82,7 @@ struct settings {
   /// past it the node stops, and the journal lets the next start resume.
   restart_settings service_restart{3, 10000, 50, 1000, 0.2};
   model_settings models;
+  cluster_settings cluster;
 };
 
 /// Reads a JSON config file over the defaults. Unknown keys, wrong types and

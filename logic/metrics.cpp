@@ -168,4 +168,25 @@ std::string metrics::render() const {
   return out;
 }
 
+std::string metrics::render_nodes(const std::vector<messages::node_info>& nodes) {
+  std::string out;
+  auto each = [&](const char* name, const char* type, const char* help, auto value) {
+    header(out, name, type, help);
+    for (auto& n : nodes) sample(out, name, "node=\"" + escape(n.name) + "\"", static_cast<double>(value(n)));
+  };
+  each("grove_node_up", "gauge", "1 while the cluster node is connected, else 0.",
+       [](const messages::node_info& n) { return n.up ? 1 : 0; });
+  each("grove_node_capacity", "gauge", "Concurrent generations the node takes.",
+       [](const messages::node_info& n) { return n.capacity; });
+  each("grove_node_generations_in_flight", "gauge", "Generators running on the node now.",
+       [](const messages::node_info& n) { return n.in_flight; });
+  each("grove_node_generations_placed_total", "counter", "Generators placed on the node.",
+       [](const messages::node_info& n) { return n.placed; });
+  each("grove_node_losses_total", "counter", "Times the node was lost (killed, frozen, cut off).",
+       [](const messages::node_info& n) { return n.lost; });
+  each("grove_node_last_seen_seconds", "gauge", "When the node last answered (Unix time).",
+       [](const messages::node_info& n) { return static_cast<double>(n.last_seen_ms) / 1000.0; });
+  return out;
+}
+
 } // namespace grove::logic

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "messages/types.hpp"
 
@@ -30,6 +31,9 @@ public:
     double sum = 0;
     void add(double seconds);
   };
+
+  /// Per-node gauges and counters of a cluster (appended to render()'s text by a serving node).
+  static std::string render_nodes(const std::vector<messages::node_info>& nodes);
 
 private:
   messages::event_counts counts_;                // what every view counts alike

@@ -56,4 +56,9 @@ decision restart_policy::on_exit(bool abnormal, uint32_t restarts_so_far, clock:
   return {decision::restart, backoff_delay(backoff_, restarts_so_far, rand01)};
 }
 
+decision restart_policy::on_exit_of_counted_failure(bool abnormal, uint32_t restarts_so_far, double rand01) const {
+  if (!should_restart(type_, abnormal)) return {decision::leave, millis{0}};
+  return {decision::restart, backoff_delay(backoff_, restarts_so_far, rand01)};
+}
+
 } // namespace grove::logic::supervision

@@ -88,6 +88,11 @@ public:
   /// times before (the backoff grows with it).
   decision on_exit(bool abnormal, uint32_t restarts_so_far, clock::time_point now, double rand01);
 
+  /// The same for a child that went down with others in one failure already
+  /// counted (a cluster node lost with all its generators): restarted after
+  /// its backoff, not counted again toward the intensity.
+  decision on_exit_of_counted_failure(bool abnormal, uint32_t restarts_so_far, double rand01) const;
+
 private:
   restart_type type_;
   restart_intensity intensity_;

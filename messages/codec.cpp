@@ -129,6 +129,8 @@ job_report report_from_json(const nlohmann::json& r) {
     cr.cache_hit = c.value("cache_hit", false);
     cr.commit = c.value("commit", "");
     cr.error = c.value("error", "");
+    for (auto& n : c.value("nodes", json::array()))
+      if (n.is_string()) cr.nodes.push_back(n.get<std::string>());
     for (auto& v : c.value("violations", json::array()))
       cr.violations.push_back({v.value("code", ""), v.value("message", "")});
     out.components.push_back(cr);
@@ -168,7 +170,8 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"cache_hit", c.cache_hit},
                      {"commit", c.commit},
                      {"violations", v},
-                     {"error", redact(c.error)}});
+                     {"error", redact(c.error)},
+                     {"nodes", c.nodes}});
   }
   auto usage_json = [](const usage& u) {
     return json{{"requests", u.requests},

@@ -51,7 +51,11 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<status_request>("grove.status_request")
     .add_message_type<status_reply>("grove.status_reply")
     .add_message_type<cancel_job>("grove.cancel_job")
-    .add_message_type<journal_entry>("grove.journal_entry");
+    .add_message_type<journal_entry>("grove.journal_entry")
+    .add_message_type<node_hello>("grove.node_hello")
+    .add_message_type<placement_request>("grove.placement_request")
+    .add_message_type<node_info>("grove.node_info")
+    .add_message_type<std::vector<node_info>>("grove.node_info_list");
   cfg.add_error_category(caf::atom("grove"), [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string out = to_string(static_cast<errc>(code));
     if (ctx.match_elements<std::string>()) {

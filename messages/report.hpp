@@ -57,6 +57,7 @@ struct component_report {
   std::string commit; ///< the merge commit on main (empty when cached or dropped)
   std::vector<violation> violations;
   std::string error;
+  std::vector<std::string> nodes; ///< the node of each attempt and restart, in order
   bool operator==(const component_report&) const = default;
 };
 
@@ -179,7 +180,7 @@ typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_report& x) {
   return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts, x.restarts, x.corrections,
-           x.cache_hit, x.commit, x.violations, x.error);
+           x.cache_hit, x.commit, x.violations, x.error, x.nodes);
 }
 
 template <class Inspector>

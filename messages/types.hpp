@@ -5,6 +5,7 @@
 // subject; this header includes them all. Only caf/meta/type_name.hpp comes
 // with them: these headers are everywhere.
 
+#include "messages/cluster.hpp"
 #include "messages/model.hpp"
 #include "messages/plan.hpp"
 #include "messages/report.hpp"

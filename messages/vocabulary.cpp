@@ -8,14 +8,44 @@ namespace grove::messages {
 
 namespace {
 
-constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage_names{
-  "queued",         "started",    "planning",          "planned",        "composing",
-  "error",          "done",       "partial",           "failed",         "cancelled",
-  "generating",     "generated",  "worktree_opened",   "committing",     "qa",
-  "rejected",       "timed_out",  "crashed",           "restarting",     "cache_rejected",
-  "merging",        "merged",     "worktree_removed",  "landed",         "cached",
-  "dropped",        "model",      "model_failed",      "model_retry",    "model_skipped",
-  "model_cooldown", "correcting", "service_restarted", "service_failed", "unknown"};
+constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage_names{"queued",
+                                                                                       "started",
+                                                                                       "planning",
+                                                                                       "planned",
+                                                                                       "composing",
+                                                                                       "error",
+                                                                                       "done",
+                                                                                       "partial",
+                                                                                       "failed",
+                                                                                       "cancelled",
+                                                                                       "generating",
+                                                                                       "generated",
+                                                                                       "worktree_opened",
+                                                                                       "committing",
+                                                                                       "qa",
+                                                                                       "rejected",
+                                                                                       "timed_out",
+                                                                                       "crashed",
+                                                                                       "restarting",
+                                                                                       "cache_rejected",
+                                                                                       "merging",
+                                                                                       "merged",
+                                                                                       "worktree_removed",
+                                                                                       "landed",
+                                                                                       "cached",
+                                                                                       "dropped",
+                                                                                       "model",
+                                                                                       "model_failed",
+                                                                                       "model_retry",
+                                                                                       "model_skipped",
+                                                                                       "model_cooldown",
+                                                                                       "correcting",
+                                                                                       "service_restarted",
+                                                                                       "service_failed",
+                                                                                       "node_joined",
+                                                                                       "node_lost",
+                                                                                       "node_status",
+                                                                                       "unknown"};
 
 constexpr std::array<const char*, 8> state_names{"queued", "planning", "running", "composing",
                                                  "done",   "partial",  "failed",  "cancelled"};
@@ -77,7 +107,8 @@ const char* to_string(journal_record x) {
 }
 
 bool is_node_event(stage x) {
-  return x == stage::service_restarted || x == stage::service_failed;
+  return x == stage::service_restarted || x == stage::service_failed || x == stage::node_joined ||
+         x == stage::node_lost || x == stage::node_status;
 }
 
 bool is_component_outcome(stage x) {

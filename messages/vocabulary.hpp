@@ -53,6 +53,10 @@ enum class stage : uint8_t {
   // node services (job empty, component = the service)
   service_restarted,
   service_failed,
+  // cluster nodes (job empty, component = the node's name)
+  node_joined, ///< a worker joined or rejoined; detail: its address
+  node_lost,   ///< a node's connection ended or stopped answering; detail: why
+  node_status, ///< a node's capacity and load changed; detail: JSON of messages::node_info
   unknown,
 };
 
@@ -79,7 +83,7 @@ bool is_final_state(std::string_view text);
 /// The job state a job-level stage ends in (done .. cancelled), if it is one.
 std::optional<job_state> final_state_of(stage x);
 
-/// service_restarted or service_failed: an event of the node, not of a job.
+/// service_restarted, service_failed or a cluster node's event: an event of the node, not of a job.
 bool is_node_event(stage x);
 
 /// A component's outcome: stage::landed, cached or dropped.

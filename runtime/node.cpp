@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/cluster.hpp"
 #include "actors/customer_agent.hpp"
 #include "infra/models/http_provider.hpp"
 #include "actors/generator.hpp"
@@ -25,6 +26,39 @@
 
 namespace grove::runtime {
 
+actors::router_config router_setup(const config::settings& settings, std::shared_ptr<models::provider> one,
+                                   actors::telemetry_actor telemetry,
+                                   std::map<std::string, std::shared_ptr<http::client>>& http) {
+  actors::router_config rc;
+  rc.models = settings.models;
+  rc.telemetry = std::move(telemetry);
+  if (one) {
+    // One provider for every role, with the builtin's policy defaults.
+    rc.models.providers = {{"override", config::provider_settings{}}};
+    rc.models.routes = {{"default", {"override"}}};
+    rc.providers["override"] = std::move(one);
+    return rc;
+  }
+  for (auto& [name, p] : rc.models.providers) {
+    auto& client = http[p.ca_file];
+    if (p.type != "builtin" && !client) client = std::make_shared<http::client>(http::client_options{p.ca_file});
+    if (auto impl = models::make_provider(name, p, client)) rc.providers[name] = impl;
+  }
+  return rc;
+}
+
+messages::status check_providers(const config::settings& settings) {
+  for (auto& [name, p] : settings.models.providers) {
+    if (p.type == "builtin") continue;
+    auto base = models::resolve_base_url(p);
+    if (auto u = http::parse_url(base); !u) {
+      return messages::make_failure(messages::errc::invalid_config,
+                                    "provider " + name + ": base URL: " + u.error().message);
+    }
+  }
+  return messages::ok();
+}
+
 void configure(caf::actor_system_config& cfg, const config::settings& settings) {
   messages::register_messages(cfg);
   auto threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -39,14 +73,7 @@ messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_
     }
   }
   if (!opts.provider) {
-    for (auto& [name, p] : opts.settings.models.providers) {
-      if (p.type == "builtin") continue;
-      auto base = models::resolve_base_url(p);
-      if (auto u = http::parse_url(base); !u) {
-        return messages::make_failure(messages::errc::invalid_config,
-                                      "provider " + name + ": base URL: " + u.error().message);
-      }
-    }
+    if (auto ok = check_providers(opts.settings); !ok) return ok.error();
   }
   return std::make_unique<node>(sys, std::move(opts));
 }
@@ -74,21 +101,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   if (opts_.journal) journal_ = caf::actor_cast<actors::journal_actor>(proxy["journal"]);
 
   auto log = opts_.telemetry_log ? opts_.repo / ".grove" / "telemetry.jsonl" : std::filesystem::path{};
-  actors::router_config rc;
-  rc.models = opts_.settings.models;
-  rc.telemetry = telemetry_;
-  if (opts_.provider) {
-    // One provider for every role, with the builtin's policy defaults.
-    rc.models.providers = {{"override", config::provider_settings{}}};
-    rc.models.routes = {{"default", {"override"}}};
-    rc.providers["override"] = opts_.provider;
-  } else {
-    for (auto& [name, p] : rc.models.providers) {
-      auto& client = http_[p.ca_file];
-      if (p.type != "builtin" && !client) client = std::make_shared<http::client>(http::client_options{p.ca_file});
-      if (auto impl = models::make_provider(name, p, client)) rc.providers[name] = impl;
-    }
-  }
+  auto rc = router_setup(opts_.settings, opts_.provider, telemetry_, http_);
 
   // What a restarted instance starts from: the books outlive instances.
   auto events = actors::make_telemetry_book();
@@ -129,6 +142,25 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   factory_ = default_generator_factory();
 }
 
+actors::generator_config node::generator_setup() const {
+  return {router_, opts_.repo / "output" / "components",
+          std::chrono::milliseconds{opts_.settings.generator_timeout_ms}};
+}
+
+actors::cluster_actor node::start_cluster(const std::string& address, std::function<void(const std::string&)> log) {
+  if (placement_) return placement_;
+  actors::cluster_config cc;
+  cc.name = opts_.node_name;
+  cc.address = address;
+  cc.local_capacity = opts_.settings.cluster.local_capacity;
+  if (cc.local_capacity > 0) cc.local = actors::spawn_worker_host(sys_, generator_setup());
+  for (auto& [name, _] : opts_.settings.models.providers) cc.providers.push_back(name);
+  cc.telemetry = telemetry_;
+  cc.log = std::move(log);
+  placement_ = actors::spawn_cluster(sys_, std::move(cc));
+  return placement_;
+}
+
 actors::generator_factory node::default_generator_factory() const {
   actors::generator_config gcfg{router_, opts_.repo / "output" / "components",
                                 std::chrono::milliseconds{opts_.settings.generator_timeout_ms}};
@@ -145,6 +177,7 @@ void node::shutdown() {
   // The supervisor stops every service and proxy; the registry is the serving front end's.
   caf::anon_send(supervisor_, actors::svc_stop_atom::value, std::string{});
   if (registry_) caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+  if (placement_) caf::anon_send_exit(placement_, caf::exit_reason::user_shutdown);
 }
 
 caf::actor node::service_instance(const std::string& name) {
@@ -171,6 +204,8 @@ actors::job_supervisor_actor node::spawn_job() {
   deps.leases = leases_;
   deps.journal = journal_;
   deps.spawn_generator = factory_;
+  deps.placement = placement_;
+  deps.node_name = opts_.node_name;
   return actors::spawn_job_supervisor(sys_, std::move(deps));
 }
 

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/generator.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/llm_router.hpp"
 #include "infra/models/provider.hpp"
 #include "config/settings.hpp"
 
@@ -35,7 +37,17 @@ struct node_options {
   /// Called once (from an actor) when a node service failed past its restart
   /// limit: the front end stops the node and exits with the message.
   std::function<void(const std::string& why)> on_give_up;
+  std::string node_name = "local"; ///< this node in reports, events and the cluster
 };
+
+/// The router of a node: `one` for every role (tests), else a provider per
+/// configured model, HTTP clients shared per CA file in `http`.
+actors::router_config router_setup(const config::settings& settings, std::shared_ptr<models::provider> one,
+                                   actors::telemetry_actor telemetry,
+                                   std::map<std::string, std::shared_ptr<http::client>>& http);
+
+/// Every configured provider's base URL parses (a clear error before any work).
+messages::status check_providers(const config::settings& settings);
 
 /// Registers grove's messages and applies the settings (scheduler threads:
 /// the core count unless configured). Call before constructing the system.
@@ -77,6 +89,18 @@ public:
   /// journaled; made on first use.
   actors::job_registry_actor registry(uint32_t max_jobs_in_flight, uint32_t max_queued = 1024);
 
+  /// Makes this node the serving node of a cluster (once): the cluster actor
+  /// places every later job's model-bound generators by free capacity, on
+  /// this node (settings.cluster.local_capacity) and on workers that join.
+  /// The caller publishes it (runtime/cluster.hpp). `log` gets join and loss lines.
+  actors::cluster_actor start_cluster(const std::string& address, std::function<void(const std::string&)> log);
+
+  /// The cluster actor, if start_cluster ran.
+  actors::cluster_actor cluster() const { return placement_; }
+
+  /// What this node's generators work with (router, cache folder, timeout).
+  actors::generator_config generator_setup() const;
+
   /// The real generator: cache, else this node's router.
   actors::generator_factory default_generator_factory() const;
 
@@ -105,6 +129,7 @@ private:
   actors::journal_actor journal_;
   actors::job_registry_actor registry_;
   actors::generator_factory factory_;
+  actors::cluster_actor placement_;
   bool down_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "runtime/gateway/backend.hpp"
 
+#include "logic/metrics.hpp"
+
 #include <set>
 
 #include <caf/all.hpp>
@@ -174,11 +176,37 @@ public:
         done({500, "text/plain; charset=utf-8", self->system().render(err) + "\n"});
         self->quit();
       };
+      auto cluster = caf::actor_cast<actors::cluster_actor>(deps.cluster);
       if (path == "/metrics") {
         self->request(deps.telemetry, ask_timeout, actors::metrics_atom::value)
           .then(
-            [self, done](const std::string& text) {
-              done({200, "text/plain; version=0.0.4; charset=utf-8", text});
+            [self, done, cluster, fail](const std::string& text) {
+              if (!cluster) {
+                done({200, "text/plain; version=0.0.4; charset=utf-8", text});
+                self->quit();
+                return;
+              }
+              self->request(cluster, ask_timeout, actors::nodes_atom::value)
+                .then(
+                  [self, done, text](const std::vector<messages::node_info>& nodes) {
+                    done({200, "text/plain; version=0.0.4; charset=utf-8", text + logic::metrics::render_nodes(nodes)});
+                    self->quit();
+                  },
+                  fail);
+            },
+            fail);
+        return;
+      }
+      if (path == "/api/nodes") {
+        if (!cluster) {
+          done({200, "application/json", "[]"});
+          self->quit();
+          return;
+        }
+        self->request(cluster, ask_timeout, actors::nodes_atom::value)
+          .then(
+            [self, done](const std::vector<messages::node_info>& nodes) {
+              done({200, "application/json", protocol::nodes_json(nodes)});
               self->quit();
             },
             fail);

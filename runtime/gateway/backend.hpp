@@ -20,6 +20,7 @@ struct backend_deps {
   /// the integrator is detached, and a strong handle kept by a server that
   /// outlives the node would keep its thread, and the actor system, waiting.
   caf::weak_actor_ptr integrator;
+  caf::actor cluster; ///< the cluster actor of a serving node (actors::cluster_actor), else null
   protocol::limits limits;
   uint32_t max_jobs_per_connection = 8;
 };

@@ -189,4 +189,21 @@ std::string pong(const std::string& id) {
   return dump(j);
 }
 
+std::string nodes_json(const std::vector<messages::node_info>& nodes) {
+  json out = json::array();
+  for (auto& n : nodes) {
+    out.push_back({{"name", n.name},
+                   {"address", n.address},
+                   {"capacity", n.capacity},
+                   {"in_flight", n.in_flight},
+                   {"up", n.up},
+                   {"local", n.local},
+                   {"last_seen_ms", n.last_seen_ms},
+                   {"placed", n.placed},
+                   {"lost", n.lost},
+                   {"providers", n.providers}});
+  }
+  return out.dump();
+}
+
 } // namespace grove::gateway::protocol

@@ -50,4 +50,7 @@ std::string pong(const std::string& id);
 /// The job-status JSON used by status frames and the dashboard's /api/jobs.
 std::string jobs_json(const messages::status_reply& reply);
 
+/// GET /api/nodes: the cluster's nodes as a JSON array (empty without a cluster).
+std::string nodes_json(const std::vector<messages::node_info>& nodes);
+
 } // namespace grove::gateway::protocol

@@ -88,7 +88,7 @@ TEST_F(serialization, reports_and_telemetry_round_trip) {
   round_trip(
     telemetry_event{"job", "x", stage::model, 2, true, "detail", 1234567, "openai:m", 429, 1500, 10, 20, "node-a"});
   round_trip(telemetry_stats{1, 2, 3, 4, 5, 6, 7});
-  component_report cr{"x", "dropped", 3, 1, 2, false, "", {a_violation}, "why"};
+  component_report cr{"x", "dropped", 3, 1, 2, false, "", {a_violation}, "why", {"serve", "w1"}};
   round_trip(cr);
   round_trip(job_report{
     "job", "req", "partial", {cr}, "out.html", "c0ffee", 42, "err", job_usage{usage{"", 1, 0, 5, 6, 0.1}, {}}});

@@ -1,0 +1,257 @@
+// The cluster with real processes on 127.0.0.1: a serving node, worker
+// nodes, a fake model server. Placement across nodes, a worker killed or
+// frozen mid-build, retries on another node and escalation, TLS.
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "app/cluster_support.hpp"
+#include "fakes/fake_llm_server.hpp"
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using grove::test::cluster_processes;
+
+namespace {
+
+const std::string twelve =
+  "'navbar, hero, dashboard, chart, data table, login form, signup form, pricing, contact form, search bar, modal, "
+  "footer'";
+
+// A competent model answering generations after `delay`; the first
+// generation of each component in `fail_first` carries a script tag (QA rejects it).
+grove::test::fake_handler model(std::chrono::milliseconds delay, std::set<std::string> fail_first = {}) {
+  auto mtx = std::make_shared<std::mutex>();
+  auto failed = std::make_shared<std::set<std::string>>();
+  return [=](const grove::test::fake_request& req, int) {
+    auto prompt = grove::test::prompt_of("openai", req.body);
+    auto answer = grove::test::competent_answer(prompt);
+    auto at = prompt.find("Component: ");
+    auto r = grove::test::reply(200, "");
+    if (at != std::string::npos) {
+      r.delay = delay;
+      auto name = prompt.substr(at + 11, prompt.find('\n', at) - at - 11);
+      std::lock_guard<std::mutex> guard{*mtx};
+      if (fail_first.count(name) && failed->insert(name).second) {
+        auto doc = json::parse(answer);
+        doc["html"] = doc["html"].get<std::string>() + "<script>alert(1)</script>";
+        answer = doc.dump();
+      }
+    }
+    r.body = grove::test::openai_body(answer);
+    return r;
+  };
+}
+
+std::string model_env(const grove::test::fake_llm_server& server) {
+  return "OPENAI_BASE_URL='" + server.url("/v1") + "'";
+}
+
+class cluster : public ::testing::Test {
+protected:
+  grove::test::temp_dir dir;
+  cluster_processes c{dir.path()};
+
+  std::filesystem::path file(const std::string& name, const std::string& text) {
+    auto p = dir.path() / name;
+    grove::test::write_file(p, text);
+    return p;
+  }
+
+  // The first telemetry event of `stage` about node `node` at or after `since_ms`.
+  json node_event(const std::string& stage, const std::string& node, int64_t since_ms) {
+    for (auto& ev : grove::test::telemetry_events(c.ws())) {
+      if (ev.value("stage", "") == stage && ev.value("component", "") == node && ev.value("ts_ms", 0LL) >= since_ms) {
+        return ev;
+      }
+    }
+    return {};
+  }
+
+  // Waits until a generation of the running job is on `node`.
+  bool generating_on(const std::string& node, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& ev : grove::test::telemetry_events(c.ws())) {
+        if (ev.value("stage", "") == "generating" && ev.value("node", "") == node) return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+};
+
+TEST_F(cluster, three_nodes_place_generators_on_both_workers_and_land_everything_once) {
+  grove::test::fake_llm_server server{model(300ms)};
+  c.serve();
+  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
+  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  auto report = c.submit(twelve);
+  ASSERT_EQ(report["status"], "done") << report.dump();
+  ASSERT_EQ(report["components"].size(), 12u);
+  auto nodes = grove::test::nodes_of(report);
+  EXPECT_EQ(nodes, (std::set<std::string>{"w1", "w2"})) << "generators on both workers, none on the serving node";
+  grove::test::expect_landed_once(c.ws(), report);
+  EXPECT_TRUE(grove::test::wait_for_text(c.log("serve"), "node w2 joined", 1s));
+  // The dashboard's sources: /api/nodes and per-node metrics.
+  auto nodes_json = json::parse(grove::test::run("curl -s http://127.0.0.1:" + c.http_port + "/api/nodes").out);
+  ASSERT_EQ(nodes_json.size(), 2u) << nodes_json.dump();
+  for (auto& n : nodes_json) {
+    EXPECT_TRUE(n["up"].get<bool>());
+    EXPECT_EQ(n["capacity"], 3);
+    EXPECT_EQ(n["in_flight"], 0);
+  }
+  EXPECT_EQ(nodes_json[0]["placed"].get<int>() + nodes_json[1]["placed"].get<int>(), 12);
+  auto metrics = grove::test::run("curl -s http://127.0.0.1:" + c.http_port + "/metrics").out;
+  EXPECT_NE(metrics.find("grove_node_up{node=\"w1\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("grove_node_capacity{node=\"w2\"} 3"), std::string::npos);
+  c.stop();
+  grove::test::expect_clean_repository(c.ws());
+}
+
+TEST_F(cluster, a_worker_killed_mid_build_loses_nothing) {
+  grove::test::fake_llm_server server{model(1500ms)};
+  c.serve();
+  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
+  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  std::thread killer{[&] {
+    if (generating_on("w1", 30s)) c.process("w1").signal(SIGKILL);
+  }};
+  auto report = c.submit(twelve);
+  killer.join();
+  ASSERT_EQ(report["status"], "done") << report.dump();
+  grove::test::expect_landed_once(c.ws(), report);
+  // The lost generators were restarted on the other worker: restarts, not QA attempts.
+  int restarted = 0;
+  for (auto& comp : report["components"]) {
+    auto nodes = comp["nodes"];
+    if (comp["restarts"].get<int>() == 0) continue;
+    ++restarted;
+    EXPECT_EQ(comp["attempts"], 1) << comp.dump();
+    EXPECT_EQ(nodes.front(), "w1") << comp.dump();
+    EXPECT_EQ(nodes.back(), "w2") << comp.dump();
+  }
+  EXPECT_GE(restarted, 1) << report.dump();
+  EXPECT_TRUE(grove::test::wait_for_text(c.log("serve"), "node w1 (", 5s)) << grove::test::read_file(c.log("serve"));
+  c.stop();
+  grove::test::expect_clean_repository(c.ws());
+}
+
+TEST_F(cluster, a_frozen_worker_is_found_within_2s_its_work_replaced_and_it_rejoins) {
+  grove::test::fake_llm_server server{model(1500ms)};
+  c.serve();
+  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
+  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  int64_t stopped_ms = 0;
+  std::thread freezer{[&] {
+    if (!generating_on("w1", 30s)) return;
+    stopped_ms = grove::test::epoch_ms();
+    c.process("w1").signal(SIGSTOP);
+  }};
+  auto report = c.submit(twelve);
+  freezer.join();
+  ASSERT_NE(stopped_ms, 0) << "w1 never got work";
+  ASSERT_EQ(report["status"], "done") << report.dump();
+  grove::test::expect_landed_once(c.ws(), report);
+  auto lost = node_event("node_lost", "w1", stopped_ms);
+  ASSERT_FALSE(lost.is_null()) << grove::test::read_file(c.log("serve"));
+  auto detected = lost["ts_ms"].get<int64_t>() - stopped_ms;
+  EXPECT_LT(detected, 2000) << "SIGSTOP found after " << detected << " ms";
+  std::printf("[ figures ] SIGSTOP of a worker detected after %lld ms\n", static_cast<long long>(detected));
+
+  // Thawed, it rejoins; with the other worker gone, later work runs on it.
+  c.process("w1").signal(SIGCONT);
+  ASSERT_TRUE(grove::test::wait_for_text(c.log("w1"), "rejoined", 20s)) << grove::test::read_file(c.log("w1"));
+  c.process("w2").signal(SIGTERM);
+  c.process("w2").wait(10s);
+  ASSERT_TRUE(grove::test::wait_for_text(c.log("serve"), "node w2 (", 5s));
+  auto later = c.submit("'sidebar, cards'");
+  ASSERT_EQ(later["status"], "done") << later.dump();
+  EXPECT_EQ(grove::test::nodes_of(later), std::set<std::string>{"w1"}) << later.dump();
+  c.stop();
+  grove::test::expect_clean_repository(c.ws());
+}
+
+TEST_F(cluster, a_retry_runs_on_another_node_and_escalates_to_the_stronger_provider) {
+  grove::test::fake_llm_server server{model(100ms, {"hero", "navbar"})};
+  auto plan = file("plan.json", R"({"session_id":"retry1","request":"hero","components":[{"name":"hero"}]})");
+  // w2 serves a provider named "strong"; the serving node's route asks retries to escalate to it.
+  auto strong = file("strong.json", R"({"providers":{"strong":{"type":"openai","model":"big","base_url":")" +
+                                      server.url("/v1") + R"("}},"routes":{"default":["strong"]}})");
+  auto escalate = file("serve.json", R"({"retry_prefer":{"generate":"strong"}})");
+  c.serve("--local-capacity 0 --config '" + escalate.string() + "'");
+  c.worker("w1", "--provider openai:m --capacity 2", model_env(server));
+  c.worker("w2", "--config '" + strong.string() + "' --capacity 2");
+  auto report = c.submit("--plan '" + plan.string() + "'");
+  ASSERT_EQ(report["status"], "done") << report.dump();
+  auto& hero = report["components"][0];
+  EXPECT_EQ(hero["attempts"], 2) << hero.dump();
+  ASSERT_EQ(hero["nodes"].size(), 2u) << hero.dump();
+  EXPECT_EQ(hero["nodes"][1], "w2") << "the retry escalates to the node serving the stronger provider";
+
+  // Without escalation, the retry goes to a node other than the failed attempt's.
+  auto plan2 = file("plan2.json", R"({"session_id":"retry2","request":"navbar","components":[{"name":"navbar"}]})");
+  c.stop();
+  cluster_processes plain{dir.path()};
+  plain.serve();
+  plain.worker("w1", "--provider openai:m --capacity 2", model_env(server));
+  plain.worker("w2", "--provider openai:m --capacity 2", model_env(server));
+  auto again = plain.submit("--plan '" + plan2.string() + "'");
+  ASSERT_EQ(again["status"], "done") << again.dump();
+  auto& navbar = again["components"][0];
+  EXPECT_EQ(navbar["attempts"], 2) << navbar.dump();
+  ASSERT_EQ(navbar["nodes"].size(), 2u) << navbar.dump();
+  EXPECT_NE(navbar["nodes"][0], navbar["nodes"][1]) << "the retry runs on another node";
+  // Telemetry names the node of every attempt.
+  std::set<std::string> seen;
+  for (auto& ev : grove::test::telemetry_events(plain.ws())) {
+    if (ev.value("component", "") == "navbar" && ev.value("stage", "") == "generating") seen.insert(ev["node"]);
+  }
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST_F(cluster, tls_admits_nodes_of_the_ca_and_refuses_others) {
+  auto certs = dir.path() / "certs";
+  auto script = std::string{GROVE_SOURCE_DIR} + "/scripts/make-test-ca.sh";
+  ASSERT_EQ(grove::test::run("sh '" + script + "' '" + certs.string() + "' srv w1 >/dev/null").status, 0);
+  ASSERT_EQ(grove::test::run("sh '" + script + "' '" + certs.string() + "' --ca rogue intruder >/dev/null").status, 0);
+  auto tls = [&](const std::string& who) {
+    return "--tls-cert '" + (certs / (who + ".pem")).string() + "' --tls-key '" + (certs / (who + ".key")).string() +
+           "' --tls-ca '" + (certs / "ca.pem").string() + "'";
+  };
+  grove::test::fake_llm_server server{model(50ms)};
+  c.serve("--local-capacity 0 " + tls("srv"));
+  EXPECT_NE(grove::test::read_file(c.log("serve")).find("(TLS"), std::string::npos);
+  c.worker("w1", "--provider openai:m " + tls("w1"), model_env(server));
+  // A certificate from another CA, and no TLS at all: both refused, each saying why.
+  c.worker("intruder", "--provider openai:m " + tls("intruder"), model_env(server), false);
+  c.worker("plain", "--provider openai:m", model_env(server), false);
+  EXPECT_TRUE(grove::test::wait_for_text(c.log("intruder"), "refused: the TLS handshake failed", 20s))
+    << grove::test::read_file(c.log("intruder"));
+  EXPECT_TRUE(grove::test::wait_for_text(c.log("plain"), "refused", 20s)) << grove::test::read_file(c.log("plain"));
+  auto report = c.submit("'navbar, hero, footer'");
+  ASSERT_EQ(report["status"], "done") << report.dump();
+  EXPECT_EQ(grove::test::nodes_of(report), std::set<std::string>{"w1"});
+  EXPECT_EQ(grove::test::read_file(c.log("intruder")).find("joined"), std::string::npos);
+  EXPECT_EQ(grove::test::read_file(c.log("plain")).find("joined"), std::string::npos);
+  auto nodes_json = json::parse(grove::test::run("curl -s http://127.0.0.1:" + c.http_port + "/api/nodes").out);
+  EXPECT_EQ(nodes_json.size(), 1u) << nodes_json.dump();
+}
+
+TEST_F(cluster, an_open_cluster_port_without_tls_warns_and_half_tls_is_refused) {
+  auto r = grove::test::run("cd '" + dir.path().string() + "' && '" + grove::test::grove_bin +
+                            "' serve --repo ws --port 0 --cluster-port 0 --tls-cert x.pem 2>&1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--tls-cert, --tls-key and --tls-ca together"), std::string::npos) << r.out;
+  auto bad = grove::test::run("'" + grove::test::grove_bin + "' node --join nowhere 2>&1");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--join takes HOST:PORT"), std::string::npos) << bad.out;
+  c.bind_host = "0.0.0.0";
+  c.serve("--cluster-host 0.0.0.0");
+  EXPECT_NE(grove::test::read_file(c.log("serve")).find("warning: the cluster port listens on 0.0.0.0 without TLS"),
+            std::string::npos)
+    << grove::test::read_file(c.log("serve"));
+}
+
+} // namespace
