@@ -153,6 +153,22 @@ print(f'{r:.0f} {g["add_ms"]:.2f} {g["commit_ms"]:.2f} {g["merge_ms"]:.2f} {g["p
 PY
 )
 
+# P6/P7: the cluster, real processes on 127.0.0.1 (benchmarks/cluster.py).
+echo "P6/P7: cluster throughput with 1, 2, 3 workers; re-placement after SIGSTOP ..." >&2
+cluster_args=()
+[[ $smoke -eq 1 ]] && cluster_args=(--components 24 --rounds 1 --trials 2)
+python3 "$here/cluster.py" "$grove" "$tools" "${cluster_args[@]}" > "$tmp/cluster.json"
+read -r p6_n p6_1 p6_2 p6_3 p6_x2 p6_x3 p6_status p6_all p7_n p7_p50 p7_max p7_all < <(python3 - "$tmp/cluster.json" "${cluster_args[1]:-96}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+p6, p7 = r["p6"], r["p7"]
+status = "done" if all(p6[k]["status"] == "done" for k in ("1", "2", "3")) else "failed"
+runs = ";".join("/".join(str(x) for x in p6[k]["all_s"]) for k in ("1", "2", "3"))
+print(sys.argv[2], p6["1"]["wall_s"], p6["2"]["wall_s"], p6["3"]["wall_s"], p6["speedup_2"], p6["speedup_3"], status,
+      runs, p7["trials"], p7["p50_ms"], p7["max_ms"], "/".join(str(x) for x in p7["all_ms"]))
+PY
+)
+
 machine="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g 2>/dev/null | awk '/Mem:/{print $2}') GiB"
 table=$(cat <<TABLE
 | scenario | grove | reference | ratio | target |
@@ -164,6 +180,8 @@ table=$(cat <<TABLE
 | P4 gateway: $clients WebSocket clients: answered, errors, p50 / p99 (ms) | $p4_ok, $p4_err errors, $p4_p50 / $p4_p99 | | | all answered, 0 errors |
 | P5 actor round trips per second | $rtt | | | |
 | P5 libgit2 per component: add / commit / merge / prune (ms) | $add / $commit / $merge / $prune | | | |
+| P6 cluster: $p6_n components, 500 ms model, workers capped at 8, serving node generating nothing: 1 / 2 / 3 workers (s, medians; rounds $p6_all) | $p6_1 / $p6_2 / $p6_3 ($p6_status) | | ${p6_x2}x / ${p6_x3}x of one worker | 3 workers ≥ 2.7x |
+| P7 cluster: SIGSTOP of a generating worker to its work starting on another node (ms, p50 / max of $p7_n: $p7_all) | $p7_p50 / $p7_max | | | detection < 2 s |
 TABLE
 )
 echo "machine: $machine"
