@@ -30,7 +30,10 @@
   }
 
   function onEvent(ev) {
-    if (!ev.job) return; // node events (a service restarted) belong to no job row
+    if (!ev.job) { // node events (a service restarted, a cluster node joined or lost) belong to no job row
+      if (ev.stage === "node_joined" || ev.stage === "node_lost") { loadNodes(); if (ev.stage === "node_lost") pushError("node " + ev.component, ev.detail); }
+      return;
+    }
     const j = job(ev.job);
     j.updated = ev.ts_ms;
     if (!ev.component) {
@@ -43,7 +46,8 @@
       return;
     }
     let c = j.components.get(ev.component);
-    if (!c) { c = { name: ev.component, stage: "", attempt: 0, restarts: 0, cache: false, node: ev.node || "local", started: ev.ts_ms, updated: ev.ts_ms, tokens: 0 }; j.components.set(ev.component, c); }
+    if (!c) { c = { name: ev.component, stage: "", attempt: 0, restarts: 0, cache: false, node: ev.node || "local", nodes: [], started: ev.ts_ms, updated: ev.ts_ms, tokens: 0 }; j.components.set(ev.component, c); }
+    if (ev.stage === "generating" && ev.node) { c.node = ev.node; c.nodes = (c.nodes || []).concat([ev.node]); }
     c.updated = ev.ts_ms;
     if (ev.stage === "model" || ev.stage === "model_failed") { c.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); j.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); return; }
     if (["model_retry", "model_cooldown", "model_skipped", "correcting", "worktree_opened", "worktree_removed"].includes(ev.stage)) return;
@@ -87,7 +91,7 @@
         `<td class="num">${j.tokens}</td><td class="num">${seconds(elapsed)}</td><td>${page}</td></tr>`;
       for (const c of cs) {
         const t = compFinal(c.stage) ? c.updated - c.started : Date.now() - c.started;
-        html += `<tr class="comp" data-component="${esc(c.name)}"><td>${esc(c.name)}</td><td>attempt ${c.attempt}${c.restarts ? ` · ${c.restarts} restart(s)` : ""} · node ${esc(c.node)}</td>` +
+        html += `<tr class="comp" data-component="${esc(c.name)}"><td>${esc(c.name)}</td><td>attempt ${c.attempt}${c.restarts ? ` · ${c.restarts} restart(s)` : ""} · node ${esc(c.nodes && c.nodes.length > 1 ? c.nodes.join(" → ") : c.node)}</td>` +
           `<td><span class="state ${esc(c.stage)}">${esc(c.stage)}</span>${c.cache ? '<span class="cache">cache hit</span>' : ""}</td><td></td>` +
           `<td class="num">${c.tokens}</td><td class="num">${seconds(t)}</td><td></td></tr>`;
       }
@@ -97,6 +101,20 @@
     $("s-components").textContent = comps; $("s-tokens").textContent = tokens;
     const el = $("errors");
     el.innerHTML = errors.length ? errors.slice().reverse().map((e) => `<li><code>${esc(e.job)}</code> ${esc(e.text)}</li>`).join("") : '<li class="muted">None.</li>';
+  }
+
+  let nodes = [];
+  function loadNodes() {
+    fetch("/api/nodes", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : [])).then((list) => { nodes = Array.isArray(list) ? list : []; drawNodes(); }).catch(() => {});
+  }
+
+  function drawNodes() {
+    if (nodes.length === 0) return;
+    const ago = (ms) => { const s = Math.max(0, Math.round((Date.now() - ms) / 1000)); return s < 2 ? "now" : s + " s ago"; };
+    $("nodes").innerHTML = nodes.map((n) => `<tr class="node" data-node="${esc(n.name)}"><td><code>${esc(n.name)}</code>${n.local ? ' <span class="muted">(serving)</span>' : ""}</td>` +
+      `<td>${esc(n.address)}</td><td><span class="state ${n.up ? "up" : "down"}">${n.up ? "up" : "down"}</span></td>` +
+      `<td class="num">${n.capacity}</td><td class="num">${n.in_flight}</td><td class="num">${n.placed}</td><td class="num">${n.lost}</td>` +
+      `<td>${ago(n.last_seen_ms)}</td><td>${esc((n.providers || []).join(", "))}</td></tr>`).join("");
   }
 
   function connect() {
@@ -132,5 +150,7 @@
     $("request").value = "";
   });
   setInterval(() => { if ([...jobs.values()].some((j) => !final(j.state))) render(); }, 1000);
+  setInterval(loadNodes, 2000);
+  loadNodes();
   connect();
 })();

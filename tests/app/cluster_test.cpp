@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "app/browser_support.hpp"
 #include "app/cluster_support.hpp"
 #include "fakes/fake_llm_server.hpp"
 
@@ -209,6 +210,31 @@ TEST_F(cluster, a_retry_runs_on_another_node_and_escalates_to_the_stronger_provi
     if (ev.value("component", "") == "navbar" && ev.value("stage", "") == "generating") seen.insert(ev["node"]);
   }
   EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST_F(cluster, the_dashboard_shows_the_nodes_and_the_node_of_each_attempt) {
+  grove::test::fake_llm_server server{model(700ms)};
+  c.serve("--local-capacity 2");
+  c.worker("w1", "--provider openai:m --capacity 2", model_env(server));
+  c.worker("w2", "--provider openai:m --capacity 2", model_env(server));
+  grove::test::browser chrome{dir.path(), "http://127.0.0.1:" + c.http_port + "/", c.http_port};
+  ASSERT_TRUE(chrome.ok()) << chrome.why;
+  auto rows = "String(document.querySelectorAll('#nodes tr.node').length)";
+  EXPECT_EQ(chrome.wait_for(rows, "3", 10s), "3") << "the serving node and two workers";
+  auto state_of = [](const std::string& node) {
+    return "(() => { const e = document.querySelector('tr[data-node=\"" + node +
+           "\"] .state'); return e ? e.textContent : ''; })()";
+  };
+  EXPECT_EQ(chrome.wait_for(state_of("w1"), "up", 5s), "up");
+  std::thread client{[&] { c.submit("'navbar, hero, dashboard, chart, footer, modal'"); }};
+  // While it runs, the component rows name their node.
+  auto on_worker = "String([...document.querySelectorAll('tr.comp')].some(r => /node w[12]/.test(r.textContent)))";
+  EXPECT_EQ(chrome.wait_for(on_worker, "true", 20s), "true");
+  client.join();
+  c.process("w2").signal(SIGKILL);
+  EXPECT_EQ(chrome.wait_for(state_of("w2"), "down", 10s), "down") << "a lost node shows down";
+  EXPECT_EQ(chrome.wait_for(state_of("srv"), "up", 1s), "up");
+  EXPECT_GT(chrome.screenshot("dashboard-cluster.png"), 1000u);
 }
 
 TEST_F(cluster, tls_admits_nodes_of_the_ca_and_refuses_others) {

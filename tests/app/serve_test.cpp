@@ -11,6 +11,7 @@
 
 #include "fakes/fake_llm_server.hpp"
 #include "infra/http/ws_client.hpp"
+#include "app/browser_support.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -65,51 +66,6 @@ protected:
   std::unique_ptr<grove::test::child_process> serve;
   std::string port;
 };
-
-// --- a minimal DevTools client: evaluate JavaScript, take a screenshot ---
-
-class devtools final {
-public:
-  explicit devtools(std::unique_ptr<grove::http::ws_client> c) : c_(std::move(c)) {}
-
-  json call(const std::string& method, json params) {
-    int id = ++next_;
-    if (!c_->send_text(json{{"id", id}, {"method", method}, {"params", std::move(params)}}.dump())) return json{};
-    for (;;) {
-      auto text = c_->read(20s);
-      if (!text) return json{};
-      auto f = json::parse(*text, nullptr, false);
-      if (f.is_object() && f.value("id", 0) == id) return f;
-    }
-  }
-
-  std::string eval(const std::string& expression) {
-    auto r = call("Runtime.evaluate", {{"expression", expression}, {"returnByValue", true}});
-    auto& v = r["result"]["result"];
-    return v.contains("value") && v["value"].is_string() ? v["value"].get<std::string>() : std::string{};
-  }
-
-private:
-  std::unique_ptr<grove::http::ws_client> c_;
-  int next_ = 0;
-};
-
-std::string base64_decode(const std::string& in) {
-  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    auto pos = chars.find(c);
-    if (pos == std::string::npos) continue;
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
-}
 
 } // namespace
 
@@ -171,33 +127,9 @@ protected:
   void shows_a_job_done(const std::string& token) {
     start(token.empty() ? "" : "--token " + token);
     auto page_url = url(token.empty() ? "/" : "/?token=" + token);
-    auto profile = dir.path() / "chromium-profile";
-    std::filesystem::create_directories(profile);
-    grove::test::child_process browser{
-      "exec chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-      "--disable-background-networking "
-      "--disable-component-update --disable-sync --disable-dev-shm-usage --window-size=1280,1000 "
-      "--remote-debugging-port=0 "
-      "--user-data-dir='" +
-      profile.string() + "' '" + page_url + "' >'" + (dir.path() / "chromium.log").string() + "' 2>&1"};
-    auto devtools_port = grove::test::wait_for_number_after(profile / "DevToolsActivePort", "", 30s);
-    ASSERT_FALSE(devtools_port.empty()) << "chromium did not start (is the chromium package installed?): "
-                                        << grove::test::read_file(dir.path() / "chromium.log");
-    // Find the page and attach to it.
-    std::string page_ws;
-    for (int i = 0; i < 100 && page_ws.empty(); ++i) {
-      if (auto r = grove::http::http_get("http://127.0.0.1:" + devtools_port + "/json/list"); r && r->status == 200) {
-        for (auto& t : json::parse(r->body)) {
-          if (t["type"] == "page" && t["url"].get<std::string>().find(port) != std::string::npos)
-            page_ws = t["webSocketDebuggerUrl"];
-        }
-      }
-      if (page_ws.empty()) std::this_thread::sleep_for(100ms);
-    }
-    ASSERT_FALSE(page_ws.empty());
-    auto attached = grove::http::ws_client::connect(page_ws, "");
-    ASSERT_TRUE(attached) << attached.error().message;
-    devtools dt{std::move(*attached)};
+    grove::test::browser chrome{dir.path(), page_url, port};
+    ASSERT_TRUE(chrome.ok()) << chrome.why;
+    auto& dt = chrome.page();
     // Wait for the dashboard's WebSocket to be live, then start a job while it watches.
     std::string conn;
     for (int i = 0; i < 100 && conn != "live"; ++i) {
@@ -237,13 +169,7 @@ protected:
     }
     EXPECT_EQ(link, "link") << "the page is linked";
     // Keep a screenshot as a test artefact.
-    auto shot = dt.call("Page.captureScreenshot", {{"format", "png"}});
-    auto png = base64_decode(shot["result"].value("data", ""));
-    ASSERT_GT(png.size(), 1000u);
-    std::filesystem::create_directories(GROVE_ARTIFACTS);
-    auto shot_name = std::string{GROVE_ARTIFACTS} + (token.empty() ? "/dashboard.png" : "/dashboard-token.png");
-    std::ofstream{shot_name, std::ios::binary} << png;
-    std::cerr << "screenshot: " << shot_name << "\n";
+    EXPECT_GT(chrome.screenshot(token.empty() ? "dashboard.png" : "dashboard-token.png"), 1000u);
     serve->signal(SIGTERM);
     EXPECT_EQ(serve->wait(30s), 0);
   }
