@@ -78,3 +78,26 @@ TEST(prompt_files, are_embedded_with_their_placeholders) {
   EXPECT_NE(prompt_text(prompt_file::correction).find("{{error}}"), std::string_view::npos);
   EXPECT_FALSE(prompt_text(prompt_file::system).empty());
 }
+
+TEST(settings, the_cluster_and_escalation_are_configured_and_checked) {
+  auto s = apply_settings(R"({"cluster": {"heartbeat_interval_ms": 100, "connection_timeout_ms": 600,
+                               "local_capacity": 0, "capacity": 12},
+                              "retry_prefer": {"generate": "strong"}})",
+                          defaults());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->cluster.heartbeat_interval_ms, 100u);
+  EXPECT_EQ(s->cluster.connection_timeout_ms, 600u);
+  EXPECT_EQ(s->cluster.local_capacity, 0u);
+  EXPECT_EQ(s->cluster.capacity, 12u);
+  EXPECT_FALSE(s->cluster.tls());
+  EXPECT_EQ(s->models.retry_prefer.at("generate"), "strong");
+  EXPECT_EQ(defaults().cluster.connection_timeout_ms, 1000u) << "a lost node is found within 2 s by default";
+  EXPECT_NE(error_of(R"({"cluster": {"heartbeat_interval_ms": 500, "connection_timeout_ms": 400}})")
+              .find("must be longer than cluster.heartbeat_interval_ms"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"cluster": {"capacity": 0}})").find("cluster.capacity"), std::string::npos);
+  EXPECT_NE(error_of(R"({"cluster": {"port": 1}})").find("cluster.port: unknown setting"), std::string::npos);
+  EXPECT_NE(error_of(R"({"retry_prefer": {"paint": "x"}})").find("retry_prefer.paint: unknown role"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"retry_prefer": {"generate": 3}})").find("expected a provider name"), std::string::npos);
+}

@@ -86,3 +86,24 @@ TEST(metrics, histograms_are_cumulative_with_an_infinite_bucket) {
   EXPECT_NE(text.find("le=\"0.05\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("le=\"+Inf\"} 1"), std::string::npos) << text;
 }
+
+TEST(metrics, cluster_nodes_get_gauges_and_counters_by_node) {
+  messages::node_info up;
+  up.name = "w1";
+  up.capacity = 8;
+  up.in_flight = 3;
+  up.up = true;
+  up.placed = 41;
+  up.last_seen_ms = 1500;
+  messages::node_info down;
+  down.name = "w\"2";
+  down.lost = 2;
+  auto text = logic::metrics::render_nodes({up, down});
+  for (auto* line :
+       {"grove_node_up{node=\"w1\"} 1", "grove_node_up{node=\"w\\\"2\"} 0", "grove_node_capacity{node=\"w1\"} 8",
+        "grove_node_generations_in_flight{node=\"w1\"} 3", "grove_node_generations_placed_total{node=\"w1\"} 41",
+        "grove_node_losses_total{node=\"w\\\"2\"} 2", "grove_node_last_seen_seconds{node=\"w1\"} 1.5",
+        "# TYPE grove_node_up gauge"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+}

@@ -88,3 +88,18 @@ TEST(supervision, the_policy_answers_restart_after_a_delay_leave_or_give_up) {
   restart_policy permanent{restart_type::permanent, 5, 1000ms, b};
   EXPECT_EQ(permanent.on_exit(false, 0, t0, 0.0).kind, decision::restart) << "permanent: even a normal end";
 }
+
+TEST(supervision, a_failure_already_counted_restarts_without_spending_the_intensity) {
+  backoff_policy b{10ms, 1000ms, 0.0};
+  auto t0 = clock::time_point{} + std::chrono::hours{1};
+  restart_policy p{restart_type::transient, 1, 1000ms, b};
+  EXPECT_EQ(p.on_exit(true, 0, t0, 0.0).kind, decision::restart) << "the lost node: one failure";
+  // Its other generators: restarted with their backoff, the intensity untouched.
+  for (uint32_t i = 0; i < 8; ++i) {
+    auto d = p.on_exit_of_counted_failure(true, 1, 0.0);
+    EXPECT_EQ(d.kind, decision::restart);
+    EXPECT_EQ(d.delay, 20ms);
+  }
+  EXPECT_EQ(p.on_exit_of_counted_failure(false, 0, 0.0).kind, decision::leave);
+  EXPECT_EQ(p.on_exit(true, 0, t0 + 10ms, 0.0).kind, decision::give_up) << "a second failure is one too many";
+}
