@@ -9,6 +9,7 @@
 #include "app/browser_support.hpp"
 #include "app/cluster_support.hpp"
 #include "fakes/fake_llm_server.hpp"
+#include "infra/http/ws_client.hpp"
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
@@ -43,6 +44,12 @@ grove::test::fake_handler model(std::chrono::milliseconds delay, std::set<std::s
     r.body = grove::test::openai_body(answer);
     return r;
   };
+}
+
+// The body of GET `path` on the serving node's HTTP port.
+std::string get(const std::string& port, const std::string& path) {
+  auto r = grove::http::http_get("http://127.0.0.1:" + port + path);
+  return r ? r->body : std::string{};
 }
 
 std::string model_env(const grove::test::fake_llm_server& server) {
@@ -96,7 +103,7 @@ TEST_F(cluster, three_nodes_place_generators_on_both_workers_and_land_everything
   grove::test::expect_landed_once(c.ws(), report);
   EXPECT_TRUE(grove::test::wait_for_text(c.log("serve"), "node w2 joined", 1s));
   // The dashboard's sources: /api/nodes and per-node metrics.
-  auto nodes_json = json::parse(grove::test::run("curl -s http://127.0.0.1:" + c.http_port + "/api/nodes").out);
+  auto nodes_json = json::parse(get(c.http_port, "/api/nodes"));
   ASSERT_EQ(nodes_json.size(), 2u) << nodes_json.dump();
   for (auto& n : nodes_json) {
     EXPECT_TRUE(n["up"].get<bool>());
@@ -104,7 +111,7 @@ TEST_F(cluster, three_nodes_place_generators_on_both_workers_and_land_everything
     EXPECT_EQ(n["in_flight"], 0);
   }
   EXPECT_EQ(nodes_json[0]["placed"].get<int>() + nodes_json[1]["placed"].get<int>(), 12);
-  auto metrics = grove::test::run("curl -s http://127.0.0.1:" + c.http_port + "/metrics").out;
+  auto metrics = get(c.http_port, "/metrics");
   EXPECT_NE(metrics.find("grove_node_up{node=\"w1\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("grove_node_capacity{node=\"w2\"} 3"), std::string::npos);
   c.stop();
@@ -261,7 +268,7 @@ TEST_F(cluster, tls_admits_nodes_of_the_ca_and_refuses_others) {
   EXPECT_EQ(grove::test::nodes_of(report), std::set<std::string>{"w1"});
   EXPECT_EQ(grove::test::read_file(c.log("intruder")).find("joined"), std::string::npos);
   EXPECT_EQ(grove::test::read_file(c.log("plain")).find("joined"), std::string::npos);
-  auto nodes_json = json::parse(grove::test::run("curl -s http://127.0.0.1:" + c.http_port + "/api/nodes").out);
+  auto nodes_json = json::parse(get(c.http_port, "/api/nodes"));
   EXPECT_EQ(nodes_json.size(), 1u) << nodes_json.dump();
 }
 
