@@ -95,8 +95,10 @@ std::string where(client_ptr self) {
 // Why a connection attempt failed, in words a person can act on.
 std::string explain(client_ptr self, const caf::error& err) {
   auto text = self->system().render(err);
-  if (err == caf::sec::disconnect_during_handshake || err == caf::sec::runtime_error ||
-      err == caf::sec::cannot_connect_to_node) {
+  if (err == caf::sec::cannot_connect_to_node) {
+    return "nothing answers there (the serving node is down, not started yet, or unreachable): " + text;
+  }
+  if (err == caf::sec::disconnect_during_handshake || err == caf::sec::runtime_error) {
     if (self->state.cfg.tls) {
       return "refused: the TLS handshake failed (the serving node does not use TLS, or our certificate is not "
              "signed by its CA): " +

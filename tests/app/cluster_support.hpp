@@ -11,6 +11,11 @@
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "support.hpp"
@@ -20,6 +25,19 @@ namespace grove::test {
 inline const std::string grove_bin = GROVE_BINARY;
 
 /// Milliseconds since the epoch (the clock telemetry timestamps use).
+/// A TCP port free on 127.0.0.1 a moment ago (for a server that must come back on the same port).
+inline std::string free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
 inline int64_t epoch_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
     .count();
@@ -70,9 +88,10 @@ public:
   void serve(const std::string& flags = "--local-capacity 0", const std::string& env = {},
              const std::string& prefix = {}) {
     std::filesystem::remove(log("serve")); // a log of an earlier run must not answer for this one
-    serve_ = std::make_unique<child_process>("cd '" + dir_.string() + "' && " + env + " exec " + prefix + " '" +
-                                             grove_bin + "' serve --repo ws --port 0 --cluster-port 0 --name srv " +
-                                             flags + " 2>'" + log("serve").string() + "'");
+    serve_ =
+      std::make_unique<child_process>("cd '" + dir_.string() + "' && " + env + " exec " + prefix + " '" + grove_bin +
+                                      "' serve --repo ws --port 0 --cluster-port " + serve_cluster_port +
+                                      " --name srv " + flags + " 2>'" + log("serve").string() + "'");
     cluster_port = wait_for_number_after(log("serve"), "worker nodes on " + bind_host + ":", std::chrono::seconds{20});
     http_port = wait_for_number_after(log("serve"), "on http://127.0.0.1:", std::chrono::seconds{20});
     ASSERT_FALSE(cluster_port.empty() || http_port.empty()) << read_file(log("serve"));
@@ -91,6 +110,7 @@ public:
   }
 
   child_process& process(const std::string& name) { return *workers_.at(name); }
+  child_process& serving() { return *serve_; }
 
   /// Runs grove submit with a request (or `--plan FILE`); the report.
   nlohmann::json submit(const std::string& what, const std::string& prefix = {}) {
@@ -118,8 +138,9 @@ public:
 
   ~cluster_processes() { stop(); }
 
-  std::string host = "127.0.0.1";      ///< where workers find the cluster port
-  std::string bind_host = "127.0.0.1"; ///< what the serving node binds it to (--cluster-host)
+  std::string host = "127.0.0.1";       ///< where workers find the cluster port
+  std::string bind_host = "127.0.0.1";  ///< what the serving node binds it to (--cluster-host)
+  std::string serve_cluster_port = "0"; ///< --cluster-port (fixed when the serving node must come back on it)
   std::string cluster_port;
   std::string http_port;
 

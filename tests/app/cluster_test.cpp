@@ -181,6 +181,59 @@ TEST_F(cluster, a_frozen_worker_is_found_within_2s_its_work_replaced_and_it_rejo
   grove::test::expect_clean_repository(c.ws());
 }
 
+TEST_F(cluster, the_serving_node_killed_mid_build_resumes_and_its_workers_come_back) {
+  grove::test::fake_llm_server server{model(1000ms)};
+  c.serve_cluster_port = grove::test::free_port();
+  c.serve();
+  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
+  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  std::thread client{[&] { // its connection dies with the server
+    grove::test::run("'" + grove::test::grove_bin + "' submit --url ws://127.0.0.1:" + c.http_port + " " + twelve +
+                     " -q 2>/dev/null");
+  }};
+  ASSERT_TRUE(generating_on("w1", 30s) || generating_on("w2", 1s));
+  c.serving().signal(SIGKILL);
+  EXPECT_EQ(c.serving().wait(10s), 128 + SIGKILL);
+  client.join();
+  EXPECT_TRUE(grove::test::wait_for_text(c.log("w1"), "lost the serving node", 5s))
+    << grove::test::read_file(c.log("w1"));
+  // The same port again: the journal resumes the job, the workers rejoin by themselves.
+  c.serve();
+  EXPECT_NE(grove::test::read_file(c.log("serve")).find("resuming job"), std::string::npos)
+    << grove::test::read_file(c.log("serve"));
+  for (auto* w : {"w1", "w2"}) {
+    EXPECT_TRUE(grove::test::wait_for_text(c.log(w), "rejoined", 20s))
+      << grove::test::read_file(c.log(w)) << grove::test::read_file(c.log("serve"));
+  }
+  json job;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto jobs = json::parse(get(c.http_port, "/api/jobs"), nullptr, false);
+    if (jobs.is_array() && !jobs.empty() && jobs[0].value("state", "") == "done") {
+      job = jobs[0];
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_FALSE(job.is_null()) << get(c.http_port, "/api/jobs");
+  auto report = job["report"];
+  ASSERT_EQ(report["components"].size(), 12u) << report.dump();
+  for (auto& comp : report["components"]) {
+    auto name = comp["name"].get<std::string>();
+    // Landed before the kill: a cache hit on the serving node now; else generated on a worker.
+    if (comp["status"] == "cached") {
+      EXPECT_EQ(comp["nodes"].back(), "srv") << comp.dump();
+    } else {
+      EXPECT_EQ(comp["status"], "landed") << comp.dump();
+      EXPECT_NE(comp["nodes"].back(), "srv") << comp.dump();
+    }
+    auto merges = grove::test::git_cli(c.ws(), "log --oneline --grep='^grove: merge " + name + "$' main").out;
+    EXPECT_EQ(grove::test::count_lines(merges), 1u) << name << " must be on main exactly once";
+  }
+  c.stop();
+  grove::test::expect_clean_repository(c.ws());
+}
+
 TEST_F(cluster, a_retry_runs_on_another_node_and_escalates_to_the_stronger_provider) {
   grove::test::fake_llm_server server{model(100ms, {"hero", "navbar"})};
   auto plan = file("plan.json", R"({"session_id":"retry1","request":"hero","components":[{"name":"hero"}]})");
