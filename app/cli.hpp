@@ -69,8 +69,10 @@ struct serve_args {
 
 /// grove node: a worker that joins a serving node.
 struct node_args {
-  std::string join; ///< HOST:PORT of grove serve --cluster-port
-  std::string host; ///< this machine's address, shown to people; default: the host name
+  std::string join;  ///< HOST:PORT of grove serve --cluster-port
+  std::string host;  ///< this machine's address, shown to people and bound by --port; default: the host name
+  uint16_t port = 0; ///< set: serve /healthz and /metrics on host:port
+  bool has_port = false;
   std::string config_file;
   std::string provider;
   uint32_t capacity = 0; ///< 0: the config's (default 8)

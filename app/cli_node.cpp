@@ -12,6 +12,9 @@
 #include "app/cli.hpp"
 #include "app/node_host.hpp"
 #include "messages/clock.hpp"
+#include "messages/secrets.hpp"
+#include "runtime/gateway/backend.hpp"
+#include "runtime/gateway/server.hpp"
 
 namespace grove::app {
 
@@ -66,6 +69,20 @@ int node(node_args& a) {
   wo.log = log_line;
   auto made = runtime::worker_node::make(host.sys, wo);
   if (!made) return usage_error(made.error().message);
+  std::unique_ptr<gateway::server> http;
+  if (a.has_port) {
+    gateway::server_options so;
+    so.host = a.host.empty() ? "127.0.0.1" : a.host;
+    so.port = a.port;
+    so.token = token_from("");
+    messages::register_secret(so.token);
+    http = std::make_unique<gateway::server>(so, gateway::make_worker_backend(host.sys, (*made)->telemetry()));
+    if (auto err = http->start(); !err.empty()) {
+      (*made)->shutdown();
+      return usage_error(err);
+    }
+    log_line("metrics on http://" + so.host + ":" + std::to_string(http->port()) + "/metrics");
+  }
   log_line("worker " + wo.name + " (capacity " + std::to_string(settings->cluster.capacity) + ", " +
            (settings->cluster.tls() ? "TLS" : "no TLS") + ") joining " + a.join);
 
@@ -73,6 +90,7 @@ int node(node_args& a) {
   sigwait(&signals, &sig);
   log_line(std::string{sig == SIGINT ? "SIGINT" : "SIGTERM"} +
            ": leaving the cluster; the serving node places unfinished generations elsewhere");
+  if (http) http->stop();
   (*made)->shutdown();
   return exit_ok;
 }

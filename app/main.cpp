@@ -85,7 +85,11 @@ int main(int argc, char** argv) {
   cli::node_args nd;
   auto* node = app.add_subcommand("node", "Run a worker node: join a grove serve and run generators for it");
   node->add_option("--join", nd.join, "HOST:PORT of the serving node's --cluster-port")->required();
-  node->add_option("--host", nd.host, "This machine's address as the dashboard shows it (default: its host name)");
+  node->add_option("--host", nd.host,
+                   "This machine's address: shown by the dashboard, and bound by --port (default: its host name; "
+                   "--port then binds 127.0.0.1)");
+  node->add_option("--port", nd.port, "Serve /healthz and /metrics (this node's model calls) on this port (0: any)")
+    ->check(CLI::Range(0, 65535));
   node->add_option("--config", nd.config_file, "Config file: this node's providers, routes and cluster settings");
   node->add_option("--provider", nd.provider, "Route every role to one provider: NAME[:MODEL] (see grove build)");
   node->add_option("--capacity", nd.capacity, "Concurrent generations this node takes (default 8)")
@@ -127,7 +131,10 @@ int main(int argc, char** argv) {
     s.cluster = serve->count("--cluster-port") > 0;
     return cli::serve(s);
   }
-  if (node->parsed()) return cli::node(nd);
+  if (node->parsed()) {
+    nd.has_port = node->count("--port") > 0;
+    return cli::node(nd);
+  }
   if (submit->parsed()) {
     if (u.request.empty() == u.plan_file.empty()) {
       return cli::usage_error("submit takes a request or --plan FILE (exactly one); see grove submit --help");

@@ -220,6 +220,10 @@ worker_node::worker_node(caf::actor_system& sys, worker_options opts)
   });
 }
 
+actors::telemetry_actor worker_node::telemetry() const {
+  return impl_->telemetry;
+}
+
 worker_node::~worker_node() {
   shutdown();
 }

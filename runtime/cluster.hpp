@@ -53,6 +53,9 @@ public:
   worker_node(const worker_node&) = delete;
   worker_node& operator=(const worker_node&) = delete;
 
+  /// The node's event bus (its model calls; also relayed to the serving node).
+  actors::telemetry_actor telemetry() const;
+
   /// Stops the client, the host, the router and telemetry.
   void shutdown();
 

@@ -273,4 +273,62 @@ std::shared_ptr<backend> make_backend(caf::actor_system& sys, backend_deps deps)
   return std::make_shared<caf_backend>(sys, std::move(deps));
 }
 
+namespace {
+
+// A worker node runs no jobs: every frame is answered with where to go instead, then the connection closes.
+class no_jobs_handler final : public connection_handler {
+public:
+  explicit no_jobs_handler(std::shared_ptr<connection> conn) : conn_(std::move(conn)) {}
+  void on_frame(std::string) override {
+    conn_->send(protocol::error_frame("not_found",
+                                      "this is a worker node: it runs no jobs; send builds to the "
+                                      "serving node (grove serve)"));
+    conn_->frame_done();
+    conn_->close();
+  }
+  void on_close() override {}
+
+private:
+  std::shared_ptr<connection> conn_;
+};
+
+class worker_backend final : public backend {
+public:
+  worker_backend(caf::actor_system& sys, actors::telemetry_actor telemetry) : sys_(sys), telemetry_(telemetry) {}
+
+  std::unique_ptr<connection_handler> open(std::shared_ptr<connection> conn) override {
+    return std::make_unique<no_jobs_handler>(std::move(conn));
+  }
+
+  void get(const std::string& path, std::function<void(http_reply)> done) override {
+    if (path != "/metrics") {
+      done({404, "text/plain; charset=utf-8", "a worker node serves /metrics and /healthz only\n"});
+      return;
+    }
+    auto telemetry = telemetry_;
+    sys_.spawn([done, telemetry](caf::event_based_actor* self) {
+      self->request(telemetry, ask_timeout, actors::metrics_atom::value)
+        .then(
+          [self, done](const std::string& text) {
+            done({200, "text/plain; version=0.0.4; charset=utf-8", text});
+            self->quit();
+          },
+          [self, done](caf::error& err) {
+            done({500, "text/plain; charset=utf-8", self->system().render(err) + "\n"});
+            self->quit();
+          });
+    });
+  }
+
+private:
+  caf::actor_system& sys_;
+  actors::telemetry_actor telemetry_;
+};
+
+} // namespace
+
+std::shared_ptr<backend> make_worker_backend(caf::actor_system& sys, actors::telemetry_actor telemetry) {
+  return std::make_shared<worker_backend>(sys, std::move(telemetry));
+}
+
 } // namespace grove::gateway

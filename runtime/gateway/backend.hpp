@@ -28,4 +28,8 @@ struct backend_deps {
 /// The backend the Beast server calls into.
 std::shared_ptr<backend> make_backend(caf::actor_system& sys, backend_deps deps);
 
+/// The backend of a worker node's own port (grove node --port): /metrics of
+/// its telemetry (its model calls), /healthz; no jobs, no builds.
+std::shared_ptr<backend> make_worker_backend(caf::actor_system& sys, actors::telemetry_actor telemetry);
+
 } // namespace grove::gateway

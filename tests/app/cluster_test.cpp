@@ -93,11 +93,18 @@ protected:
 TEST_F(cluster, three_nodes_place_generators_on_both_workers_and_land_everything_once) {
   grove::test::fake_llm_server server{model(300ms)};
   c.serve();
-  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
+  c.worker("w1", "--provider openai:m --capacity 3 --port 0", model_env(server));
   c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
   auto report = c.submit(twelve);
   ASSERT_EQ(report["status"], "done") << report.dump();
   ASSERT_EQ(report["components"].size(), 12u);
+  // w1's own port: its health and its model calls.
+  auto w1_port = grove::test::wait_for_number_after(c.log("w1"), "metrics on http://127.0.0.1:", 5s);
+  ASSERT_FALSE(w1_port.empty()) << grove::test::read_file(c.log("w1"));
+  EXPECT_EQ(get(w1_port, "/healthz"), "ok\n");
+  auto w1_metrics = get(w1_port, "/metrics");
+  EXPECT_NE(w1_metrics.find("grove_model_requests_total{provider="), std::string::npos) << w1_metrics;
+  EXPECT_NE(w1_metrics.find("outcome=\"ok\"}"), std::string::npos) << w1_metrics;
   auto nodes = grove::test::nodes_of(report);
   EXPECT_EQ(nodes, (std::set<std::string>{"w1", "w2"})) << "generators on both workers, none on the serving node";
   grove::test::expect_landed_once(c.ws(), report);
