@@ -6,6 +6,8 @@
 #include <caf/all.hpp>
 
 #include "logic/prompts.hpp"
+#include "logic/qa_rules.hpp"
+#include "messages/secrets.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/service_call.hpp"
 
@@ -55,6 +57,16 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       ask_service(
         self, cfg.router, budget, std::move(call),
         [self, rp, res](const messages::model_reply& reply) mutable {
+          // A key of this node must not leave it, even inside an answer (on a
+          // worker, the serving node does not know this node's keys).
+          if (auto leak = logic::qa::check_secrets(reply.text, messages::registered_secrets()); !leak.empty()) {
+            res.ok = false;
+            res.provider = reply.provider;
+            res.error = "secret_leak: the model's answer contains a secret of this node (" + leak.front().message + ")";
+            rp.deliver(std::move(res));
+            self->quit();
+            return;
+          }
           res.ok = true;
           res.artifact = reply.text;
           res.provider = reply.provider;

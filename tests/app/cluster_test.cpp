@@ -304,6 +304,33 @@ TEST_F(cluster, the_dashboard_shows_the_nodes_and_the_node_of_each_attempt) {
   EXPECT_GT(chrome.screenshot("dashboard-cluster.png"), 1000u);
 }
 
+TEST_F(cluster, a_key_of_a_worker_echoed_by_its_model_never_leaves_the_worker) {
+  const std::string key = "sk-worker-only-Zq81x0PLm4";
+  grove::test::fake_llm_server server{[](const grove::test::fake_request& req, int) {
+    auto prompt = grove::test::prompt_of("openai", req.body);
+    auto answer = json::parse(grove::test::competent_answer(prompt));
+    auto auth = req.headers.count("authorization") ? req.headers.at("authorization") : std::string{};
+    answer["html"] = answer["html"].get<std::string>() + "<p>" + auth.substr(auth.find(' ') + 1) + "</p>";
+    return grove::test::reply(200, grove::test::openai_body(answer.dump()));
+  }};
+  auto plan = file("plan.json", R"({"session_id":"leak1","request":"hero","components":[{"name":"hero"}]})");
+  c.serve();
+  c.worker("w1", "--provider openai:m", model_env(server) + " OPENAI_API_KEY=" + key);
+  auto report = c.submit("--plan '" + plan.string() + "'");
+  ASSERT_TRUE(report.is_object());
+  auto& hero = report["components"][0];
+  EXPECT_EQ(hero["status"], "dropped") << hero.dump();
+  EXPECT_NE(hero.dump().find("secret_leak"), std::string::npos) << hero.dump();
+  EXPECT_EQ(report.dump().find(key), std::string::npos);
+  auto objects = grove::test::git_cli(c.ws(), "cat-file --batch-all-objects --batch").out;
+  EXPECT_EQ(objects.find(key), std::string::npos) << "the key reached the serving node's repository";
+  EXPECT_EQ(grove::test::read_file(c.ws() / ".grove" / "telemetry.jsonl").find(key), std::string::npos);
+  EXPECT_EQ(grove::test::read_file(c.log("serve")).find(key), std::string::npos);
+  EXPECT_EQ(grove::test::read_file(c.log("w1")).find(key), std::string::npos);
+  c.stop();
+  grove::test::expect_clean_repository(c.ws());
+}
+
 TEST_F(cluster, tls_admits_nodes_of_the_ca_and_refuses_others) {
   auto certs = dir.path() / "certs";
   auto script = std::string{GROVE_SOURCE_DIR} + "/scripts/make-test-ca.sh";
