@@ -1,6 +1,7 @@
-// One component's path through a job: generate, commit in its worktree, QA,
-// merge; QA rejections become retries with feedback, crashes become restarts
-// with backoff, and whatever ends a component settles it exactly once.
+// One component's path through a job after its generator answered: commit in
+// its worktree, QA, merge; QA rejections become retries with feedback, and
+// whatever ends a component settles it exactly once. Attempts themselves
+// (placement, the generator, crashes and restarts): job_attempt.cpp.
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -96,8 +97,6 @@ void fail_job(self_ptr self, std::string why) {
   st.next = st.slots.size();
 }
 
-namespace {
-
 // What is left before the component's or the job's deadline, whichever comes first.
 std::chrono::milliseconds time_left(self_ptr self, size_t idx) {
   auto& st = self->state;
@@ -114,8 +113,6 @@ std::string deadline_passed(self_ptr self, size_t idx) {
            ? "the job's deadline (job_timeout_ms " + std::to_string(cfg.job_timeout_ms) + ") passed"
            : "the component's deadline (component_timeout_ms " + std::to_string(cfg.component_timeout_ms) + ") passed";
 }
-
-} // namespace
 
 void timed_out(self_ptr self, size_t idx, std::string why) {
   auto& s = self->state.slots[idx];
@@ -259,177 +256,5 @@ void commit(self_ptr self, size_t idx) {
         drop(self, idx, "worktree failed: " + self->system().render(err));
       });
 }
-
-void on_crash(self_ptr self, size_t idx, const std::string& why, bool node_lost) {
-  auto& st = self->state;
-  auto& s = st.slots[idx];
-  s.gen = nullptr;
-  ++s.gen_seq;
-  ++s.report.restarts;
-  emit(self, s.spec.name, messages::stage::crashed, s.report.attempts, false,
-       node_lost ? "node " + s.node + " lost: " + why : why);
-  using logic::supervision::decision;
-  auto now = logic::supervision::clock::now();
-  auto draw = std::uniform_real_distribution<double>{0.0, 1.0}(st.rng);
-  decision d;
-  // The generators of one lost node count as one failure toward the intensity.
-  auto counted = node_lost ? st.node_failures.find(s.node) : st.node_failures.end();
-  if (counted != st.node_failures.end() && now - counted->second < std::chrono::seconds{2}) {
-    d = st.restarts->on_exit_of_counted_failure(true, s.report.restarts - 1, draw);
-  } else {
-    d = st.restarts->on_exit(true, s.report.restarts - 1, now, draw);
-    if (node_lost) st.node_failures[s.node] = now;
-  }
-  switch (d.kind) {
-    case decision::leave: drop(self, idx, "generator crashed: " + why); return;
-    case decision::give_up:
-      drop(self, idx, "generator crashed: " + why);
-      fail_job(self, "restart limit reached: more than " + std::to_string(st.deps.settings.restart.intensity) +
-                       " generator restarts within " + std::to_string(st.deps.settings.restart.period_ms) + " ms");
-      return;
-    case decision::restart:
-      emit(self, s.spec.name, messages::stage::restarting, s.report.attempts, false,
-           "in " + std::to_string(d.delay.count()) + " ms");
-      self->delayed_send(self, d.delay, messages::generator_restart{s.spec.name});
-      return;
-  }
-}
-
-namespace {
-
-// Runs one attempt on a generator (local, or placed on a node); `seq` identifies the attempt.
-void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, std::string node) {
-  auto& st = self->state;
-  auto& s = st.slots[idx];
-  auto left = time_left(self, idx);
-  if (left.count() <= 0) {
-    self->send_exit(gen, caf::exit_reason::user_shutdown);
-    drop(self, idx, deadline_passed(self, idx) + " before attempt " + std::to_string(s.report.attempts));
-    return;
-  }
-  // An attempt has the generator timeout, or what is left of the deadlines if less.
-  auto budget = std::min(std::chrono::milliseconds{st.deps.settings.generator_timeout_ms}, left);
-  self->monitor(gen);
-  s.gen = gen;
-  s.node = std::move(node);
-  s.report.nodes.push_back(s.node);
-  emit(self, s.spec.name, messages::stage::generating, s.report.attempts);
-  // A placed generator runs on a node without the library: only a local one reads the cache.
-  bool local = !st.deps.placement || s.node == st.deps.node_name;
-  messages::generate_request req{
-    st.plan.session_id,       s.spec, s.report.attempts, s.feedback, s.use_cache && (local || !st.deps.placement),
-    now_ms() + budget.count()};
-  // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
-  self->request(gen, budget + generator_grace, std::move(req))
-    .then(
-      [self, idx, seq](messages::generation_result& r) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::generating) return;
-        s.gen = nullptr;
-        s.report.corrections += r.corrections;
-        if (r.timed_out) {
-          timed_out(self, idx, r.error);
-          return;
-        }
-        if (!r.ok) {
-          reject(self, idx, {{"generation_failed", r.error}});
-          return;
-        }
-        if (!r.cache_hit) {
-          // Checked before the commit, not only by QA after it: a key must not reach even a branch's objects.
-          if (auto leak = logic::qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
-            reject(self, idx, std::move(leak));
-            return;
-          }
-        }
-        s.artifact = std::move(r.artifact);
-        s.report.cache_hit = r.cache_hit;
-        if (r.cache_hit) {
-          emit(self, s.spec.name, messages::stage::generated, s.report.attempts, true, "cache hit");
-          check(self, idx, {});
-        } else {
-          emit(self, s.spec.name, messages::stage::generated, s.report.attempts, false, r.provider);
-          commit(self, idx);
-        }
-      },
-      [self, idx, seq, budget](caf::error& err) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::generating) return;
-        if (err == caf::sec::request_timeout) {
-          // Hung, not crashed: the attempt is spent and the generator stopped.
-          if (s.gen) self->send_exit(s.gen, caf::exit_reason::kill);
-          s.gen = nullptr;
-          ++s.gen_seq;
-          timed_out(self, idx, "the generator did not answer within " + std::to_string(budget.count()) + " ms");
-          return;
-        }
-        // The request to a generator on a node that went away fails before
-        // (or instead of) the monitor's down message.
-        bool lost = err == caf::sec::request_receiver_down && !self->state.deps.node_name.empty() &&
-                    s.node != self->state.deps.node_name;
-        on_crash(self, idx, self->system().render(err), lost);
-      });
-}
-
-} // namespace
-
-void spawn_attempt(self_ptr self, size_t idx) {
-  auto& st = self->state;
-  auto& s = st.slots[idx];
-  auto& cfg = st.deps.settings;
-  if (s.deadline == std::chrono::steady_clock::time_point{}) {
-    s.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{cfg.component_timeout_ms};
-  }
-  auto left = time_left(self, idx);
-  if (left.count() <= 0) {
-    s.at = phase::generating; // drop() closes from here
-    drop(self, idx, deadline_passed(self, idx) + " before attempt " + std::to_string(s.report.attempts));
-    return;
-  }
-  s.at = phase::generating;
-  auto seq = ++s.gen_seq;
-  std::error_code ec;
-  bool cached = s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec);
-  if (!s.wt && !cached) open_worktree(self, idx);
-  if (!st.deps.placement || cached) {
-    run_attempt(self, idx, seq, st.deps.spawn_generator(self), st.deps.node_name);
-    return;
-  }
-  // Model-bound: a node with free capacity gets it; a retry prefers another
-  // node, and the provider its route escalates to.
-  messages::placement_request pr;
-  pr.job = st.plan.session_id;
-  pr.component = s.spec.name;
-  pr.attempt = s.report.attempts;
-  if (s.report.attempts > 1 || s.report.restarts > 0) pr.avoid_node = s.node;
-  if (s.report.attempts > 1) {
-    if (auto i = cfg.models.retry_prefer.find("generate"); i != cfg.models.retry_prefer.end()) {
-      pr.prefer_provider = i->second;
-    }
-  }
-  pr.deadline_ms = now_ms() + left.count();
-  self->request(st.deps.placement, left, std::move(pr))
-    .then(
-      [self, idx, seq](caf::actor& gen, std::string& node) {
-        auto& s = self->state.slots[idx];
-        auto typed = caf::actor_cast<generator_actor>(gen);
-        if (s.gen_seq != seq || s.at != phase::generating) {
-          self->send_exit(typed, caf::exit_reason::user_shutdown); // the attempt was abandoned meanwhile
-          return;
-        }
-        run_attempt(self, idx, seq, typed, std::move(node));
-      },
-      [self, idx, seq](caf::error& err) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::generating) return;
-        if (err == caf::sec::request_timeout) {
-          drop(self, idx, deadline_passed(self, idx) + " while waiting for a node with free capacity");
-          return;
-        }
-        drop(self, idx, "no node could take the generation: " + self->system().render(err));
-      });
-}
-
-// Takes the component's name for this job (another job may hold it), then starts.
 
 } // namespace grove::actors::job_flow

@@ -1,9 +1,10 @@
 #pragma once
 
 // Internal to the job supervisor: its state and the steps of one job, split in
-// two files by responsibility: job_supervisor.cpp drives the job (plan,
-// leases, composition, report, journal) and job_component.cpp drives one
-// component (generate, commit, QA, merge, retry, restart, drop).
+// three files by responsibility: job_supervisor.cpp drives the job (plan,
+// leases, composition, report, journal), job_attempt.cpp one generation
+// attempt (generator, placement, restart) and job_component.cpp the rest of a
+// component (commit, QA, merge, retry, drop).
 
 #include <chrono>
 #include <functional>
@@ -97,9 +98,14 @@ void lease(self_ptr self, size_t idx);
 void compose(self_ptr self);
 void finish(self_ptr self);
 
-// One component (job_component.cpp).
+// One attempt (job_attempt.cpp).
 void spawn_attempt(self_ptr self, size_t idx);
 void on_crash(self_ptr self, size_t idx, const std::string& why, bool node_lost = false);
+
+// One component (job_component.cpp).
+std::chrono::milliseconds time_left(self_ptr self, size_t idx); ///< to the component's or the job's deadline
+std::string deadline_passed(self_ptr self, size_t idx);         ///< which deadline ended it, with its figure
+void open_worktree(self_ptr self, size_t idx);
 void commit(self_ptr self, size_t idx);
 void check(self_ptr self, size_t idx, std::string commit);
 void merge(self_ptr self, size_t idx, std::string commit);

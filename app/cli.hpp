@@ -4,6 +4,7 @@
 // component landed, 1 some were dropped or the job failed, 2 usage or
 // configuration errors.
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -102,6 +103,10 @@ int node(node_args& a);
 
 /// Applies the cluster flags over `s.cluster`; fails when TLS is half configured.
 messages::status apply_cluster_flags(config::settings& s, const cluster_args& a);
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread it starts
+/// later; the caller takes them with sigwait on the returned set.
+sigset_t block_stop_signals();
 
 /// This machine's host name ("localhost" if unknown).
 std::string host_name();

@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
@@ -224,6 +225,15 @@ messages::status apply_cluster_flags(config::settings& s, const cluster_args& a)
                                   "cluster.certificate, key and ca_file in the config)");
   }
   return messages::ok();
+}
+
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
 }
 
 std::string host_name() {

@@ -42,11 +42,7 @@ void log_line(const std::string& line) {
 } // namespace
 
 int node(node_args& a) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto signals = block_stop_signals();
 
   runtime::worker_options wo;
   if (!split_endpoint(a.join, wo.join_host, wo.join_port)) {

@@ -104,12 +104,7 @@ struct give_up_note {
 } // namespace
 
 int serve(serve_args& a) {
-  // Block the signals in every thread we start; this thread takes them with sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto signals = block_stop_signals();
 
   auto settings = load(a.common);
   if (!settings) return usage_error(settings.error().message);

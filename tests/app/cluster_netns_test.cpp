@@ -67,18 +67,6 @@ protected:
       "exec ip netns exec " + workers[i] + " '" + fake_model + "' --delay-ms 1500 >'" + out.string() + "'"));
     return grove::test::wait_for_number_after(out, "port ", 10s);
   }
-
-  bool generating_on(const std::string& node, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& ev : grove::test::telemetry_events(c.ws())) {
-        if (ev.value("stage", "") == "generating" && ev.value("node", "") == node) return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-
   std::string srv;
   std::vector<std::string> workers;
   std::vector<std::string> links;
@@ -101,7 +89,7 @@ TEST_F(netns, a_partitioned_worker_is_found_within_2s_its_work_replaced_and_it_r
   }
   int64_t cut_ms = 0;
   std::thread partition{[&] {
-    if (!generating_on("w1", 30s)) return;
+    if (!c.generating_on("w1", 30s)) return;
     cut_ms = grove::test::epoch_ms();
     sh("ip -n " + srv + " link set " + links[0] + " down");
   }};

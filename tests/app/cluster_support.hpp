@@ -112,6 +112,18 @@ public:
   child_process& process(const std::string& name) { return *workers_.at(name); }
   child_process& serving() { return *serve_; }
 
+  /// Waits until telemetry shows a generation starting on `node`.
+  bool generating_on(const std::string& node, std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& ev : telemetry_events(ws())) {
+        if (ev.value("stage", "") == "generating" && ev.value("node", "") == node) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    return false;
+  }
+
   /// Runs grove submit with a request (or `--plan FILE`); the report.
   nlohmann::json submit(const std::string& what, const std::string& prefix = {}) {
     auto r = run(prefix + "'" + grove_bin + "' submit --url ws://127.0.0.1:" + http_port + " " + what +

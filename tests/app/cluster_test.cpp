@@ -67,6 +67,12 @@ protected:
     return p;
   }
 
+  // Workers w1 and w2, 3 generations each, calling `server`.
+  void two_workers(const grove::test::fake_llm_server& server) {
+    c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
+    c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  }
+
   // The first telemetry event of `stage` about node `node` at or after `since_ms`.
   json node_event(const std::string& stage, const std::string& node, int64_t since_ms) {
     for (auto& ev : grove::test::telemetry_events(c.ws())) {
@@ -75,18 +81,6 @@ protected:
       }
     }
     return {};
-  }
-
-  // Waits until a generation of the running job is on `node`.
-  bool generating_on(const std::string& node, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& ev : grove::test::telemetry_events(c.ws())) {
-        if (ev.value("stage", "") == "generating" && ev.value("node", "") == node) return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
   }
 };
 
@@ -128,10 +122,9 @@ TEST_F(cluster, three_nodes_place_generators_on_both_workers_and_land_everything
 TEST_F(cluster, a_worker_killed_mid_build_loses_nothing) {
   grove::test::fake_llm_server server{model(1500ms)};
   c.serve();
-  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
-  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  two_workers(server);
   std::thread killer{[&] {
-    if (generating_on("w1", 30s)) c.process("w1").signal(SIGKILL);
+    if (c.generating_on("w1", 30s)) c.process("w1").signal(SIGKILL);
   }};
   auto report = c.submit(twelve);
   killer.join();
@@ -156,11 +149,10 @@ TEST_F(cluster, a_worker_killed_mid_build_loses_nothing) {
 TEST_F(cluster, a_frozen_worker_is_found_within_2s_its_work_replaced_and_it_rejoins) {
   grove::test::fake_llm_server server{model(1500ms)};
   c.serve();
-  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
-  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  two_workers(server);
   int64_t stopped_ms = 0;
   std::thread freezer{[&] {
-    if (!generating_on("w1", 30s)) return;
+    if (!c.generating_on("w1", 30s)) return;
     stopped_ms = grove::test::epoch_ms();
     c.process("w1").signal(SIGSTOP);
   }};
@@ -192,13 +184,12 @@ TEST_F(cluster, the_serving_node_killed_mid_build_resumes_and_its_workers_come_b
   grove::test::fake_llm_server server{model(1000ms)};
   c.serve_cluster_port = grove::test::free_port();
   c.serve();
-  c.worker("w1", "--provider openai:m --capacity 3", model_env(server));
-  c.worker("w2", "--provider openai:m --capacity 3", model_env(server));
+  two_workers(server);
   std::thread client{[&] { // its connection dies with the server
     grove::test::run("'" + grove::test::grove_bin + "' submit --url ws://127.0.0.1:" + c.http_port + " " + twelve +
                      " -q 2>/dev/null");
   }};
-  ASSERT_TRUE(generating_on("w1", 30s) || generating_on("w2", 1s));
+  ASSERT_TRUE(c.generating_on("w1", 30s) || c.generating_on("w2", 1s));
   c.serving().signal(SIGKILL);
   EXPECT_EQ(c.serving().wait(10s), 128 + SIGKILL);
   client.join();
