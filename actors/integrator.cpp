@@ -7,6 +7,7 @@
 
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
+#include "actors/packer.hpp"
 #include "infra/git/git.hpp"
 
 namespace grove::actors {
@@ -15,6 +16,7 @@ struct integrator_state {
   std::optional<git::main_writer> writer;
   std::vector<std::pair<messages::merge_request, caf::typed_response_promise<messages::merge_result>>> queue;
   bool flush_pending = false;
+  packer_actor packer;
   ~integrator_state() {
     for (auto& [_, rp] : queue) answer_service_down(rp, name);
   }
@@ -31,6 +33,8 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
     return integrator_actor::behavior_type::make_empty_behavior();
   }
   self->state.writer.emplace(std::move(*opened));
+  // Packs loose objects beside the merges, on its own thread and repository handle; dies with us.
+  self->state.packer = spawn_packer(self, repo);
   // A restarted integrator finds main as its predecessor left it: put that right before taking merges.
   if (restarted) {
     auto repaired = self->state.writer->recover();
@@ -83,6 +87,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       ev.attempt = static_cast<uint32_t>(items.size());
       self->send(telemetry, std::move(ev));
       report_sync();
+      self->send(st.packer, pack_atom::value); // cheap when there is little to pack
       for (size_t i = 0; i < batch.size(); ++i) {
         auto& rp = batch[i].second;
         if (outcomes[i].ok()) {

@@ -11,6 +11,7 @@
 #include "app/cli.hpp"
 #include "infra/git/files.hpp"
 #include "infra/git/git.hpp"
+#include "infra/git/pack.hpp"
 
 namespace grove::app {
 
@@ -77,6 +78,19 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
   auto tidied = tidy(*repo, ws.root);
   if (!tidied) return tidied.error();
   keep_reserve(ws.root);
+  // A packer killed mid-pack leaves a temporary pack file; its loose objects are all still there.
+  auto stale_packs = git::remove_stale_pack_files(repo->gitdir());
+  if (!quiet && stale_packs > 0) {
+    std::fprintf(stderr, "grove: removed %zu temporary pack file(s) a killed packing left\n", stale_packs);
+  }
+  // Packs written beside merges pile up; nothing else reads the repository yet: make them one.
+  if (auto packs = git::count_packs(repo->gitdir()); packs >= git::max_packs) {
+    if (!quiet) std::fprintf(stderr, "grove: packing the repository's %zu packs into one ...\n", packs);
+    auto packed = git::repack_all(*repo);
+    if (!quiet && packed) {
+      std::fprintf(stderr, "grove: packed the repository into one pack (%zu objects)\n", packed->packed);
+    }
+  }
   if (!quiet) {
     for (auto& line : tidied->repaired) std::fprintf(stderr, "grove: %s\n", line.c_str());
     auto& stale = tidied->stale;

@@ -169,6 +169,27 @@ print(sys.argv[2], p6["1"]["wall_s"], p6["2"]["wall_s"], p6["3"]["wall_s"], p6["
 PY
 )
 
+# P8: a growing component library (benchmarks/library.py), builtin provider, tmpfs.
+echo "P8: builds as the component library grows ..." >&2
+library_args=()
+[[ $smoke -eq 1 ]] && library_args=(--sizes 0,200 --new 20 --big 0)
+python3 "$here/library.py" "$grove" "${library_args[@]}" > "$tmp/library.json"
+p8_rows=$(python3 - "$tmp/library.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rows = r["rows"]
+base = next((x for x in rows if x["library"] == 0 and x["new"] == rows[0]["new"]), rows[0])
+for x in rows:
+    small = x["new"] == base["new"]
+    goal = (f"≤ 2x of the empty library ({2 * base['wall_s']:.2f} s, {2 * base['cpu_s']:.2f} s CPU)" if small and x["library"] > 0
+            else ("peak RSS ≤ 300 MB" if not small else "baseline"))
+    goal += "; repo ≤ 60 MB at 10,000, a few thousand loose at most"
+    print(f"| P8 library of {x['library']}: {x['new']} new components ({r['filesystem']}): wall / CPU / per component / "
+          f"peak RSS / repository / loose objects | {x['wall_s']} s / {x['cpu_s']} s / {x['per_component_ms']} ms / "
+          f"{x['rss_mb']} MB / {x['repo_mb']} MB / {x['loose_objects']} ({x['status']}) | | | {goal} |")
+PY
+)
+
 machine="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g 2>/dev/null | awk '/Mem:/{print $2}') GiB"
 table=$(cat <<TABLE
 | scenario | grove | reference | ratio | target |
@@ -182,6 +203,7 @@ table=$(cat <<TABLE
 | P5 libgit2 per component: add / commit / merge / prune (ms) | $add / $commit / $merge / $prune | | | |
 | P6 cluster: $p6_n components, 500 ms model, workers capped at 8, serving node generating nothing: 1 / 2 / 3 workers (s, medians; rounds $p6_all) | $p6_1 / $p6_2 / $p6_3 ($p6_status) | | ${p6_x2}x / ${p6_x3}x of one worker | 3 workers ≥ 2.7x |
 | P7 cluster: SIGSTOP of a generating worker to its work starting on another node (ms, p50 / max of $p7_n: $p7_all) | $p7_p50 / $p7_max | | | detection < 2 s |
+$p8_rows
 TABLE
 )
 echo "machine: $machine"

@@ -1,0 +1,212 @@
+// Packing the workspace's loose objects (infra/git/pack.hpp) on real
+// repositories, checked with the git CLI: nothing lost, packing beside
+// merges, and a packer killed mid-pack.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "infra/git/git.hpp"
+#include "infra/git/pack.hpp"
+#include "support.hpp"
+
+using namespace grove;
+using grove::test::count_lines;
+using grove::test::git_cli;
+
+namespace {
+
+std::string numbered(const char* prefix, int n) {
+  std::string out{prefix};
+  out += std::to_string(n);
+  return out;
+}
+
+class packing : public ::testing::Test {
+protected:
+  std::filesystem::path root() const { return dir.path() / "ws"; }
+
+  git::repository open() {
+    auto r = git::repository::open_or_init(root());
+    EXPECT_TRUE(r) << r.error().message;
+    return std::move(*r);
+  }
+
+  // `n` components landed on main, `per_batch` at a time: loose blobs, trees and commits.
+  void land(git::main_writer& writer, int from, int n, int per_batch) {
+    for (int i = from; i < from + n; i += per_batch) {
+      std::vector<git::merge_item> items;
+      for (int j = i; j < std::min(from + n, i + per_batch); ++j) {
+        auto name = numbered("c", j);
+        auto wt = git::add_worktree(writer.repo(), name, {git::component_path(name)});
+        ASSERT_TRUE(wt) << wt.error().message;
+        auto id = git::commit_in_worktree(writer.repo(), *wt,
+                                          {{git::component_path(name), "{\"n\":" + std::to_string(j) + "}"}}, "gen");
+        ASSERT_TRUE(id) << id.error().message;
+        items.push_back({name, *id});
+      }
+      for (auto& o : writer.merge_batch(items)) ASSERT_TRUE(o.ok()) << o.error;
+      for (auto& it : items) ASSERT_TRUE(git::remove_worktree(writer.repo(), it.component));
+    }
+  }
+
+  void expect_every_component_readable(int n) {
+    auto listed = git_cli(root(), "ls-tree --name-only main output/components/").out;
+    EXPECT_EQ(count_lines(listed), static_cast<size_t>(n));
+    for (int j = 0; j < n; j += 7) {
+      auto shown = git_cli(root(), "show main:output/components/" + numbered("c", j) + ".json");
+      EXPECT_EQ(shown.out, "{\"n\":" + std::to_string(j) + "}") << j;
+    }
+  }
+
+  grove::test::temp_dir dir;
+};
+
+} // namespace
+
+TEST_F(packing, loose_objects_go_into_one_pack_and_nothing_is_lost) {
+  git::main_writer writer{open()};
+  land(writer, 0, 120, 8);
+  auto gitdir = writer.repo().gitdir();
+  auto loose = git::count_loose_objects(gitdir);
+  EXPECT_GT(loose, 300u);
+  auto below = git::pack_loose_objects(writer.repo(), loose + 1);
+  ASSERT_TRUE(below);
+  EXPECT_EQ(below->packed, 0u) << "below the threshold nothing is packed";
+  auto r = git::pack_loose_objects(writer.repo(), 100);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->loose_before, loose);
+  EXPECT_EQ(r->packed, loose);
+  EXPECT_EQ(r->removed, loose);
+  EXPECT_EQ(r->packs, 1u);
+  EXPECT_EQ(git::count_loose_objects(gitdir), 0u);
+  EXPECT_EQ(git_cli(root(), "count-objects -v").out.find("count: 0\n"), 0u) << git_cli(root(), "count-objects -v").out;
+  // The same handle keeps working on packed objects: more merges land.
+  land(writer, 120, 16, 8);
+  expect_every_component_readable(136);
+  EXPECT_EQ(git_cli(root(), "fsck --strict").status, 0) << git_cli(root(), "fsck --strict").out;
+  // git gc --auto finds nothing to do (no "Auto packing" message, no new pack).
+  auto gc = git_cli(root(), "-c gc.auto=6700 gc --auto");
+  EXPECT_EQ(gc.status, 0);
+  EXPECT_EQ(gc.out.find("Auto packing"), std::string::npos) << gc.out;
+  grove::test::expect_clean_repository(root());
+}
+
+TEST_F(packing, packing_while_merges_land_loses_nothing) {
+  git::main_writer writer{open()};
+  land(writer, 0, 40, 8);
+  std::atomic<bool> done{false};
+  std::atomic<int> packs{0};
+  std::thread packer{[&] {
+    auto repo = git::repository::open(root()); // its own handle, as the packer actor has
+    ASSERT_TRUE(repo);
+    while (!done) {
+      auto r = git::pack_loose_objects(*repo, 20);
+      ASSERT_TRUE(r) << r.error().message;
+      if (r->packed > 0) ++packs;
+    }
+  }};
+  land(writer, 40, 200, 4);
+  done = true;
+  packer.join();
+  EXPECT_GE(packs.load(), 2) << "packs were written while merges landed";
+  expect_every_component_readable(240);
+  // Every branch ref and every commit on main is valid.
+  EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0) << git_cli(root(), "fsck --strict").out;
+  EXPECT_EQ(git_cli(root(), "for-each-ref --format='%(objectname)'").status, 0);
+  EXPECT_EQ(git_cli(root(), "rev-list --objects main").status, 0);
+  grove::test::expect_clean_repository(root());
+}
+
+TEST_F(packing, a_packer_killed_mid_pack_leaves_a_repository_git_accepts_and_the_next_start_repairs) {
+  {
+    git::main_writer writer{open()};
+    land(writer, 0, 200, 50);
+  }
+  // Many more loose blobs, so that the pack takes a while.
+  {
+    auto repo = open();
+    for (int i = 0; i < 20000; ++i) {
+      auto text = numbered("blob content that differs ", i) + std::string(200, 'x');
+      git_oid id;
+      ASSERT_EQ(git_blob_create_from_buffer(&id, repo.raw(), text.data(), text.size()), 0);
+    }
+  }
+  auto gitdir = root() / ".git";
+  auto before = git::count_loose_objects(gitdir);
+  bool killed_mid_pack = false;
+  for (int delay_ms : {150, 60, 300}) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto repo = git::repository::open(root());
+      if (repo) (void)git::pack_loose_objects(*repo, 1);
+      ::_exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{delay_ms});
+    ::kill(pid, SIGKILL);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    if (WIFSIGNALED(st)) {
+      killed_mid_pack = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(killed_mid_pack) << "the packer finished before it could be killed";
+  EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0) << git_cli(root(), "fsck").out;
+  expect_every_component_readable(200);
+  // The next start removes the temporary files and packs again from scratch.
+  git::remove_stale_pack_files(gitdir);
+  bool temp_left = false;
+  for (auto& e : std::filesystem::directory_iterator{gitdir / "objects" / "pack"}) {
+    auto name = e.path().filename().string();
+    if (name.rfind("pack_git2_", 0) == 0 || name.rfind("tmp_", 0) == 0) temp_left = true;
+  }
+  EXPECT_FALSE(temp_left);
+  auto repo = open();
+  auto r = git::pack_loose_objects(repo, 1);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(git::count_loose_objects(gitdir), 0u);
+  EXPECT_LE(r->loose_before, before);
+  EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0);
+  expect_every_component_readable(200);
+}
+
+TEST_F(packing, many_packs_become_one_and_unreachable_objects_go) {
+  git::main_writer writer{open()};
+  for (int round = 0; round < 5; ++round) {
+    land(writer, round * 20, 20, 5);
+    ASSERT_TRUE(git::pack_loose_objects(writer.repo(), 1));
+  }
+  auto gitdir = writer.repo().gitdir();
+  EXPECT_EQ(git::count_packs(gitdir), 5u);
+  // An object no ref reaches (a dropped attempt's blob), packed with the rest.
+  git_oid orphan;
+  std::string text = "dropped attempt";
+  ASSERT_EQ(git_blob_create_from_buffer(&orphan, writer.repo().raw(), text.data(), text.size()), 0);
+  ASSERT_TRUE(git::pack_loose_objects(writer.repo(), 1));
+  // A branch in flight keeps its objects.
+  auto wt = git::add_worktree(writer.repo(), "inflight", {git::component_path("inflight")});
+  ASSERT_TRUE(wt);
+  auto id = git::commit_in_worktree(writer.repo(), *wt, {{git::component_path("inflight"), "{\"n\":-1}"}}, "gen");
+  ASSERT_TRUE(id);
+  auto r = git::repack_all(writer.repo());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(git::count_packs(gitdir), 1u);
+  char hex[GIT_OID_HEXSZ + 1] = {};
+  git_oid_tostr(hex, sizeof(hex), &orphan);
+  EXPECT_NE(git_cli(root(), std::string{"cat-file -e "} + hex).status, 0) << "the unreachable blob is gone";
+  EXPECT_EQ(git_cli(root(), "show feat/inflight_gen:output/components/inflight.json").out, "{\"n\":-1}");
+  expect_every_component_readable(100);
+  EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0) << git_cli(root(), "fsck --strict").out;
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "inflight"));
+  land(writer, 100, 10, 5); // the handle goes on working
+  expect_every_component_readable(110);
+}
