@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "messages/codec.hpp"
 #include "messages/names.hpp"
@@ -86,7 +87,7 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
   // Packs written beside merges pile up; nothing else reads the repository yet: make them one.
   if (auto packs = git::count_packs(repo->gitdir()); packs >= git::max_packs) {
     if (!quiet) std::fprintf(stderr, "grove: packing the repository's %zu packs into one ...\n", packs);
-    auto packed = git::repack_all(*repo);
+    auto packed = git::repack_all(*repo, std::max(1u, std::thread::hardware_concurrency())); // nothing else runs yet
     if (!quiet && packed) {
       std::fprintf(stderr, "grove: packed the repository into one pack (%zu objects)\n", packed->packed);
     }

@@ -101,7 +101,7 @@ size_t count_packs(const fs::path& gitdir) {
   return list_packs(gitdir).size();
 }
 
-result<pack_result> repack_all(repository& repo) {
+result<pack_result> repack_all(repository& repo, unsigned threads) {
   pack_result r;
   auto gitdir = repo.gitdir();
   auto old = list_packs(gitdir);
@@ -109,6 +109,7 @@ result<pack_result> repack_all(repository& repo) {
   git_packbuilder* raw = nullptr;
   if (auto s = check(git_packbuilder_new(&raw, repo.raw()), "start a pack"); !s) return s.error();
   owned<git_packbuilder, git_packbuilder_free> pb{raw};
+  git_packbuilder_set_threads(raw, threads);
   git_revwalk* walk = nullptr;
   if (auto s = check(git_revwalk_new(&walk, repo.raw()), "walk the refs"); !s) return s.error();
   owned<git_revwalk, git_revwalk_free> walk_guard{walk};

@@ -27,8 +27,9 @@ size_t count_loose_objects(const std::filesystem::path& gitdir);
 /// Packs every loose object when there are at least `threshold` of them.
 result<pack_result> pack_loose_objects(repository& repo, size_t threshold);
 
-/// Packs that make a start consolidate them (git gc --auto's limit is 50).
-inline constexpr size_t max_packs = 40;
+/// Packs that make a start consolidate them, just below git gc --auto's limit (50): with the flat
+/// library tree, recomputing the deltas of every tree in the history costs seconds per thousand merges.
+inline constexpr size_t max_packs = 48;
 
 /// Packs in the repository (`.git/objects/pack/*.pack`).
 size_t count_packs(const std::filesystem::path& gitdir);
@@ -37,7 +38,7 @@ size_t count_packs(const std::filesystem::path& gitdir);
 /// the unreachable objects only they held) removed. Only while no other
 /// handle on the repository works (at start): another handle could still
 /// be reading an old pack.
-result<pack_result> repack_all(repository& repo);
+result<pack_result> repack_all(repository& repo, unsigned threads = 1);
 
 /// Removes the temporary files a killed packer leaves in `.git/objects/pack/`
 /// (libgit2's `pack_git2_*` and git's `tmp_pack_*`, `tmp_idx_*`); how many.
