@@ -33,6 +33,16 @@ def build(grove, ws, names, tmp, tag):
             "rss_mb": int(rss_kb) // 1024, "status": status}
 
 
+def measured(grove, ws, names, tmp, tag, size):
+    r = build(grove, ws, names, tmp, tag)
+    r.update(repo_figures(ws))
+    r["library"] = size
+    r["new"] = len(names)
+    r["per_component_ms"] = round(1000 * r["wall_s"] / len(names), 2)
+    r["cpu_per_component_ms"] = round(1000 * r["cpu_s"] / len(names), 2)
+    return r
+
+
 def repo_figures(ws):
     gitdir = os.path.join(ws, ".git")
     size = 0
@@ -75,25 +85,15 @@ def main():
                     raise RuntimeError(f"growing the library failed: {r}")
                 have += n
             serial += 1
-            r = build(grove, ws, [f"new{serial}x{i}" for i in range(new)], tmp, f"new{serial}")
+            r = measured(grove, ws, [f"new{serial}x{i}" for i in range(new)], tmp, f"new{serial}", size)
             have += new
-            r.update(repo_figures(ws))
-            r["library"] = size
-            r["new"] = new
-            r["per_component_ms"] = round(1000 * r["wall_s"] / new, 2)
-            r["cpu_per_component_ms"] = round(1000 * r["cpu_s"] / new, 2)
             print(f"library {size}: {new} new in {r['wall_s']} s ({r['cpu_s']} s CPU), {r['rss_mb']} MB, "
                   f"repo {r['repo_mb']} MB, {r['loose_objects']} loose", file=sys.stderr)
             rows.append(r)
             if big and size in (sizes[0], sizes[-1]):
                 serial += 1
-                b = build(grove, ws, [f"big{serial}x{i}" for i in range(big)], tmp, f"big{serial}")
+                b = measured(grove, ws, [f"big{serial}x{i}" for i in range(big)], tmp, f"big{serial}", size)
                 have += big
-                b.update(repo_figures(ws))
-                b["library"] = size
-                b["new"] = big
-                b["per_component_ms"] = round(1000 * b["wall_s"] / big, 2)
-                b["cpu_per_component_ms"] = round(1000 * b["cpu_s"] / big, 2)
                 print(f"library {size}: {big} new in {b['wall_s']} s, {b['rss_mb']} MB peak", file=sys.stderr)
                 rows.append(b)
     print(json.dumps({"rows": rows, "filesystem": root or "disk"}))

@@ -66,6 +66,13 @@ inline command_result git_cli(const std::filesystem::path& dir, const std::strin
 }
 
 /// Number of lines in `s`.
+/// `prefix` followed by `n` (avoids GCC 12's false -Wrestrict on "literal" + std::string&&).
+inline std::string numbered(const char* prefix, int n) {
+  std::string out{prefix};
+  out += std::to_string(n);
+  return out;
+}
+
 inline size_t count_lines(const std::string& s) {
   size_t n = 0;
   for (char c : s) n += c == '\n';

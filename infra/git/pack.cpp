@@ -87,6 +87,16 @@ result<fs::path> write_durable(git_packbuilder* pb, const fs::path& gitdir) {
   return pack_file;
 }
 
+using packbuilder_ptr = owned<git_packbuilder, git_packbuilder_free>;
+
+// A packbuilder on `repo` using `threads` threads for the delta search.
+result<packbuilder_ptr> new_packbuilder(repository& repo, unsigned threads) {
+  git_packbuilder* raw = nullptr;
+  if (auto s = check(git_packbuilder_new(&raw, repo.raw()), "start a pack"); !s) return s.error();
+  git_packbuilder_set_threads(raw, threads);
+  return packbuilder_ptr{raw};
+}
+
 void refresh(repository& repo) {
   git_odb* odb = nullptr;
   if (git_repository_odb(&odb, repo.raw()) == 0) {
@@ -106,10 +116,9 @@ result<pack_result> repack_all(repository& repo, unsigned threads) {
   auto gitdir = repo.gitdir();
   auto old = list_packs(gitdir);
   r.loose_before = list_loose(gitdir).size();
-  git_packbuilder* raw = nullptr;
-  if (auto s = check(git_packbuilder_new(&raw, repo.raw()), "start a pack"); !s) return s.error();
-  owned<git_packbuilder, git_packbuilder_free> pb{raw};
-  git_packbuilder_set_threads(raw, threads);
+  auto pb = new_packbuilder(repo, threads);
+  if (!pb) return pb.error();
+  auto* raw = pb->get();
   git_revwalk* walk = nullptr;
   if (auto s = check(git_revwalk_new(&walk, repo.raw()), "walk the refs"); !s) return s.error();
   owned<git_revwalk, git_revwalk_free> walk_guard{walk};
@@ -148,10 +157,9 @@ result<pack_result> pack_loose_objects(repository& repo, size_t threshold) {
     r.packs = count_packs(gitdir);
     return r;
   }
-  git_packbuilder* raw = nullptr;
-  if (auto s = check(git_packbuilder_new(&raw, repo.raw()), "start a pack"); !s) return s.error();
-  owned<git_packbuilder, git_packbuilder_free> pb{raw};
-  git_packbuilder_set_threads(raw, 1); // in the background: one core, the other stays with the merges
+  auto pb = new_packbuilder(repo, 1); // in the background: one core, the other stays with the merges
+  if (!pb) return pb.error();
+  auto* raw = pb->get();
   for (auto& o : loose) {
     // An object that vanished meanwhile (another packer, git gc) is skipped, not an error.
     if (git_packbuilder_insert(raw, &o.id, nullptr) != 0) continue;

@@ -8,15 +8,9 @@
 using namespace grove;
 using grove::test::count_lines;
 using grove::test::git_cli;
+using grove::test::numbered;
 
 namespace {
-
-// `prefix` followed by `n` (avoids GCC 12's false -Wrestrict on "literal" + std::string&&).
-std::string numbered(const char* prefix, int n) {
-  std::string out{prefix};
-  out += std::to_string(n);
-  return out;
-}
 
 class git_layer : public ::testing::Test {
 protected:

@@ -20,14 +20,9 @@
 using namespace grove;
 using grove::test::count_lines;
 using grove::test::git_cli;
+using grove::test::numbered;
 
 namespace {
-
-std::string numbered(const char* prefix, int n) {
-  std::string out{prefix};
-  out += std::to_string(n);
-  return out;
-}
 
 class packing : public ::testing::Test {
 protected:
