@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "logic/routing.hpp"
 #include "messages/clock.hpp"
 
 namespace grove::actors {
@@ -207,6 +208,31 @@ cluster_actor spawn_cluster(caf::actor_system& sys, cluster_config cfg) {
         pump(self);
         return rp;
       },
+      [self](const messages::usage_request& req) -> caf::result<messages::job_usage> {
+        // Every worker's router tallied the job's calls it made; the serving node's own router is asked by the job.
+        auto rp = self->make_response_promise<messages::job_usage>();
+        auto acc = std::make_shared<messages::job_usage>();
+        auto waiting = std::make_shared<size_t>(0);
+        for (auto& [name, n] : self->state.nodes) {
+          if (!n.info.up || n.info.local) continue;
+          ++*waiting;
+        }
+        if (*waiting == 0) return messages::job_usage{};
+        for (auto& [name, n] : self->state.nodes) {
+          if (!n.info.up || n.info.local) continue;
+          auto done = [rp, acc, waiting]() mutable {
+            if (--*waiting == 0) rp.deliver(*acc);
+          };
+          self->request(n.host, spawn_timeout, req)
+            .then(
+              [acc, done, node = name](const messages::job_usage& u) mutable {
+                logic::routing::merge_usage(*acc, u, node);
+                done();
+              },
+              [done](caf::error&) mutable { done(); }); // a node lost meanwhile: its calls go uncounted
+        }
+        return rp;
+      },
       [self](nodes_atom) -> std::vector<node_info> {
         std::vector<node_info> out;
         for (auto& [_, n] : self->state.nodes) out.push_back(n.info);
@@ -248,6 +274,7 @@ worker_actor spawn_worker_host(caf::actor_system& sys, generator_config cfg) {
           return caf::actor_cast<caf::actor>(gen);
         },
         [self](probe_atom) -> uint32_t { return static_cast<uint32_t>(self->state.size()); },
+        [self, cfg](const messages::usage_request& req) { return self->delegate(cfg.router, req); },
       };
     });
 }

@@ -100,8 +100,10 @@ using job_supervisor_actor =
 /// A node's generator host: spawns generators on its node, each calling that
 /// node's own router (its providers, its keys). Handles cross nodes as
 /// `caf::actor` (a generator_actor).
-using worker_actor = caf::typed_actor<caf::replies_to<make_gen_atom>::with<caf::actor>, // a new generator
-                                      caf::replies_to<probe_atom>::with<uint32_t>>;     // alive; generators running
+using worker_actor =
+  caf::typed_actor<caf::replies_to<make_gen_atom>::with<caf::actor>,                     // a new generator
+                   caf::replies_to<probe_atom>::with<uint32_t>,                          // alive; generators running
+                   caf::replies_to<messages::usage_request>::with<messages::job_usage>>; // what a job used here
 
 /// The serving node's view of the cluster: who joined, and where the next
 /// generator runs (by free capacity; cached attempts never come here).
@@ -110,6 +112,7 @@ using cluster_actor = caf::typed_actor<
                                                                                     // serving node's name, telemetry
   caf::replies_to<messages::placement_request>::with<caf::actor, std::string>,      // a generator and its node
   caf::replies_to<nodes_atom>::with<std::vector<messages::node_info>>,              // every node, for people
+  caf::replies_to<messages::usage_request>::with<messages::job_usage>,              // what a job used on the workers
   caf::reacts_to<probe_atom>>;                                                      // its own tick
 
 /// Spawns one generator for an attempt (a child spec's start function);

@@ -6,6 +6,7 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
+#include "logic/routing.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
@@ -84,6 +85,29 @@ messages::journal_entry component_entry(self_ptr self, const component_slot& s, 
           commit};
 }
 
+namespace {
+
+// Journals the final report (delivered whether or not the journal could record it), then delivers it.
+void record(self_ptr self, messages::job_report r) {
+  auto text = messages::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto deliver = [self, r]() mutable {
+    emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
+    self->state.promise.deliver(std::move(r));
+    self->quit();
+  };
+  if (!self->state.deps.journal) return deliver();
+  ask_service(
+    self, self->state.deps.journal, step_timeout,
+    messages::journal_entry{messages::journal_record::finish, r.job, r.status, text, {}, 0, {}},
+    [deliver](bool) mutable { deliver(); },
+    [deliver, self](caf::error& err) mutable {
+      emit(self, "", messages::stage::error, 0, false, self->system().render(err));
+      deliver();
+    });
+}
+
+} // namespace
+
 void finish(self_ptr self) {
   auto& st = self->state;
   if (st.finishing) return;
@@ -107,27 +131,20 @@ void finish(self_ptr self) {
                                  : fatal || landed == 0                            ? messages::job_state::failed
                                  : landed == st.slots.size() && st.failure.empty() ? messages::job_state::done
                                                                                    : messages::job_state::partial);
-  // The report carries what the job cost in model tokens; ask the router last.
+  // The report carries what the job cost in model tokens; ask the router last
+  // (and, in a cluster, the workers' routers for the attempts they ran).
   ask_service(
     self, st.deps.router, step_timeout, messages::usage_request{r.job},
     [self, r](messages::job_usage& u) mutable {
       r.model_usage = std::move(u);
-      auto text = messages::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      auto deliver = [self, r]() mutable {
-        emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
-        self->state.promise.deliver(std::move(r));
-        self->quit();
-      };
-      if (!self->state.deps.journal) return deliver();
-      // The report is delivered whether or not the journal could record it.
-      ask_service(
-        self, self->state.deps.journal, step_timeout,
-        messages::journal_entry{messages::journal_record::finish, r.job, r.status, text, {}, 0, {}},
-        [deliver](bool) mutable { deliver(); },
-        [deliver, self](caf::error& err) mutable {
-          emit(self, "", messages::stage::error, 0, false, self->system().render(err));
-          deliver();
-        });
+      if (!self->state.deps.placement) return record(self, std::move(r));
+      self->request(self->state.deps.placement, step_timeout, messages::usage_request{r.job})
+        .then(
+          [self, r](const messages::job_usage& remote) mutable {
+            logic::routing::merge_usage(r.model_usage, remote, {});
+            record(self, std::move(r));
+          },
+          [self, r](caf::error&) mutable { record(self, std::move(r)); });
     },
     [self, r](caf::error&) mutable {
       emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);

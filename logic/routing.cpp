@@ -77,6 +77,27 @@ void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double
     (static_cast<double>(tokens_in) * price_in_per_mtok + static_cast<double>(tokens_out) * price_out_per_mtok) / 1e6;
 }
 
+void merge_usage(messages::job_usage& into, const messages::job_usage& from, const std::string& node) {
+  auto add = [](messages::usage& a, const messages::usage& b) {
+    a.requests += b.requests;
+    a.failures += b.failures;
+    a.tokens_in += b.tokens_in;
+    a.tokens_out += b.tokens_out;
+    a.cost_usd += b.cost_usd;
+  };
+  add(into.total, from.total);
+  for (auto u : from.by_provider) {
+    if (!node.empty()) u.provider += "@" + node;
+    auto row = std::find_if(into.by_provider.begin(), into.by_provider.end(),
+                            [&](const messages::usage& x) { return x.provider == u.provider; });
+    if (row == into.by_provider.end()) {
+      into.by_provider.push_back(std::move(u));
+    } else {
+      add(*row, u);
+    }
+  }
+}
+
 std::chrono::milliseconds retry_delay(std::chrono::milliseconds base, std::chrono::milliseconds max, uint32_t retry,
                                       int64_t retry_after_ms, double rand01) {
   supervision::backoff_policy policy{base, max, retry_jitter};

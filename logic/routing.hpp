@@ -71,4 +71,9 @@ std::string check_answer(const messages::model_request& req, std::string_view js
 void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double price_in_per_mtok,
              double price_out_per_mtok, bool failed);
 
+/// Adds what a job used on another cluster node to `into`: totals summed, each
+/// of that node's providers a row of its own named `provider@node` (rows kept
+/// as named when `node` is empty).
+void merge_usage(messages::job_usage& into, const messages::job_usage& from, const std::string& node);
+
 } // namespace grove::logic::routing

@@ -101,6 +101,16 @@ TEST_F(cluster, three_nodes_place_generators_on_both_workers_and_land_everything
   EXPECT_NE(w1_metrics.find("outcome=\"ok\"}"), std::string::npos) << w1_metrics;
   auto nodes = grove::test::nodes_of(report);
   EXPECT_EQ(nodes, (std::set<std::string>{"w1", "w2"})) << "generators on both workers, none on the serving node";
+  // The workers' model calls count in the job's usage, a row per provider and node.
+  auto& usage = report["usage"];
+  uint64_t worker_requests = 0;
+  for (auto& [provider, u] : usage["by_provider"].items()) {
+    if (provider.find("@w1") != std::string::npos || provider.find("@w2") != std::string::npos) {
+      worker_requests += u["requests"].get<uint64_t>();
+    }
+  }
+  EXPECT_EQ(worker_requests, 12u) << usage.dump();
+  EXPECT_GE(usage["requests"].get<uint64_t>(), 12u) << usage.dump();
   grove::test::expect_landed_once(c.ws(), report);
   EXPECT_TRUE(grove::test::wait_for_text(c.log("serve"), "node w2 joined", 1s));
   // The dashboard's sources: /api/nodes and per-node metrics.

@@ -106,3 +106,22 @@ TEST(routing, retry_delay_backs_off_with_jitter_and_honours_a_longer_retry_after
     << "a shorter Retry-After does not hurry the backoff";
   EXPECT_EQ(routing::retry_delay(milliseconds{100}, milliseconds{2000}, 1, 3600000, 0.0), routing::retry_after_cap);
 }
+
+TEST(routing, a_workers_usage_adds_to_the_job_under_its_node) {
+  grove::messages::job_usage job;
+  routing::account(job.total, 100, 50, 1.0, 2.0, false);
+  job.by_provider.push_back(job.total);
+  job.by_provider[0].provider = "gpt";
+  grove::messages::job_usage w1;
+  routing::account(w1.total, 10, 5, 1.0, 2.0, false);
+  w1.by_provider.push_back(w1.total);
+  w1.by_provider[0].provider = "gpt";
+  routing::merge_usage(job, w1, "w1");
+  routing::merge_usage(job, w1, "w1");
+  EXPECT_EQ(job.total.requests, 3u);
+  EXPECT_EQ(job.total.tokens_in, 120u);
+  ASSERT_EQ(job.by_provider.size(), 2u);
+  EXPECT_EQ(job.by_provider[1].provider, "gpt@w1");
+  EXPECT_EQ(job.by_provider[1].requests, 2u);
+  EXPECT_DOUBLE_EQ(job.total.cost_usd, (100 * 1.0 + 50 * 2.0 + 2 * (10 * 1.0 + 5 * 2.0)) / 1e6);
+}
