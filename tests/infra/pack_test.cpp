@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -204,4 +205,40 @@ TEST_F(packing, many_packs_become_one_and_unreachable_objects_go) {
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "inflight"));
   land(writer, 100, 10, 5); // the handle goes on working
   expect_every_component_readable(110);
+}
+
+TEST_F(packing, a_worktree_in_a_library_of_thousands_is_clean_and_holds_only_its_component) {
+  git::main_writer writer{open()};
+  std::vector<std::pair<std::string, std::string>> library;
+  for (int j = 0; j < 3000; ++j) {
+    library.emplace_back(git::component_path(numbered("c", j)), "{\"n\":" + std::to_string(j) + "}");
+  }
+  ASSERT_TRUE(writer.commit_files("a library of 3000", library));
+  ASSERT_TRUE(git::pack_loose_objects(writer.repo(), 1)); // as the packer leaves it
+  for (auto* name : {"c1234", "brand_new"}) {
+    auto wt = git::add_worktree(writer.repo(), name, {git::component_path(name)});
+    ASSERT_TRUE(wt) << wt.error().message;
+    EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "") << name;
+    // On disk: the component's file (when main has it) and the .git file, nothing of the library.
+    std::vector<std::string> present;
+    for (auto& e : std::filesystem::recursive_directory_iterator{wt->dir}) {
+      if (e.is_regular_file()) present.push_back(std::filesystem::relative(e.path(), wt->dir).string());
+    }
+    std::sort(present.begin(), present.end());
+    if (std::string{name} == "c1234") {
+      EXPECT_EQ(present, (std::vector<std::string>{".git", "output/components/c1234.json"}));
+    } else {
+      EXPECT_EQ(present, std::vector<std::string>{".git"});
+    }
+    // Every other library file is in the index, marked skip-worktree ("S").
+    auto listed = git_cli(wt->dir, "ls-files -v output/components/").out;
+    EXPECT_EQ(count_lines(listed), 3000u);
+    EXPECT_EQ(listed.find("H output/components/c0.json"), std::string::npos);
+    auto id = git::commit_in_worktree(writer.repo(), *wt, {{git::component_path(name), "{\"n\":-1}"}}, "gen");
+    ASSERT_TRUE(id) << id.error().message;
+    EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "") << "clean after its commit too";
+    ASSERT_TRUE(git::remove_worktree(writer.repo(), name));
+  }
+  EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0);
+  EXPECT_EQ(git_cli(root(), "-c gc.auto=6700 gc --auto").out.find("Auto packing"), std::string::npos);
 }
