@@ -17,6 +17,10 @@ using messages::node_info;
 using messages::placement_request;
 
 constexpr auto spawn_timeout = std::chrono::seconds{5};
+constexpr size_t max_nodes = 256;      ///< names remembered, lost ones included
+constexpr size_t max_name_bytes = 128; ///< a node's name, address, each provider name
+constexpr size_t max_providers = 64;
+constexpr uint32_t max_capacity = 100000;
 
 struct waiting {
   placement_request req;
@@ -184,6 +188,22 @@ cluster_actor spawn_cluster(caf::actor_system& sys, cluster_config cfg) {
           return caf::make_error(caf::sec::invalid_argument,
                                  "a worker needs a name of its own (not the serving node's \"" + st.cfg.name + "\")");
         }
+        // What a peer sends is bounded: the table of nodes, and every text in it.
+        if (hello.name.size() > max_name_bytes || hello.address.size() > max_name_bytes ||
+            hello.providers.size() > max_providers || hello.capacity > max_capacity) {
+          return caf::make_error(caf::sec::invalid_argument, "a node's name and address take at most " +
+                                                               std::to_string(max_name_bytes) + " bytes, at most " +
+                                                               std::to_string(max_providers) + " providers, capacity " +
+                                                               std::to_string(max_capacity));
+        }
+        for (auto& p : hello.providers) {
+          if (p.size() > max_name_bytes)
+            return caf::make_error(caf::sec::invalid_argument, "a provider name is too long");
+        }
+        if (!st.nodes.count(hello.name) && st.nodes.size() >= max_nodes) {
+          return caf::make_error(caf::sec::invalid_argument,
+                                 "the cluster has " + std::to_string(max_nodes) + " nodes already");
+        }
         auto& n = st.nodes[hello.name];
         bool rejoin = n.info.lost > 0 || n.host;
         if (n.host && n.host.address() != host.address()) self->demonitor(n.host.address());
@@ -210,20 +230,19 @@ cluster_actor spawn_cluster(caf::actor_system& sys, cluster_config cfg) {
       },
       [self](const messages::usage_request& req) -> caf::result<messages::job_usage> {
         // Every worker's router tallied the job's calls it made; the serving node's own router is asked by the job.
+        std::vector<std::pair<std::string, worker_actor>> workers;
+        for (auto& [name, n] : self->state.nodes) {
+          if (n.info.up && !n.info.local) workers.emplace_back(name, n.host);
+        }
+        if (workers.empty()) return messages::job_usage{};
         auto rp = self->make_response_promise<messages::job_usage>();
         auto acc = std::make_shared<messages::job_usage>();
-        auto waiting = std::make_shared<size_t>(0);
-        for (auto& [name, n] : self->state.nodes) {
-          if (!n.info.up || n.info.local) continue;
-          ++*waiting;
-        }
-        if (*waiting == 0) return messages::job_usage{};
-        for (auto& [name, n] : self->state.nodes) {
-          if (!n.info.up || n.info.local) continue;
+        auto waiting = std::make_shared<size_t>(workers.size());
+        for (auto& [name, host] : workers) {
           auto done = [rp, acc, waiting]() mutable {
             if (--*waiting == 0) rp.deliver(*acc);
           };
-          self->request(n.host, spawn_timeout, req)
+          self->request(host, spawn_timeout, req)
             .then(
               [acc, done, node = name](const messages::job_usage& u) mutable {
                 logic::routing::merge_usage(*acc, u, node);

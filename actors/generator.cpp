@@ -62,7 +62,8 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
           if (auto leak = logic::qa::check_secrets(reply.text, messages::registered_secrets()); !leak.empty()) {
             res.ok = false;
             res.provider = reply.provider;
-            res.error = "secret_leak: the model's answer contains a secret of this node (" + leak.front().message + ")";
+            res.error = "the model's answer contains a secret of this node";
+            res.violations = std::move(leak);
             rp.deliver(std::move(res));
             self->quit();
             return;

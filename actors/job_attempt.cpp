@@ -68,13 +68,12 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
   emit(self, s.spec.name, messages::stage::generating, s.report.attempts);
   // A placed generator runs on a node without the library: only a local one reads the cache.
   bool local = !st.deps.placement || s.node == st.deps.node_name;
-  messages::generate_request req{
-    st.plan.session_id,       s.spec, s.report.attempts, s.feedback, s.use_cache && (local || !st.deps.placement),
-    now_ms() + budget.count()};
+  messages::generate_request req{st.plan.session_id,       s.spec, s.report.attempts, s.feedback, s.use_cache && local,
+                                 now_ms() + budget.count()};
   // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
   self->request(gen, budget + generator_grace, std::move(req))
     .then(
-      [self, idx, seq](messages::generation_result& r) {
+      [self, idx, seq, local](messages::generation_result& r) {
         auto& s = self->state.slots[idx];
         if (s.gen_seq != seq || s.at != phase::generating) return;
         s.gen = nullptr;
@@ -84,11 +83,14 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
           return;
         }
         if (!r.ok) {
-          reject(self, idx, {{"generation_failed", r.error}});
+          if (r.violations.empty()) r.violations.push_back({"generation_failed", r.error});
+          reject(self, idx, std::move(r.violations));
           return;
         }
-        if (!r.cache_hit) {
-          // Checked before the commit, not only by QA after it: a key must not reach even a branch's objects.
+        // Every generator checks its answer against its own node's keys before it answers; one
+        // from another node is checked here against this node's (the gateway token, ours):
+        // before the commit, not only by QA after it, a key must not reach even a branch's objects.
+        if (!r.cache_hit && !local) {
           if (auto leak = logic::qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
             reject(self, idx, std::move(leak));
             return;

@@ -123,3 +123,31 @@ TEST(cluster, places_by_free_capacity_waits_in_order_and_honours_retry_preferenc
   caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(cc.local, caf::exit_reason::user_shutdown);
 }
+
+TEST(cluster, what_a_joining_peer_sends_is_bounded) {
+  cluster_system cfg;
+  caf::actor_system sys{cfg};
+  actors::generator_config gcfg;
+  actors::cluster_config cc;
+  cc.name = "srv";
+  auto cluster = actors::spawn_cluster(sys, cc);
+  auto host = actors::spawn_worker_host(sys, gcfg);
+  caf::scoped_actor self{sys};
+  auto join = [&](messages::node_hello hello) {
+    std::string err;
+    self->request(cluster, 2s, std::move(hello), caf::actor_cast<caf::actor>(host))
+      .receive([](std::string&, caf::actor&) {}, [&](caf::error& e) { err = sys.render(e); });
+    return err;
+  };
+  EXPECT_NE(join({std::string(10000, 'n'), "a", 1, {}}).find("at most 128 bytes"), std::string::npos);
+  EXPECT_NE(join({"w", std::string(10000, 'a'), 1, {}}).find("at most 128 bytes"), std::string::npos);
+  EXPECT_NE(join({"w", "a", 1, std::vector<std::string>(1000, "p")}).find("at most 64 providers"), std::string::npos);
+  EXPECT_NE(join({"w", "a", 1, {std::string(500, 'p')}}).find("too long"), std::string::npos);
+  // A flood of names fills the table once, then is refused; a known name may still rejoin.
+  for (int i = 0; i < 256; ++i) ASSERT_EQ(join({"w" + std::to_string(i), "a", 1, {}}), "") << i;
+  EXPECT_NE(join({"one-too-many", "a", 1, {}}).find("256 nodes already"), std::string::npos);
+  EXPECT_EQ(join({"w7", "a", 2, {}}), "");
+  EXPECT_EQ(nodes(self, cluster).size(), 256u);
+  caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+}

@@ -66,7 +66,7 @@ TEST_F(serialization, model_messages_round_trip) {
   round_trip(usage_request{"job"});
   round_trip(job_usage{usage{"", 3, 1, 100, 200, 0.5}, {usage{"openai:gpt", 3, 1, 100, 200, 0.5}}});
   round_trip(generate_request{"job", spec, 3, {a_violation}, false});
-  round_trip(generation_result{"login_form", 2, true, true, "{\"a\":1}", "prompt", "builtin", "err", 1});
+  round_trip(generation_result{"login_form", 2, true, true, "{\"a\":1}", "prompt", "builtin", "err", 1, false, {a_violation}});
 }
 
 TEST_F(serialization, git_and_qa_messages_round_trip) {
