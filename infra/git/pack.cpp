@@ -31,6 +31,12 @@ bool is_hex(const std::string& s) {
   return true;
 }
 
+// A folder that is not a symbolic link: grove never lists or deletes through one.
+bool real_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::symlink_status(p, ec).type() == fs::file_type::directory;
+}
+
 struct loose_object {
   git_oid id;
   fs::path file;
@@ -44,9 +50,10 @@ std::vector<loose_object> list_loose(const fs::path& gitdir) {
     for (char b : hex_digits) {
       std::string dir{a, b};
       std::error_code ec;
+      if (!real_dir(objects / dir)) continue;
       for (fs::directory_iterator it{objects / dir, ec}, end; !ec && it != end; it.increment(ec)) {
         auto name = it->path().filename().string();
-        if (name.size() != 38 || !is_hex(name)) continue;
+        if (name.size() != 38 || !is_hex(name) || !it->is_regular_file(ec) || it->is_symlink(ec)) continue;
         loose_object o;
         if (git_oid_fromstr(&o.id, (dir + name).c_str()) != 0) continue;
         o.file = it->path();
@@ -192,6 +199,7 @@ result<pack_result> pack_loose_objects(repository& repo, size_t threshold) {
 size_t remove_stale_pack_files(const fs::path& gitdir) {
   size_t n = 0;
   std::error_code ec;
+  if (!real_dir(gitdir / "objects" / "pack")) return 0;
   for (fs::directory_iterator it{gitdir / "objects" / "pack", ec}, end; !ec && it != end; it.increment(ec)) {
     auto name = it->path().filename().string();
     if (name.rfind("pack_git2_", 0) == 0 || name.rfind("tmp_pack_", 0) == 0 || name.rfind("tmp_idx_", 0) == 0) {

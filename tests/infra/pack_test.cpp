@@ -242,3 +242,26 @@ TEST_F(packing, a_worktree_in_a_library_of_thousands_is_clean_and_holds_only_its
   EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0);
   EXPECT_EQ(git_cli(root(), "-c gc.auto=6700 gc --auto").out.find("Auto packing"), std::string::npos);
 }
+
+TEST_F(packing, a_link_planted_in_the_object_store_is_never_followed) {
+  git::main_writer writer{open()};
+  land(writer, 0, 10, 5);
+  // Outside the workspace: a folder with a file named like a loose object, and a stale-looking pack temp.
+  auto outside = dir.path() / "outside";
+  std::filesystem::create_directories(outside);
+  grove::test::write_file(outside / "01234567890123456789012345678901234567", "precious");
+  grove::test::write_file(outside / "01234567890123456789012345678901234567x", "");
+  grove::test::write_file(outside / "pack_git2_precious", "precious");
+  auto gitdir = writer.repo().gitdir();
+  std::filesystem::remove_all(gitdir / "objects" / "ff");
+  std::filesystem::create_directory_symlink(outside, gitdir / "objects" / "ff");
+  auto r = git::pack_loose_objects(writer.repo(), 1);
+  ASSERT_TRUE(r) << r.error().message;
+  // And the pack folder itself replaced by a link.
+  auto pack = gitdir / "objects" / "pack";
+  std::filesystem::rename(pack, gitdir / "objects" / "pack.real");
+  std::filesystem::create_directory_symlink(outside, pack);
+  EXPECT_EQ(git::remove_stale_pack_files(gitdir), 0u);
+  EXPECT_EQ(grove::test::read_file(outside / "01234567890123456789012345678901234567"), "precious");
+  EXPECT_EQ(grove::test::read_file(outside / "pack_git2_precious"), "precious");
+}
