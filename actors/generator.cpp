@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "logic/library.hpp"
 #include "logic/prompts.hpp"
 #include "logic/qa_rules.hpp"
 #include "messages/secrets.hpp"
@@ -33,7 +34,7 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       res.component = req.spec.name;
       res.attempt = req.attempt;
       if (req.use_cache && !cfg.cache_dir.empty() &&
-          read_cache(cfg.cache_dir / (req.spec.name + ".json"), res.artifact)) {
+          read_cache(cfg.cache_dir / logic::library::file(req.spec.name), res.artifact)) {
         res.ok = true;
         res.cache_hit = true;
         self->quit();

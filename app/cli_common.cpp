@@ -79,6 +79,14 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
   auto tidied = tidy(*repo, ws.root);
   if (!tidied) return tidied.error();
   keep_reserve(ws.root);
+  // A library from before the fan-out folders moves into them, once.
+  auto migrated = git::migrate_flat_library(*repo);
+  if (!migrated)
+    return messages::make_failure(migrated.error().code, "moving the library: " + migrated.error().message);
+  if (!quiet && *migrated > 0) {
+    std::fprintf(stderr, "grove: moved %zu library file(s) into fan-out folders (output/components/<xx>/<name>.json)\n",
+                 *migrated);
+  }
   // A packer killed mid-pack leaves a temporary pack file; its loose objects are all still there.
   auto stale_packs = git::remove_stale_pack_files(repo->gitdir());
   if (!quiet && stale_packs > 0) {

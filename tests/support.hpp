@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include "logic/library.hpp"
+
 namespace grove::test {
 
 /// A fresh folder under $TMPDIR, removed with the object.
@@ -40,6 +42,11 @@ public:
 private:
   std::filesystem::path path_;
 };
+
+/// Where the component `name` lives in the workspace `ws`: output/components/<xx>/<name>.json.
+inline std::filesystem::path library_file(const std::filesystem::path& ws, const std::string& name) {
+  return ws / "output" / "components" / logic::library::file(name);
+}
 
 /// Output and exit status of a shell command.
 struct command_result {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include <fcntl.h>
@@ -116,6 +117,21 @@ messages::status require_real_folders(const fs::path& root, std::initializer_lis
   for (const char* rel : rels) {
     struct stat st {};
     if (::lstat((root / rel).c_str(), &st) != 0) continue; // missing: grove makes it
+    if (!S_ISDIR(st.st_mode)) return link_refused(root, rel);
+  }
+  return messages::ok();
+}
+
+messages::status require_real_parents(const fs::path& root, const std::vector<std::string>& paths) {
+  std::set<std::string> folders;
+  for (auto& p : paths) {
+    for (auto slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+      folders.insert(p.substr(0, slash));
+    }
+  }
+  for (auto& rel : folders) {
+    struct stat st {};
+    if (::lstat((root / rel).c_str(), &st) != 0) continue;
     if (!S_ISDIR(st.st_mode)) return link_refused(root, rel);
   }
   return messages::ok();

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "messages/errors.hpp"
 
@@ -28,5 +29,9 @@ messages::result<int> open_append_under(const std::filesystem::path& root, const
 /// there (even to a folder inside the workspace) is refused with a message
 /// that names it and says how to proceed.
 messages::status require_real_folders(const std::filesystem::path& root, std::initializer_list<const char*> rels);
+
+/// Every folder on the way to each of `paths` (relative to `root`) that
+/// exists is a real folder: what a checkout of those paths writes through.
+messages::status require_real_parents(const std::filesystem::path& root, const std::vector<std::string>& paths);
 
 } // namespace grove::git

@@ -30,7 +30,8 @@ std::string branch_for(std::string_view component);
 /// `temp_<name>` (the worktree's name and folder under `worktrees/`).
 std::string worktree_for(std::string_view component);
 
-/// `output/components/<name>.json`, the component's file in the repository.
+/// `output/components/<xx>/<name>.json` (xx: its fan-out folder, logic/library.hpp),
+/// the component's file in the repository.
 std::string component_path(std::string_view component);
 
 /// An open repository handle; move-only, freed on destruction.
@@ -119,6 +120,13 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
 /// Returns a line per thing repaired.
 result<std::vector<std::string>> repair_workspace(repository& repo);
 
+/// Moves a library in the flat layout of earlier versions
+/// (output/components/<name>.json on main) into its fan-out folders as one
+/// commit on main; the files in output/ follow, files grove did not write
+/// stay. Returns how many moved (0: nothing to move). Call under the
+/// workspace lock, after repair_workspace.
+result<size_t> migrate_flat_library(repository& repo);
+
 /// What remove_stale found and removed.
 struct cleanup_report {
   std::vector<std::string> worktrees;
@@ -185,10 +193,11 @@ public:
   /// if `main` moved meanwhile). Each outcome names the commit that merged it.
   std::vector<merge_outcome> merge_batch(const std::vector<merge_item>& items);
 
-  /// Commits `files` on `main`; returns the commit id, or an empty id when
-  /// `main` already holds exactly these files.
+  /// Commits `files` on `main` (and takes `removed` out of it); returns the
+  /// commit id, or an empty id when `main` already holds exactly that.
   result<std::string> commit_files(const std::string& message,
-                                   const std::vector<std::pair<std::string, std::string>>& files);
+                                   const std::vector<std::pair<std::string, std::string>>& files,
+                                   const std::vector<std::string>& removed = {});
 
   repository& repo() { return repo_; }
 

@@ -136,7 +136,10 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
   if (auto s = check(git_index_read(index, 1), "read the index"); !s) return s.error();
   git_status_options so = GIT_STATUS_OPTIONS_INIT;
   so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  // UPDATE_INDEX: files written in the same second as the index (every merge)
+  // are racily clean and would be hashed again at every start; refreshing
+  // their stat data once makes the next look a stat per file.
+  so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS | GIT_STATUS_OPT_UPDATE_INDEX;
   char path_spec[] = "output/*";
   char* paths[] = {path_spec};
   so.pathspec.strings = paths;
@@ -230,6 +233,7 @@ result<size_t> detail::restore_output(git_repository* repo, bool refuse_user_cha
     return make_failure(errc::workspace, describe_user_changes(drift->user));
   }
   if (!drift->grove.empty()) {
+    if (auto s = require_real_parents(root, drift->grove); !s) return s.error();
     auto head = main_commit(repo);
     if (!head) return head.error();
     std::vector<char*> raw;

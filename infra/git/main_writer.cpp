@@ -46,6 +46,8 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
     if (std::string_view{d->old_file.path} != d->new_file.path) paths.emplace_back(d->old_file.path);
   }
   if (paths.empty()) return messages::ok();
+  // Nor a link planted in place of a fan-out folder.
+  if (auto s = require_real_parents(git_repository_workdir(repo), paths); !s) return s;
   std::vector<char*> raw;
   for (auto& p : paths) raw.push_back(p.data());
   git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
@@ -107,7 +109,8 @@ status main_writer::resync() {
 }
 
 result<std::string> main_writer::commit_files(const std::string& message,
-                                              const std::vector<std::pair<std::string, std::string>>& files) {
+                                              const std::vector<std::pair<std::string, std::string>>& files,
+                                              const std::vector<std::string>& removed) {
   git_repository* repo = repo_.raw();
   auto sig = signature(repo);
   if (!sig) return sig.error();
@@ -118,7 +121,7 @@ result<std::string> main_writer::commit_files(const std::string& message,
     git_tree* base_tree = nullptr;
     if (auto s = check(git_commit_tree(&base_tree, base->get()), "read main tree"); !s) return s.error();
     tree_ptr base_tree_guard{base_tree};
-    auto tree_id = tree_with_files(repo, base_tree, files);
+    auto tree_id = tree_with_files(repo, base_tree, files, removed);
     if (!tree_id) return tree_id.error();
     if (git_oid_equal(&*tree_id, git_tree_id(base_tree))) return std::string{};
     git_tree* tree = nullptr;

@@ -3,10 +3,12 @@
 // Internal to runtime/git: owning pointers over libgit2 objects and the one
 // helper that turns a libgit2 return code into a failure.
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <git2.h>
 
@@ -50,15 +52,33 @@ messages::result<signature_ptr> signature(git_repository* repo);
 /// Looks up the commit `refs/heads/main` points to.
 messages::result<commit_ptr> main_commit(git_repository* repo);
 
+/// A worktree's index for `tree` in git's sparse-index format: the files at
+/// `present` (paths; those the tree lacks are simply absent) checked out,
+/// every other file skip-worktree, every folder off their way one collapsed
+/// entry (sparse_index.cpp).
+messages::result<std::string> sparse_index_bytes(git_repository* repo, git_tree* tree,
+                                                 const std::vector<std::string>& present);
+
+/// The worktree's `info/sparse-checkout` in cone mode for `present`: what
+/// git needs (with core.sparseCheckout, core.sparseCheckoutCone and
+/// index.sparse set) to keep the index sparse instead of expanding it.
+std::string cone_patterns(const std::vector<std::string>& present);
+
+/// Writes sparse_index_bytes() to `index_file` (through a lock file renamed over it).
+messages::status write_sparse_index(git_repository* repo, const std::filesystem::path& index_file, git_tree* tree,
+                                    const std::vector<std::string>& present);
+
 /// How often a writer redoes its update when main moved under it.
 inline constexpr int max_ref_retries = 8;
 
 /// Moves main from `from` to `to` only if it still points at `from`; libgit2's return code.
 int advance_main(git_repository* repo, const git_oid& from, const git_oid& to, const std::string& log);
 
-/// A tree equal to `base` with each file replaced or added (blobs written).
+/// A tree equal to `base` with each file replaced or added (blobs written)
+/// and each of `removed` taken out.
 messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
-                                          const std::vector<std::pair<std::string, std::string>>& files);
+                                          const std::vector<std::pair<std::string, std::string>>& files,
+                                          const std::vector<std::string>& removed = {});
 
 /// Checks that a commit just written is really in the object database, with
 /// its tree and every tree and blob on `paths`, before a ref may point at it.

@@ -8,6 +8,7 @@
 #include "infra/git/files.hpp"
 #include "infra/git/git.hpp"
 #include "infra/git/raii.hpp"
+#include "logic/library.hpp"
 
 namespace fs = std::filesystem;
 
@@ -75,9 +76,16 @@ messages::result<commit_ptr> main_commit(git_repository* repo) {
 }
 
 messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
-                                          const std::vector<std::pair<std::string, std::string>>& files) {
+                                          const std::vector<std::pair<std::string, std::string>>& files,
+                                          const std::vector<std::string>& removed) {
   std::vector<git_tree_update> updates;
-  updates.reserve(files.size());
+  updates.reserve(files.size() + removed.size());
+  for (auto& path : removed) {
+    git_tree_update u{};
+    u.action = GIT_TREE_UPDATE_REMOVE;
+    u.path = path.c_str();
+    updates.push_back(u);
+  }
   for (auto& [path, content] : files) {
     git_tree_update u{};
     u.action = GIT_TREE_UPDATE_UPSERT;
@@ -333,7 +341,7 @@ std::string worktree_for(std::string_view component) {
 }
 
 std::string component_path(std::string_view component) {
-  return "output/components/" + std::string{component} + ".json";
+  return "output/components/" + logic::library::file(component);
 }
 
 } // namespace grove::git

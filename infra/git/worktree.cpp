@@ -69,27 +69,6 @@ status write_files(const fs::path& dir, const std::vector<std::pair<std::string,
   return messages::ok();
 }
 
-// The worktree's index (the file in its admin folder, opened on its own: no
-// repository handle of the worktree is needed): every entry of `tree`, those
-// not in `present` marked skip-worktree (a sparse checkout: git status there
-// stays clean).
-status write_sparse_index(const fs::path& index_file, git_tree* tree, const std::vector<std::string>& present) {
-  git_index* index = nullptr;
-  if (auto s = check(git_index_open(&index, index_file.c_str()), "open worktree index"); !s) return s;
-  index_ptr guard{index};
-  if (auto s = check(git_index_read_tree(index, tree), "read tree into worktree index"); !s) return s;
-  for (size_t i = 0; i < git_index_entrycount(index); ++i) {
-    // The flag is set in place: git_index_add per entry would copy and re-sort
-    // every entry. flags_extended takes no part in the index order, and
-    // git_index_write derives the EXTENDED bit from it.
-    auto* e = const_cast<git_index_entry*>(git_index_get_byindex(index, i));
-    if (std::find(present.begin(), present.end(), e->path) == present.end()) {
-      e->flags_extended |= GIT_INDEX_ENTRY_SKIP_WORKTREE;
-    }
-  }
-  return check(git_index_write(index), "write worktree index");
-}
-
 } // namespace
 
 // What `git worktree add -b feat/<c>_gen worktrees/temp_<c> <base>` leaves on
@@ -155,7 +134,6 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   if (auto s = check(git_commit_tree(&tree, base), "base tree"); !s) return fail(s.error());
   tree_ptr tree_guard{tree};
   std::vector<std::pair<std::string, std::string>> present;
-  std::vector<std::string> present_paths;
   for (auto& path : checkout_paths) {
     git_tree_entry* e = nullptr;
     if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) continue;
@@ -165,11 +143,13 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
     if (auto s = check(rc, "read " + path); !s) return fail(s.error());
     present.emplace_back(path, std::string{static_cast<const char*>(git_blob_rawcontent(blob)),
                                            static_cast<size_t>(git_blob_rawsize(blob))});
-    present_paths.push_back(path);
     git_blob_free(blob);
   }
   if (auto s = write_files(info.dir, present); !s) return fail(s.error());
-  if (auto s = write_sparse_index(admin / "index", tree, present_paths); !s) return fail(s.error());
+  if (auto s = write_file_under(admin, "info/sparse-checkout", cone_patterns(checkout_paths)); !s) {
+    return fail(s.error());
+  }
+  if (auto s = write_sparse_index(repo.raw(), admin / "index", tree, checkout_paths); !s) return fail(s.error());
   return info;
 }
 
@@ -223,7 +203,8 @@ result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt
   // Keep the worktree's index in step with its branch, so `git status` there is truthful.
   std::vector<std::string> present;
   for (auto& f : files) present.push_back(f.first);
-  if (auto s = write_sparse_index(repo.gitdir() / "worktrees" / wt.name / "index", tree, present); !s) return s.error();
+  if (auto s = write_sparse_index(raw, repo.gitdir() / "worktrees" / wt.name / "index", tree, present); !s)
+    return s.error();
   return to_hex(commit_id);
 }
 

@@ -75,7 +75,7 @@ protected:
     for (auto& name : planned) {
       auto merges = grove::test::git_cli(ws(), "log --oneline --grep='^grove: merge " + name + "$' main").out;
       EXPECT_EQ(grove::test::count_lines(merges), 1u) << name << " must be on main exactly once";
-      EXPECT_TRUE(std::filesystem::exists(ws() / "output" / "components" / (name + ".json"))) << name;
+      EXPECT_TRUE(std::filesystem::exists(grove::test::library_file(ws(), name))) << name;
     }
     auto page = grove::test::read_file(ws() / "output" / "builder_output.html");
     for (auto& name : planned) EXPECT_NE(page.find("data-component=\"" + name + "\""), std::string::npos) << name;

@@ -43,7 +43,7 @@ protected:
 } // namespace
 
 TEST_F(workspace_safety, uncommitted_untracked_and_staged_files_make_the_build_refuse_and_survive) {
-  auto edited = ws / "output" / "components" / "navbar.json";
+  auto edited = grove::test::library_file(ws, "navbar");
   auto edit = grove::test::read_file(edited) + "\n// my edit\n";
   grove::test::write_file(edited, edit);
   grove::test::write_file(ws / "output" / "notes.txt", "my notes");
@@ -53,8 +53,9 @@ TEST_F(workspace_safety, uncommitted_untracked_and_staged_files_make_the_build_r
   auto r = grove_build(dir.path(), "a navbar and a footer");
   EXPECT_EQ(r.status, 2) << stderr_text();
   auto err = stderr_text();
-  for (auto name : {"output/components/navbar.json (modified)", "output/notes.txt (untracked)",
-                    "output/components/draft.json (staged)"}) {
+  for (std::string name :
+       {"output/components/" + grove::logic::library::file("navbar") + " (modified)",
+        std::string{"output/notes.txt (untracked)"}, std::string{"output/components/draft.json (staged)"}}) {
     EXPECT_NE(err.find(name), std::string::npos) << name << " not named in: " << err;
   }
   EXPECT_NE(err.find("git commit"), std::string::npos) << "says how to proceed: " << err;

@@ -80,7 +80,7 @@ TEST_F(git_layer, worktree_lifecycle_commit_merge_prune) {
   ASSERT_TRUE(c1) << c1.error().message;
   auto c2 = git::commit_in_worktree(*repo, *wt, {{git::component_path("login_form"), "{\"v\":2}"}}, "attempt 2");
   ASSERT_TRUE(c2);
-  EXPECT_EQ(test::read_file(wt->dir / "output/components/login_form.json"), "{\"v\":2}");
+  EXPECT_EQ(test::read_file(wt->dir / git::component_path("login_form")), "{\"v\":2}");
   EXPECT_EQ(git_cli(wt->dir, "status --porcelain").out, "");
   EXPECT_EQ(count_lines(git_cli(root(), "log --oneline feat/login_form_gen").out), 3u);
 
@@ -88,7 +88,7 @@ TEST_F(git_layer, worktree_lifecycle_commit_merge_prune) {
   auto out = writer.merge_batch({{"login_form", *c2}});
   ASSERT_EQ(out.size(), 1u);
   ASSERT_TRUE(out[0].ok()) << out[0].error;
-  EXPECT_EQ(test::read_file(root() / "output/components/login_form.json"), "{\"v\":2}");
+  EXPECT_EQ(test::read_file(root() / git::component_path("login_form")), "{\"v\":2}");
   EXPECT_EQ(git_cli(root(), "rev-parse HEAD").out, out[0].merge_commit + "\n");
   EXPECT_EQ(git_cli(root(), "rev-parse HEAD^2").out, *c2 + "\n");
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "login_form"));
@@ -117,7 +117,7 @@ TEST_F(git_layer, merges_many_branches_in_one_batch) {
     EXPECT_EQ(count_lines(git_cli(root(), "log --oneline --grep='^grove: merge " + i.component + "$' main").out), 1u);
     EXPECT_EQ(git_cli(root(), "merge-base --is-ancestor " + i.commit + " main").status, 0);
   }
-  EXPECT_EQ(count_lines(git_cli(root(), "ls-tree --name-only main output/components/").out), 60u);
+  EXPECT_EQ(count_lines(git_cli(root(), "ls-tree -r --name-only main output/components/").out), 60u);
   EXPECT_EQ(out[0].merge_commit, out[47].merge_commit);
   EXPECT_NE(out[47].merge_commit, out[48].merge_commit);
   // One ref update for the whole batch.
@@ -156,12 +156,11 @@ TEST_F(git_layer, an_updated_component_merges_over_the_old_one) {
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
   auto wt = git::add_worktree(writer.repo(), "nav", {git::component_path("nav")});
   ASSERT_TRUE(wt);
-  EXPECT_EQ(test::read_file(wt->dir / "output/components/nav.json"), "old")
-    << "the component's own file is checked out";
+  EXPECT_EQ(test::read_file(wt->dir / git::component_path("nav")), "old") << "the component's own file is checked out";
   auto second = git::commit_in_worktree(writer.repo(), *wt, {{git::component_path("nav"), "new"}}, "again");
   ASSERT_TRUE(second);
   ASSERT_TRUE(writer.merge_batch({{"nav", *second}})[0].ok());
-  EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "new");
+  EXPECT_EQ(test::read_file(root() / git::component_path("nav")), "new");
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
@@ -254,7 +253,7 @@ TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
   // Killed between the ref update and the checkout: the record of the
   // checkout is on disk, index and files lag behind main, the file half written ...
   ASSERT_EQ(git_cli(root(), "read-tree HEAD~1").status, 0);
-  test::write_file(root() / "output/components/navbar.json", "v1 of the n");
+  test::write_file(root() / git::component_path("navbar"), "v1 of the n");
   // ... and lock files of writers that never finished.
   test::write_file(root() / ".git/index.lock", "");
   test::write_file(root() / ".git/refs/heads/feat/ghost_gen.lock", "");
@@ -265,7 +264,7 @@ TEST_F(git_layer, repair_undoes_what_a_killed_writer_leaves) {
   EXPECT_FALSE(std::filesystem::exists(root() / ".git/index.lock"));
   EXPECT_FALSE(std::filesystem::exists(root() / ".git/refs/heads/feat/ghost_gen.lock"));
   EXPECT_FALSE(std::filesystem::exists(root() / ".grove/checkout"));
-  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "v1 of the navbar");
+  EXPECT_EQ(test::read_file(root() / git::component_path("navbar")), "v1 of the navbar");
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
   auto again = git::repair_workspace(*repo);
@@ -277,14 +276,14 @@ TEST_F(git_layer, repair_never_touches_changes_grove_did_not_make) {
   auto writer = land_navbar_with_checkout_record();
   // Even with a checkout record naming navbar.json as grove's, content that is
   // neither version nor a beginning of main's is the user's; so is a stray file.
-  test::write_file(root() / "output/components/navbar.json", "my own navbar");
+  test::write_file(root() / git::component_path("navbar"), "my own navbar");
   test::write_file(root() / "output/stray.tmp", "x");
   auto done = git::repair_workspace(writer.repo());
   ASSERT_FALSE(done);
-  EXPECT_NE(done.error().message.find("output/components/navbar.json (modified)"), std::string::npos)
+  EXPECT_NE(done.error().message.find(git::component_path("navbar") + " (modified)"), std::string::npos)
     << done.error().message;
   EXPECT_NE(done.error().message.find("output/stray.tmp (untracked)"), std::string::npos) << done.error().message;
-  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "my own navbar");
+  EXPECT_EQ(test::read_file(root() / git::component_path("navbar")), "my own navbar");
   EXPECT_EQ(test::read_file(root() / "output/stray.tmp"), "x");
   // The update of main goes on; the user's file is left alone and the lag reported.
   auto other = git::repository::open(root());
@@ -292,8 +291,8 @@ TEST_F(git_layer, repair_never_touches_changes_grove_did_not_make) {
   repo.emplace(std::move(*other));
   auto second = commit_component("footer", "v1 of the footer");
   ASSERT_TRUE(writer.merge_batch({{"footer", second}})[0].ok());
-  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "my own navbar");
-  EXPECT_EQ(test::read_file(root() / "output/components/footer.json"), "v1 of the footer");
+  EXPECT_EQ(test::read_file(root() / git::component_path("navbar")), "my own navbar");
+  EXPECT_EQ(test::read_file(root() / git::component_path("footer")), "v1 of the footer");
   EXPECT_NE(writer.last_sync_error().find("navbar.json (modified)"), std::string::npos) << writer.last_sync_error();
 }
 
@@ -313,7 +312,7 @@ TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite)
   // The second branch is made by hand on the same base (names are per component).
   ASSERT_EQ(git_cli(root(), "branch feat/other_gen " + *start).status, 0);
   ASSERT_EQ(git_cli(root(), "worktree add -q worktrees/temp_other feat/other_gen").status, 0);
-  test::write_file(root() / "worktrees/temp_other/output/components/nav.json", "from b");
+  test::write_file(root() / "worktrees/temp_other" / git::component_path("nav"), "from b");
   ASSERT_EQ(git_cli(root() / "worktrees/temp_other", "-c user.name=t -c user.email=t@t commit -qam b").status, 0);
   auto cb = git_cli(root() / "worktrees/temp_other", "rev-parse HEAD").out;
   cb.pop_back();
@@ -321,7 +320,7 @@ TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite)
   auto second = writer.merge_batch({{"other", cb, *start}});
   ASSERT_FALSE(second[0].ok()) << "main changed nav.json since the base: no silent overwrite";
   EXPECT_NE(second[0].error.find("conflict"), std::string::npos) << second[0].error;
-  EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "from a");
+  EXPECT_EQ(test::read_file(root() / git::component_path("nav")), "from a");
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "other"));
   repo.emplace(std::move(writer.repo()));
@@ -340,8 +339,8 @@ TEST_F(git_layer, a_failed_checkout_of_main_is_caught_up_by_the_next_update) {
   // The next update of main brings all of output/ in step, not only its own paths.
   ASSERT_TRUE(writer.merge_batch({{"hero", hero}})[0].ok());
   EXPECT_EQ(writer.last_sync_error(), "");
-  EXPECT_EQ(test::read_file(root() / "output/components/navbar.json"), "v1");
-  EXPECT_EQ(test::read_file(root() / "output/components/hero.json"), "h1");
+  EXPECT_EQ(test::read_file(root() / git::component_path("navbar")), "v1");
+  EXPECT_EQ(test::read_file(root() / git::component_path("hero")), "h1");
   // resync() alone does the same after a failure.
   test::write_file(root() / ".git/index.lock", "");
   ASSERT_TRUE(writer.commit_files("compose", {{"output/builder_output.html", "page"}}));
@@ -362,7 +361,7 @@ TEST_F(git_layer, two_branches_changing_one_file_in_one_batch_do_not_both_land) 
   auto a = commit_component("nav", "from a");
   ASSERT_EQ(git_cli(root(), "branch feat/other_gen " + *start).status, 0);
   ASSERT_EQ(git_cli(root(), "worktree add -q worktrees/temp_other feat/other_gen").status, 0);
-  test::write_file(root() / "worktrees/temp_other/output/components/nav.json", "from b");
+  test::write_file(root() / "worktrees/temp_other" / git::component_path("nav"), "from b");
   ASSERT_EQ(git_cli(root() / "worktrees/temp_other", "add -A").status, 0);
   ASSERT_EQ(git_cli(root() / "worktrees/temp_other", "-c user.name=t -c user.email=t@t commit -qm b").status, 0);
   auto b = git_cli(root() / "worktrees/temp_other", "rev-parse HEAD").out;
@@ -376,8 +375,8 @@ TEST_F(git_layer, two_branches_changing_one_file_in_one_batch_do_not_both_land) 
   EXPECT_NE(out[1].error.find("conflict"), std::string::npos) << out[1].error;
   EXPECT_TRUE(out[2].ok()) << out[2].error;
   EXPECT_EQ(out[0].merge_commit, out[2].merge_commit) << "nav and hero land in one octopus merge";
-  EXPECT_EQ(test::read_file(root() / "output/components/nav.json"), "from a");
-  EXPECT_EQ(test::read_file(root() / "output/components/hero.json"), "h");
+  EXPECT_EQ(test::read_file(root() / git::component_path("nav")), "from a");
+  EXPECT_EQ(test::read_file(root() / git::component_path("hero")), "h");
   for (auto* n : {"nav", "other", "hero"}) ASSERT_TRUE(git::remove_worktree(writer.repo(), n));
   repo.emplace(std::move(writer.repo()));
   expect_clean_repository();
@@ -387,7 +386,7 @@ TEST_F(git_layer, main_never_points_at_an_object_the_database_lost) {
   // libgit2 1.5 can report a loose object written when the disk filled under it.
   // Simulated by deleting the component's blob after its branch commit.
   auto id = commit_component("lost", "content that vanishes");
-  auto blob = git_cli(root(), "rev-parse " + id + ":output/components/lost.json").out;
+  auto blob = git_cli(root(), "rev-parse " + id + ":" + git::component_path("lost")).out;
   blob.pop_back();
   std::filesystem::remove(root() / ".git/objects" / blob.substr(0, 2) / blob.substr(2));
   auto before = git_cli(root(), "rev-parse main").out;
@@ -401,4 +400,56 @@ TEST_F(git_layer, main_never_points_at_an_object_the_database_lost) {
   ASSERT_TRUE(page) << page.error().message;
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "lost"));
   EXPECT_EQ(git_cli(root(), "fsck --no-dangling").status, 0) << "no ref or reflog names a missing object";
+}
+
+TEST_F(git_layer, a_link_planted_for_a_fan_out_folder_is_never_written_through) {
+  auto outside = dir.path() / "outside";
+  std::filesystem::create_directories(outside);
+  test::write_file(outside / "keep.txt", "precious");
+  auto id = commit_component("navbar", "v1");
+  // After grove checked its folders, the navbar's fan-out folder becomes a link out of the workspace.
+  auto shard = (root() / git::component_path("navbar")).parent_path();
+  std::filesystem::create_directories(shard.parent_path());
+  std::filesystem::create_directory_symlink(outside, shard);
+  git::main_writer writer{std::move(*repo)};
+  auto out = writer.merge_batch({{"navbar", id}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(writer.last_sync_error().find("symbolic link"), std::string::npos) << writer.last_sync_error();
+  EXPECT_FALSE(std::filesystem::exists(outside / "navbar.json")) << "nothing written through the link";
+  EXPECT_EQ(test::read_file(outside / "keep.txt"), "precious");
+  EXPECT_TRUE(std::filesystem::is_symlink(shard));
+  // The link is the user's to remove; then the next sync brings output/ to main.
+  std::filesystem::remove(shard);
+  ASSERT_TRUE(writer.resync());
+  EXPECT_EQ(test::read_file(root() / git::component_path("navbar")), "v1");
+  ASSERT_TRUE(git::remove_worktree(writer.repo(), "navbar"));
+  repo.emplace(std::move(writer.repo()));
+  expect_clean_repository();
+}
+
+TEST_F(git_layer, a_flat_library_moves_into_fan_out_folders_once_and_other_files_stay) {
+  // A workspace of an earlier grove: components at output/components/<name>.json, and a file of the user's.
+  for (auto name : {"navbar", "footer", "login_form"}) {
+    test::write_file(root() / "output/components" / (std::string{name} + ".json"),
+                     "{\"component\": \"" + std::string{name} + "\", \"html\": \"<nav></nav>\"}");
+  }
+  test::write_file(root() / "output/components/draft.json", "{\"draft\": true}");
+  test::write_file(root() / "output/components/notes.txt", "mine");
+  ASSERT_EQ(git_cli(root(), "add output").status, 0);
+  ASSERT_EQ(git_cli(root(), "-c user.name=u -c user.email=u@x commit -qm old-layout").status, 0);
+  auto moved = git::migrate_flat_library(*repo);
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(*moved, 3u);
+  for (auto name : {"navbar", "footer", "login_form"}) {
+    EXPECT_FALSE(std::filesystem::exists(root() / "output/components" / (std::string{name} + ".json"))) << name;
+    EXPECT_NE(test::read_file(root() / git::component_path(name)).find(name), std::string::npos) << name;
+  }
+  EXPECT_EQ(test::read_file(root() / "output/components/draft.json"), "{\"draft\": true}");
+  EXPECT_EQ(test::read_file(root() / "output/components/notes.txt"), "mine");
+  EXPECT_EQ(git_cli(root(), "log -1 --format=%s").out,
+            "grove: move the library into fan-out folders (output/components/<xx>/<name>.json)\n");
+  auto again = git::migrate_flat_library(*repo);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u) << "nothing left to move";
+  expect_clean_repository();
 }

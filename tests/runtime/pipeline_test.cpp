@@ -198,7 +198,7 @@ TEST_F(pipeline, qa_rejections_become_retries_with_feedback_in_the_prompt) {
   EXPECT_NE(branch_log.find("grove: generate login_form (attempt 1)"), std::string::npos) << branch_log;
   EXPECT_NE(branch_log.find("grove: generate login_form (attempt 2)"), std::string::npos);
   EXPECT_NE(branch_log.find("grove: generate login_form (attempt 3)"), std::string::npos);
-  EXPECT_EQ(test::read_file(root() / "output/components/login_form.json").find("<script>"), std::string::npos);
+  EXPECT_EQ(test::read_file(test::library_file(root(), "login_form")).find("<script>"), std::string::npos);
   expect_clean_repository();
 }
 
@@ -220,7 +220,7 @@ TEST_F(pipeline, component_that_always_fails_is_dropped_with_its_branch_and_work
   auto page = test::read_file(root() / "output/builder_output.html");
   EXPECT_NE(page.find("data-component=\"navbar\""), std::string::npos);
   EXPECT_EQ(page.find("data-component=\"evil\""), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(root() / "output/components/evil.json"));
+  EXPECT_FALSE(std::filesystem::exists(test::library_file(root(), "evil")));
   EXPECT_FALSE(std::filesystem::exists(root() / "worktrees/temp_evil"));
   auto log = test::read_file(root() / ".grove/telemetry.jsonl");
   EXPECT_NE(log.find("\"stage\":\"dropped\""), std::string::npos);
