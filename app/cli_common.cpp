@@ -46,9 +46,9 @@ struct tidy_result {
 
 // Repairs output/ and removes stale worktrees; when that fails (a full disk),
 // frees the reserve and tries once more.
-messages::result<tidy_result> tidy(git::repository& repo, const std::filesystem::path& root) {
+messages::result<tidy_result> tidy(git::repository& repo, const std::filesystem::path& root, bool after_run) {
   auto once = [&]() -> messages::result<tidy_result> {
-    auto repaired = git::repair_workspace(repo);
+    auto repaired = git::repair_workspace(repo, after_run);
     if (!repaired)
       return messages::make_failure(repaired.error().code, "repairing the workspace: " + repaired.error().message);
     auto stale = git::remove_stale(repo);
@@ -76,7 +76,7 @@ messages::result<workspace> open_workspace(const std::string& repo_dir, bool qui
   auto lock = git::workspace_lock::acquire(ws.root);
   if (!lock) return lock.error();
   ws.lock.emplace(std::move(*lock));
-  auto tidied = tidy(*repo, ws.root);
+  auto tidied = tidy(*repo, ws.root, false);
   if (!tidied) return tidied.error();
   keep_reserve(ws.root);
   // A library from before the fan-out folders moves into them, once.
@@ -117,7 +117,7 @@ void settle_workspace(const workspace& ws, bool quiet) {
   // behind main during the run; worktrees are gone now, so try again.
   auto repo = git::repository::open(ws.root);
   if (!repo) return;
-  auto tidied = tidy(*repo, ws.root);
+  auto tidied = tidy(*repo, ws.root, true);
   if (!tidied) {
     std::fprintf(stderr, "grove: the workspace could not be tidied (%s); the next grove run repairs it\n",
                  tidied.error().message.c_str());

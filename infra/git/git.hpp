@@ -117,8 +117,10 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
 /// lock files (index.lock, the main ref's lock) are removed and grove's own
 /// folder `output/` is put back to what `main` holds (files half written by
 /// an interrupted checkout, or missing). Call under the workspace lock.
-/// Returns a line per thing repaired.
-result<std::vector<std::string>> repair_workspace(repository& repo);
+/// Returns a line per thing repaired. With `after_run`, output/ is looked at
+/// only when a checkout of main did not finish (the run's own writes were
+/// checked as they were made): no status of the whole library.
+result<std::vector<std::string>> repair_workspace(repository& repo, bool after_run = false);
 
 /// Moves a library in the flat layout of earlier versions
 /// (output/components/<name>.json on main) into its fan-out folders as one

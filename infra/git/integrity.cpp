@@ -164,13 +164,9 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
       commit_ptr cg{c};
       if (git_commit_tree(&from_tree, c) == 0) from_guard.reset(from_tree);
     }
-    git_diff* diff = nullptr;
-    if (from_tree != nullptr && git_diff_tree_to_tree(&diff, repo, from_tree, main_tree, nullptr) == 0) {
-      diff_ptr dg{diff};
-      for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
-        auto* d = git_diff_get_delta(diff, i);
-        unfinished.insert(d->new_file.path);
-        unfinished.insert(d->old_file.path);
+    if (from_tree != nullptr) {
+      if (auto changes = tree_changes(repo, from_tree, main_tree)) {
+        for (auto& c : *changes) unfinished.insert(c.path);
       }
     }
   }
@@ -256,7 +252,7 @@ result<size_t> detail::restore_output(git_repository* repo, bool refuse_user_cha
   return drift->grove.size();
 }
 
-result<std::vector<std::string>> repair_workspace(repository& repo) {
+result<std::vector<std::string>> repair_workspace(repository& repo, bool after_run) {
   std::vector<std::string> done;
   // Lock files of a killed writer: the index, HEAD, packed-refs, any ref, and the
   // same inside worktree admin folders. We hold the workspace lock: no grove writes now.
@@ -283,6 +279,7 @@ result<std::vector<std::string>> repair_workspace(repository& repo) {
   if (auto s = require_real_folders(repo.workdir(), {".grove", "output", "output/components", "worktrees"}); !s) {
     return s.error();
   }
+  if (after_run && !pending_checkout(repo.raw())) return done;
   auto restored = restore_output(repo.raw(), true);
   if (!restored) return restored.error();
   if (*restored > 0) done.push_back("restored " + std::to_string(*restored) + " file(s) under output/ to main");

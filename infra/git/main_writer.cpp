@@ -36,15 +36,10 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
   tree_ptr otg{ot};
   if (auto s = check(git_commit_tree(&nt, nc), "new tree"); !s) return s;
   tree_ptr ntg{nt};
-  git_diff* diff = nullptr;
-  if (auto s = check(git_diff_tree_to_tree(&diff, repo, ot, nt, nullptr), "diff main"); !s) return s;
-  diff_ptr dg{diff};
+  auto changes = tree_changes(repo, ot, nt);
+  if (!changes) return changes.error();
   std::vector<std::string> paths;
-  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
-    const git_diff_delta* d = git_diff_get_delta(diff, i);
-    paths.emplace_back(d->new_file.path);
-    if (std::string_view{d->old_file.path} != d->new_file.path) paths.emplace_back(d->old_file.path);
-  }
+  for (auto& c : *changes) paths.push_back(std::move(c.path));
   if (paths.empty()) return messages::ok();
   // Nor a link planted in place of a fan-out folder.
   if (auto s = require_real_parents(git_repository_workdir(repo), paths); !s) return s;

@@ -40,30 +40,28 @@ void describe_branch(git_repository* repo, git_tree* main_tree, git_commit* main
   tree_ptr bt{base_tree};
   if (git_commit_tree(&their_tree, b.commit.get()) < 0) return;
   tree_ptr tt{their_tree};
-  git_diff* diff = nullptr;
-  if (git_diff_tree_to_tree(&diff, repo, base_tree, their_tree, nullptr) < 0) return;
-  diff_ptr dg{diff};
-  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
-    const git_diff_delta* d = git_diff_get_delta(diff, i);
+  auto changes = tree_changes(repo, base_tree, their_tree);
+  if (!changes) return;
+  for (auto& c : *changes) {
     logic::merge::changed_file f;
-    f.path = d->new_file.path;
-    f.added_or_modified = d->status == GIT_DELTA_ADDED || d->status == GIT_DELTA_MODIFIED;
+    f.path = c.path;
+    f.added_or_modified = !c.deleted();
     git_tree_entry* entry = nullptr;
-    int rc = git_tree_entry_bypath(&entry, main_tree, d->new_file.path);
+    int rc = git_tree_entry_bypath(&entry, main_tree, c.path.c_str());
     if (rc == GIT_ENOTFOUND) {
-      f.main_unchanged = d->status == GIT_DELTA_ADDED;
+      f.main_unchanged = c.added();
     } else if (rc < 0) {
       return;
     } else {
-      f.main_unchanged = d->status == GIT_DELTA_MODIFIED && git_oid_equal(git_tree_entry_id(entry), &d->old_file.id);
+      f.main_unchanged = !c.added() && !c.deleted() && git_oid_equal(git_tree_entry_id(entry), &c.old_id);
       git_tree_entry_free(entry);
     }
     b.diff.files.push_back(f);
     b.paths.push_back(f.path);
     git_tree_update u{};
     u.action = GIT_TREE_UPDATE_UPSERT;
-    u.id = d->new_file.id;
-    u.filemode = static_cast<git_filemode_t>(d->new_file.mode);
+    u.id = c.new_id;
+    u.filemode = c.new_mode;
     b.updates.push_back(u);
   }
   for (size_t i = 0; i < b.updates.size(); ++i) b.updates[i].path = b.paths[i].c_str();
@@ -79,12 +77,10 @@ std::vector<std::string> changed_paths(git_repository* repo, git_commit* from, c
   tree_ptr ag{a};
   if (git_tree_lookup(&b, repo, &to) < 0) return out;
   tree_ptr bg{b};
-  git_diff* diff = nullptr;
-  if (git_diff_tree_to_tree(&diff, repo, a, b, nullptr) < 0) return out;
-  diff_ptr dg{diff};
-  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
-    const git_diff_delta* d = git_diff_get_delta(diff, i);
-    if (d->status != GIT_DELTA_DELETED) out.emplace_back(d->new_file.path);
+  auto changes = tree_changes(repo, a, b);
+  if (!changes) return out;
+  for (auto& c : *changes) {
+    if (!c.deleted()) out.push_back(std::move(c.path));
   }
   return out;
 }

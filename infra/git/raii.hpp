@@ -52,6 +52,22 @@ messages::result<signature_ptr> signature(git_repository* repo);
 /// Looks up the commit `refs/heads/main` points to.
 messages::result<commit_ptr> main_commit(git_repository* repo);
 
+/// One file that differs between two trees: absent on a side is mode 0.
+struct tree_change {
+  std::string path;
+  git_oid old_id{};
+  git_oid new_id{};
+  git_filemode_t old_mode = GIT_FILEMODE_UNREADABLE;
+  git_filemode_t new_mode = GIT_FILEMODE_UNREADABLE;
+  bool added() const { return old_mode == GIT_FILEMODE_UNREADABLE; }
+  bool deleted() const { return new_mode == GIT_FILEMODE_UNREADABLE; }
+};
+
+/// The files that differ between `from` and `to` (either may be null: an
+/// empty tree), in git's order; folders with equal ids are not read
+/// (tree_diff.cpp).
+messages::result<std::vector<tree_change>> tree_changes(git_repository* repo, git_tree* from, git_tree* to);
+
 /// A worktree's index for `tree` in git's sparse-index format: the files at
 /// `present` (paths; those the tree lacks are simply absent) checked out,
 /// every other file skip-worktree, every folder off their way one collapsed

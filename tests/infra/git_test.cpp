@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "infra/git/git.hpp"
+#include "infra/git/raii.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -452,4 +453,40 @@ TEST_F(git_layer, a_flat_library_moves_into_fan_out_folders_once_and_other_files
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 0u) << "nothing left to move";
   expect_clean_repository();
+}
+
+TEST_F(git_layer, tree_changes_match_git_diff) {
+  git::main_writer writer{std::move(*repo)};
+  auto v1 = writer.commit_files("v1", {{git::component_path("navbar"), "n1"},
+                                       {git::component_path("footer"), "f1"},
+                                       {"output/components/x/deep/file.txt", "d1"},
+                                       {"output/a", "a file"}});
+  ASSERT_TRUE(v1) << v1.error().message;
+  auto v2 = writer.commit_files(
+    "v2", {{git::component_path("navbar"), "n2"}, {git::component_path("hero"), "h1"}, {"output/c/b", "a new folder"}},
+    {git::component_path("footer"), "output/a"});
+  ASSERT_TRUE(v2) << v2.error().message;
+  auto tree_of = [&](const std::string& hex) {
+    git_oid id;
+    git_oid_fromstr(&id, hex.c_str());
+    git_commit* c = nullptr;
+    EXPECT_EQ(git_commit_lookup(&c, writer.repo().raw(), &id), 0);
+    git_tree* t = nullptr;
+    EXPECT_EQ(git_commit_tree(&t, c), 0);
+    git_commit_free(c);
+    return t;
+  };
+  git_tree* a = tree_of(*v1);
+  git_tree* b = tree_of(*v2);
+  auto changes = git::detail::tree_changes(writer.repo().raw(), a, b);
+  ASSERT_TRUE(changes);
+  std::string mine;
+  for (auto& c : *changes) mine += std::string{c.added() ? "A" : c.deleted() ? "D" : "M"} + "\t" + c.path + "\n";
+  EXPECT_EQ(mine, git_cli(root(), "diff --no-renames --name-status " + *v1 + " " + *v2).out);
+  auto none = git::detail::tree_changes(writer.repo().raw(), a, a);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  git_tree_free(a);
+  git_tree_free(b);
+  repo.emplace(std::move(writer.repo()));
 }
