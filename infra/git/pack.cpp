@@ -1,5 +1,6 @@
 #include "infra/git/pack.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -81,6 +82,96 @@ std::vector<fs::path> list_packs(const fs::path& gitdir) {
   return out;
 }
 
+struct pack_file {
+  fs::path pack;
+  size_t objects = 0;
+};
+
+// Objects in a pack, from its .idx (version 2: magic, version, then 256
+// cumulative counts whose last is the total); 0 when unreadable.
+size_t objects_in(const fs::path& pack) {
+  auto idx = pack;
+  idx.replace_extension(".idx");
+  int fd = ::open(idx.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return 0;
+  unsigned char head[8], total[4];
+  bool ok = ::pread(fd, head, 8, 0) == 8 && ::pread(fd, total, 4, 8 + 255 * 4) == 4;
+  ::close(fd);
+  if (!ok || head[0] != 0xff || head[1] != 't' || head[2] != 'O' || head[3] != 'c' || head[7] != 2) return 0;
+  return (size_t{total[0]} << 24) | (size_t{total[1]} << 16) | (size_t{total[2]} << 8) | size_t{total[3]};
+}
+
+bool kept(const fs::path& pack) {
+  auto keep = pack;
+  keep.replace_extension(".keep");
+  std::error_code ec;
+  return fs::exists(keep, ec);
+}
+
+void remove_pack(const fs::path& pack) {
+  for (auto* ext : {".idx", ".rev", ".pack"}) {
+    auto f = pack;
+    f.replace_extension(ext);
+    std::error_code ec;
+    fs::remove(f, ec);
+  }
+}
+
+using odb_ptr = owned<git_odb, git_odb_free>;
+
+// An object database reading only the pack `pack` (through its .idx).
+result<odb_ptr> open_one_pack(const fs::path& pack) {
+  auto idx = pack;
+  idx.replace_extension(".idx");
+  git_odb* odb = nullptr;
+  if (auto s = check(git_odb_new(&odb), "open pack " + pack.filename().string()); !s) return s.error();
+  odb_ptr guard{odb};
+  git_odb_backend* backend = nullptr;
+  if (auto s = check(git_odb_backend_one_pack(&backend, idx.c_str()), "open pack " + pack.filename().string()); !s) {
+    return s.error();
+  }
+  if (auto s = check(git_odb_add_backend(odb, backend, 1), "open pack " + pack.filename().string()); !s) {
+    return s.error();
+  }
+  return guard;
+}
+
+// Every object id in `pack`.
+result<std::vector<git_oid>> ids_in(const fs::path& pack) {
+  auto odb = open_one_pack(pack);
+  if (!odb) return odb.error();
+  std::vector<git_oid> ids;
+  auto collect = [](const git_oid* id, void* payload) {
+    static_cast<std::vector<git_oid>*>(payload)->push_back(*id);
+    return 0;
+  };
+  if (auto s = check(git_odb_foreach(odb->get(), collect, &ids), "list pack " + pack.filename().string()); !s) {
+    return s.error();
+  }
+  return ids;
+}
+
+// The packs a packing of `loose` objects rolls into its pack: the smallest
+// ones, as long as each is under twice what is gathered so far (git repack
+// --geometric=2). Packs then grow geometrically: each object is rewritten
+// O(log n) times and there are O(log n) packs, far below git gc --auto's 50.
+std::vector<fs::path> packs_to_roll(const fs::path& gitdir, size_t loose) {
+  std::vector<pack_file> packs;
+  for (auto& p : list_packs(gitdir)) {
+    if (kept(p)) continue;
+    packs.push_back({p, objects_in(p)});
+  }
+  std::sort(packs.begin(), packs.end(), [](auto& a, auto& b) { return a.objects < b.objects; });
+  std::vector<fs::path> out;
+  size_t gathered = loose;
+  for (auto& p : packs) {
+    if (p.objects == 0 || p.objects >= 2 * gathered) break;
+    out.push_back(p.pack);
+    gathered += p.objects;
+  }
+  return out;
+}
+
 // Writes what `pb` holds as a pack and makes it durable; the new pack's .pack path.
 result<fs::path> write_durable(git_packbuilder* pb, const fs::path& gitdir) {
   if (auto s = check(git_packbuilder_write(pb, nullptr, 0, nullptr, nullptr), "write the pack"); !s) return s.error();
@@ -135,16 +226,8 @@ result<pack_result> repack_all(repository& repo, unsigned threads) {
   if (!written) return written.error();
   r.packed = git_packbuilder_written(raw);
   for (auto& p : old) {
-    if (p == *written) continue; // the same objects: the same pack
-    auto keep = p;
-    keep.replace_extension(".keep");
-    std::error_code ec;
-    if (fs::exists(keep, ec)) continue; // kept by someone on purpose
-    for (auto* ext : {".idx", ".rev", ".pack"}) {
-      auto f = p;
-      f.replace_extension(ext);
-      fs::remove(f, ec);
-    }
+    if (p == *written || kept(p)) continue; // the same objects: the same pack; or kept on purpose
+    remove_pack(p);
   }
   refresh(repo);
   r.packs = count_packs(gitdir);
@@ -171,25 +254,37 @@ result<pack_result> pack_loose_objects(repository& repo, size_t threshold) {
     // An object that vanished meanwhile (another packer, git gc) is skipped, not an error.
     if (git_packbuilder_insert(raw, &o.id, nullptr) != 0) continue;
   }
-  // The pack and its index are durable before any loose copy goes.
+  // Small packs roll into this one; one that cannot be read stays as it is.
+  std::vector<std::pair<fs::path, std::vector<git_oid>>> rolled;
+  for (auto& p : packs_to_roll(gitdir, loose.size())) {
+    auto ids = ids_in(p);
+    if (!ids) continue;
+    bool all = true;
+    for (auto& id : *ids) all = all && git_packbuilder_insert(raw, &id, nullptr) == 0;
+    if (all) rolled.emplace_back(p, std::move(*ids));
+  }
+  // The pack and its index are durable before any loose copy or old pack goes.
   auto written = write_durable(raw, gitdir);
   if (!written) return written.error();
   r.packed = git_packbuilder_written(raw);
-  auto idx_file = *written;
-  idx_file.replace_extension(".idx");
   // Remove only what the new pack holds (asked of the pack's own index through a fresh odb).
-  git_odb* odb = nullptr;
-  if (auto s = check(git_odb_new(&odb), "open the new pack"); !s) return s.error();
-  owned<git_odb, git_odb_free> odb_guard{odb};
-  git_odb_backend* backend = nullptr;
-  if (auto s = check(git_odb_backend_one_pack(&backend, idx_file.c_str()), "open the new pack"); !s) {
-    return s.error();
-  }
-  if (auto s = check(git_odb_add_backend(odb, backend, 1), "open the new pack"); !s) return s.error();
+  auto fresh = open_one_pack(*written);
+  if (!fresh) return fresh.error();
   for (auto& o : loose) {
-    if (!git_odb_exists(odb, &o.id)) continue;
+    if (!git_odb_exists(fresh->get(), &o.id)) continue;
     std::error_code ec;
     if (fs::remove(o.file, ec)) ++r.removed;
+  }
+  // Another handle that already opened an old pack keeps reading it (the file
+  // lives on while open); one that has not finds the object missing there,
+  // rescans the folder (libgit2 does on a miss) and reads it from the new pack.
+  for (auto& [pack, ids] : rolled) {
+    if (pack == *written) continue; // the same objects: the same pack
+    bool held =
+      std::all_of(ids.begin(), ids.end(), [&](const git_oid& id) { return git_odb_exists(fresh->get(), &id); });
+    if (!held) continue;
+    remove_pack(pack);
+    ++r.rolled;
   }
   refresh(repo); // this handle sees the new pack at once
   r.packs = count_packs(gitdir);

@@ -18,17 +18,23 @@ struct pack_result {
   size_t loose_before = 0; ///< loose objects found
   size_t packed = 0;       ///< objects written into the new pack (0: nothing to do)
   size_t removed = 0;      ///< loose copies removed
+  size_t rolled = 0;       ///< smaller packs rolled into the new pack and removed
   size_t packs = 0;        ///< packs in the repository afterwards
 };
 
 /// Loose objects in `.git/objects/xx/` (exact: one readdir per fan-out folder).
 size_t count_loose_objects(const std::filesystem::path& gitdir);
 
-/// Packs every loose object when there are at least `threshold` of them.
+/// Packs every loose object when there are at least `threshold` of them,
+/// rolling the smallest packs into the same pack while each is under twice
+/// what is gathered (geometric, as `git repack --geometric=2`): O(log n)
+/// packs, each object rewritten O(log n) times. Rolled packs are removed once
+/// the new pack is durable and holds all their objects; other handles on the
+/// repository go on working (libgit2 rescans the pack folder on a miss).
 result<pack_result> pack_loose_objects(repository& repo, size_t threshold);
 
-/// Packs that make a start consolidate them, just below git gc --auto's limit (50): with the flat
-/// library tree, recomputing the deltas of every tree in the history costs seconds per thousand merges.
+/// Packs that make a start consolidate them, just below git gc --auto's limit (50). Geometric
+/// packing keeps far fewer; this catches packs written by something else (an older grove, git).
 inline constexpr size_t max_packs = 48;
 
 /// Packs in the repository (`.git/objects/pack/*.pack`).

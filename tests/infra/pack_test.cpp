@@ -177,9 +177,10 @@ TEST_F(packing, a_packer_killed_mid_pack_leaves_a_repository_git_accepts_and_the
 
 TEST_F(packing, many_packs_become_one_and_unreachable_objects_go) {
   git::main_writer writer{open()};
+  // Packs written by something else than grove's geometric packing (git repack, an older grove): one per round.
   for (int round = 0; round < 5; ++round) {
     land(writer, round * 20, 20, 5);
-    ASSERT_TRUE(git::pack_loose_objects(writer.repo(), 1));
+    ASSERT_EQ(git_cli(root(), "repack -q -d").status, 0);
   }
   auto gitdir = writer.repo().gitdir();
   EXPECT_EQ(git::count_packs(gitdir), 5u);
@@ -286,4 +287,28 @@ TEST_F(packing, a_link_planted_in_the_object_store_is_never_followed) {
   EXPECT_EQ(git::remove_stale_pack_files(gitdir), 0u);
   EXPECT_EQ(grove::test::read_file(outside / "01234567890123456789012345678901234567"), "precious");
   EXPECT_EQ(grove::test::read_file(outside / "pack_git2_precious"), "precious");
+}
+
+TEST_F(packing, packs_roll_up_geometrically_and_other_handles_keep_reading) {
+  git::main_writer writer{open()};
+  // A handle opened before any packing that reads on throughout (as the repository pool's do).
+  auto reader = open();
+  size_t rolled = 0;
+  for (int round = 0; round < 40; ++round) {
+    land(writer, round * 10, 10, 5);
+    auto r = git::pack_loose_objects(writer.repo(), 1);
+    ASSERT_TRUE(r) << r.error().message;
+    rolled += r->rolled;
+    EXPECT_LE(r->packs, 8u) << "round " << round << ": packs stay O(log n)";
+    // Every component landed so far is readable through the old handle, packs removed under it or not.
+    for (int j = 0; j < (round + 1) * 10; j += 3) {
+      auto text = git::read_file_at(reader, *writer.repo().main_head(), git::component_path(numbered("c", j)));
+      ASSERT_TRUE(text) << "round " << round << ", c" << j << ": " << text.error().message;
+      EXPECT_EQ(*text, "{\"n\":" + std::to_string(j) + "}");
+    }
+  }
+  EXPECT_GE(rolled, 20u) << "small packs were rolled together";
+  expect_every_component_readable(400);
+  EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0) << git_cli(root(), "fsck --strict").out;
+  EXPECT_EQ(git_cli(root(), "-c gc.auto=6700 gc --auto").out.find("Auto packing"), std::string::npos);
 }
