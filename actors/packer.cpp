@@ -37,7 +37,7 @@ packer_actor spawn_packer(caf::local_actor* parent, std::filesystem::path repo, 
       return {
         [self, repo, threshold](pack_atom) {
           auto& st = self->state;
-          if (!st.repo) {
+          if (!st.repo || st.repo->outdated()) { // its own roll-ups removed packs its handle still lists
             auto opened = git::repository::open(repo);
             if (!opened) return; // the integrator reports an unusable repository
             st.repo.emplace(std::move(*opened));

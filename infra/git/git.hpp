@@ -4,6 +4,7 @@
 // worktree per component, and the single writer of `main`. No CAF here.
 // One `repository` per actor: libgit2 handles are never shared across threads.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -62,12 +63,21 @@ public:
   /// The commit `main` points to, as hex.
   result<std::string> main_head() const;
 
+  /// Whether a packing removed packs since this handle was opened: libgit2
+  /// keeps a removed pack in a handle's list (skipped on every lookup that
+  /// misses), so long-lived holders open a fresh handle.
+  bool outdated() const;
+
 private:
   repository(git_repository* repo, std::filesystem::path workdir);
 
   git_repository* repo_ = nullptr;
   std::filesystem::path workdir_;
+  std::uint64_t packs_generation_ = 0;
 };
+
+/// Called by whoever removes pack files of a repository in this process (pack.hpp).
+void note_packs_removed();
 
 /// Repository handles on one workspace, lent to one user at a time: each
 /// handle is still used by one thread at a time, but actors that live for one

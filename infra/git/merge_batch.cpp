@@ -248,6 +248,9 @@ private:
 // instead of one per branch. Any other branch gets its own git_merge_commits
 // merge on top. One ref update for the whole batch.
 std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item>& items) {
+  if (repo_.outdated()) {
+    if (auto fresh = repository::open(repo_.workdir())) repo_ = std::move(*fresh);
+  }
   git_repository* repo = repo_.raw();
   auto sig = signature(repo);
   if (!sig) return failed_all(items, sig.error().message);

@@ -229,6 +229,7 @@ result<pack_result> repack_all(repository& repo, unsigned threads) {
     if (p == *written || kept(p)) continue; // the same objects: the same pack; or kept on purpose
     remove_pack(p);
   }
+  note_packs_removed();
   refresh(repo);
   r.packs = count_packs(gitdir);
   return r;
@@ -286,6 +287,7 @@ result<pack_result> pack_loose_objects(repository& repo, size_t threshold) {
     remove_pack(pack);
     ++r.rolled;
   }
+  if (r.rolled > 0) note_packs_removed();
   refresh(repo); // this handle sees the new pack at once
   r.packs = count_packs(gitdir);
   return r;

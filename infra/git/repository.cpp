@@ -1,3 +1,4 @@
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -179,18 +180,36 @@ status initial_commit(git_repository* repo) {
 
 } // namespace
 
-repository::repository(git_repository* repo, fs::path workdir) : repo_(repo), workdir_(std::move(workdir)) {}
+namespace {
+
+std::atomic<std::uint64_t> packs_generation{0};
+
+} // namespace
+
+void note_packs_removed() {
+  packs_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+repository::repository(git_repository* repo, fs::path workdir)
+  : repo_(repo), workdir_(std::move(workdir)), packs_generation_(packs_generation.load(std::memory_order_relaxed)) {}
 
 repository::repository(repository&& other) noexcept
-  : repo_(std::exchange(other.repo_, nullptr)), workdir_(std::move(other.workdir_)) {}
+  : repo_(std::exchange(other.repo_, nullptr)),
+    workdir_(std::move(other.workdir_)),
+    packs_generation_(other.packs_generation_) {}
 
 repository& repository::operator=(repository&& other) noexcept {
   if (this != &other) {
     if (repo_ != nullptr) git_repository_free(repo_);
     repo_ = std::exchange(other.repo_, nullptr);
     workdir_ = std::move(other.workdir_);
+    packs_generation_ = other.packs_generation_;
   }
   return *this;
+}
+
+bool repository::outdated() const {
+  return packs_generation_ != packs_generation.load(std::memory_order_relaxed);
 }
 
 repository::~repository() {
@@ -238,6 +257,7 @@ result<repository_pool::lease> repository_pool::acquire() {
 }
 
 void repository_pool::give_back(repository repo) {
+  if (repo.outdated()) return; // freed: the next acquire opens a handle that knows the current packs
   std::lock_guard<std::mutex> guard{state_->lock};
   state_->idle.push_back(std::move(repo));
 }

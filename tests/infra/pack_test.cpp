@@ -308,6 +308,8 @@ TEST_F(packing, packs_roll_up_geometrically_and_other_handles_keep_reading) {
     }
   }
   EXPECT_GE(rolled, 20u) << "small packs were rolled together";
+  EXPECT_TRUE(reader.outdated()) << "long-lived holders learn to open a fresh handle";
+  EXPECT_FALSE(open().outdated());
   expect_every_component_readable(400);
   EXPECT_EQ(git_cli(root(), "fsck --strict --no-dangling").status, 0) << git_cli(root(), "fsck --strict").out;
   EXPECT_EQ(git_cli(root(), "-c gc.auto=6700 gc --auto").out.find("Auto packing"), std::string::npos);
