@@ -2,11 +2,15 @@
 // placed on a cluster node), its answer, and crashes restarted with backoff
 // (a lost node's generators as one failure toward the restart intensity).
 
+#include <fstream>
+#include <iterator>
+
 #include <caf/all.hpp>
 
 #include "actors/job_flow.hpp"
 #include "actors/telemetry.hpp"
 #include "infra/git/git.hpp"
+#include "logic/library.hpp"
 #include "logic/qa_rules.hpp"
 #include "messages/secrets.hpp"
 
@@ -48,6 +52,14 @@ void on_crash(self_ptr self, size_t idx, const std::string& why, bool node_lost)
 }
 
 namespace {
+
+// The version of the library's copy of `name` (main's file), 0 when it has none.
+int library_version(self_ptr self, const std::string& name) {
+  std::ifstream in{self->state.deps.repo / git::component_path(name), std::ios::binary};
+  if (!in) return 0;
+  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  return logic::library::version_of(text);
+}
 
 // Runs one attempt on a generator (local, or placed on a node); `seq` identifies the attempt.
 void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, std::string node) {
@@ -98,6 +110,13 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
         }
         s.artifact = std::move(r.artifact);
         s.report.cache_hit = r.cache_hit;
+        // A new version of a component the library holds: the library's version + 1.
+        if (!r.cache_hit) {
+          if (auto held = library_version(self, s.spec.name); held > 0) {
+            s.artifact = logic::library::with_version(s.artifact, held + 1);
+          }
+        }
+        s.report.version = static_cast<uint32_t>(std::max(0, logic::library::version_of(s.artifact)));
         if (r.cache_hit) {
           emit(self, s.spec.name, messages::stage::generated, s.report.attempts, true, "cache hit");
           check(self, idx, {});

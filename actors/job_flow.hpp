@@ -51,6 +51,7 @@ struct component_slot {
 struct job_supervisor_state {
   job_deps deps;
   messages::plan plan;
+  bool fresh = false; ///< every component regenerated (`grove build --fresh`)
   std::vector<component_slot> slots;
   std::map<std::string, size_t> by_name;
   size_t next = 0;

@@ -199,6 +199,10 @@ void start(self_ptr self, messages::plan p) {
     return;
   }
   st.plan = std::move(p);
+  // --fresh: in the plan the journal keeps, so a resumed job regenerates too.
+  if (st.fresh) {
+    for (auto& c : st.plan.components) c.action = "regenerate";
+  }
   std::vector<std::string> names;
   for (auto& c : st.plan.components) names.push_back(c.name);
   messages::journal_entry entry{
@@ -212,6 +216,8 @@ void start(self_ptr self, messages::plan p) {
       component_slot s;
       s.spec = c;
       s.report.name = c.name;
+      s.report.action = c.action;
+      s.use_cache = c.action != "regenerate";
       st.by_name[c.name] = st.slots.size();
       st.slots.push_back(std::move(s));
     }
@@ -321,6 +327,7 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
         self, limit,
         messages::job_cancel{"the job's deadline (job_timeout_ms " + std::to_string(limit.count()) + ") passed", true});
       st.promise = self->make_response_promise<messages::job_report>();
+      st.fresh = req.fresh;
       if (req.has_plan) {
         if (!req.job.empty()) req.ready_plan.session_id = req.job;
         st.plan.session_id = req.ready_plan.session_id;

@@ -45,6 +45,7 @@ struct build_args {
   std::string request;
   std::string plan_file;
   std::string resume; ///< a job id to continue
+  bool fresh = false; ///< regenerate every planned component, whatever the library holds
   bool json = false;
   bool quiet = false;
 };
@@ -85,7 +86,8 @@ struct submit_args {
   std::string request;
   std::string plan_file;
   std::string url = "ws://127.0.0.1:8080";
-  std::string token; ///< also from GROVE_TOKEN
+  std::string token;  ///< also from GROVE_TOKEN
+  bool fresh = false; ///< regenerate every planned component
   bool json = false;
   bool quiet = false;
 };

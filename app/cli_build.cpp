@@ -34,6 +34,7 @@ int build(build_args& a) {
     auto j = job_from(a.request, a.plan_file);
     if (!j) return usage_error(j.error().message);
     job = std::move(*j);
+    job->fresh = a.fresh;
   }
   auto ws = open_workspace(a.common.repo, a.quiet);
   if (!ws) return usage_error(ws.error().message);

@@ -35,11 +35,9 @@ int submit(submit_args& a) {
   auto client = http::ws_client::connect(a.url, token_from(a.token));
   if (!client) return usage_error("cannot reach " + a.url + ": " + client.error().message);
   json frame = {{"type", "build"}, {"id", "submit"}};
+  if (a.fresh) frame["fresh"] = true;
   if (job->has_plan) {
-    json comps = json::array();
-    for (auto& c : job->ready_plan.components) comps.push_back({{"name", c.name}, {"description", c.description}});
-    frame["plan"] = {
-      {"session_id", job->ready_plan.session_id}, {"request", job->ready_plan.request}, {"components", comps}};
+    frame["plan"] = json::parse(messages::plan_to_text(job->ready_plan)); // the codec's own form: actions included
   } else {
     frame["request"] = job->request;
   }

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   build->add_option("request", b.request, "What to build, e.g. \"a dashboard page and a login form\"");
   build->add_option("--plan", b.plan_file, "Use a ready plan (JSON, plan.schema.json) and skip the customer agent");
   build->add_option("--resume", b.resume, "Continue a job a killed run left unfinished (see grove status)");
+  build->add_flag("--fresh", b.fresh,
+                  "Regenerate every planned component as a new version, whatever the library holds (no cache hit)");
   add_common(build, b.common);
   build->add_flag("--json", b.json, "Print the final report as JSON on stdout");
   build->add_flag("-q,--quiet", b.quiet, "No progress on stderr");
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
   submit->add_option("--plan", u.plan_file, "Send a ready plan (JSON) instead of a request");
   submit->add_option("--url", u.url, "The server's WebSocket URL")->capture_default_str();
   submit->add_option("--token", u.token, "Bearer token (else GROVE_TOKEN)");
+  submit->add_flag("--fresh", u.fresh, "Regenerate every planned component as a new version (no cache hit)");
   submit->add_flag("--json", u.json, "Print the final report as JSON on stdout");
   submit->add_flag("-q,--quiet", u.quiet, "No progress on stderr");
 
@@ -123,6 +126,9 @@ int main(int argc, char** argv) {
     if (given != 1) {
       return cli::usage_error(
         "build takes a request, --plan FILE or --resume JOB (exactly one); see grove build --help");
+    }
+    if (b.fresh && !b.resume.empty()) {
+      return cli::usage_error("--fresh starts a new build; a resumed job keeps the plan it began with");
     }
     return cli::build(b);
   }

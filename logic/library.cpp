@@ -32,4 +32,17 @@ std::string flat_name(std::string_view filename, std::string_view content) {
   return std::string{name};
 }
 
+int version_of(std::string_view artifact) {
+  auto doc = nlohmann::json::parse(artifact, nullptr, false);
+  if (!doc.is_object() || !doc.contains("version") || !doc["version"].is_number_integer()) return 0;
+  return doc["version"].get<int>();
+}
+
+std::string with_version(const std::string& artifact, int version) {
+  auto doc = nlohmann::json::parse(artifact, nullptr, false);
+  if (!doc.is_object()) return artifact;
+  doc["version"] = version;
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // as the builtin writes them
+}
+
 } // namespace grove::logic::library

@@ -23,4 +23,11 @@ std::string file(std::string_view name);
 /// grove's: a valid name and a JSON object whose "component" is that name.
 std::string flat_name(std::string_view filename, std::string_view content);
 
+/// The "version" of a component artifact; 0 when it has none (or is not JSON).
+int version_of(std::string_view artifact);
+
+/// `artifact` with its "version" set to `version` (a new version of a
+/// component the library holds); unchanged when it is not a JSON object.
+std::string with_version(const std::string& artifact, int version);
+
 } // namespace grove::logic::library

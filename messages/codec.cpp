@@ -26,7 +26,7 @@ std::string join_errors(const std::vector<std::string>& errs) {
 json plan_json(const plan& p) {
   json comps = json::array();
   for (auto& c : p.components) {
-    comps.push_back({{"name", c.name}, {"description", c.description}});
+    comps.push_back({{"name", c.name}, {"description", c.description}, {"action", c.action}});
   }
   return {{"session_id", p.session_id}, {"request", p.request}, {"components", comps}};
 }
@@ -80,7 +80,7 @@ result<plan> parse_plan(std::string_view text) {
   out.session_id = doc["session_id"].get<std::string>();
   out.request = doc["request"].get<std::string>();
   for (auto& c : doc["components"]) {
-    out.components.push_back({c["name"].get<std::string>(), c.value("description", "")});
+    out.components.push_back({c["name"].get<std::string>(), c.value("description", ""), c.value("action", "create")});
   }
   return out;
 }
@@ -129,6 +129,8 @@ job_report report_from_json(const nlohmann::json& r) {
     cr.cache_hit = c.value("cache_hit", false);
     cr.commit = c.value("commit", "");
     cr.error = c.value("error", "");
+    cr.action = c.value("action", "create");
+    cr.version = c.value("version", 0u);
     for (auto& n : c.value("nodes", json::array()))
       if (n.is_string()) cr.nodes.push_back(n.get<std::string>());
     for (auto& v : c.value("violations", json::array()))
@@ -171,7 +173,9 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"commit", c.commit},
                      {"violations", v},
                      {"error", redact(c.error)},
-                     {"nodes", c.nodes}});
+                     {"nodes", c.nodes},
+                     {"action", c.action},
+                     {"version", c.version}});
   }
   auto usage_json = [](const usage& u) {
     return json{{"requests", u.requests},

@@ -15,6 +15,9 @@ namespace grove::messages {
 struct component_spec {
   std::string name;        ///< normalised, `[a-z0-9_]{1,48}`
   std::string description; ///< free text for the generator
+  /// `create`: the library's copy when it has one (a cache hit); `regenerate`: a new version whatever the library
+  /// holds.
+  std::string action = "create";
   bool operator==(const component_spec&) const = default;
 };
 
@@ -38,7 +41,8 @@ struct job_start {
   std::string request;
   bool has_plan = false;
   plan ready_plan;
-  std::string job; ///< the job id to use; empty: a fresh one
+  std::string job;    ///< the job id to use; empty: a fresh one
+  bool fresh = false; ///< every component of the plan regenerated (`grove build --fresh`)
   bool operator==(const job_start&) const = default;
 };
 
@@ -59,7 +63,7 @@ struct plan_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_spec& x) {
-  return f(caf::meta::type_name("component_spec"), x.name, x.description);
+  return f(caf::meta::type_name("component_spec"), x.name, x.description, x.action);
 }
 
 template <class Inspector>
@@ -74,7 +78,7 @@ typename Inspector::result_type inspect(Inspector& f, violation& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_start& x) {
-  return f(caf::meta::type_name("job_start"), x.request, x.has_plan, x.ready_plan, x.job);
+  return f(caf::meta::type_name("job_start"), x.request, x.has_plan, x.ready_plan, x.job, x.fresh);
 }
 
 template <class Inspector>

@@ -58,6 +58,8 @@ struct component_report {
   std::vector<violation> violations;
   std::string error;
   std::vector<std::string> nodes; ///< the node of each attempt and restart, in order
+  std::string action = "create";  ///< the plan's action for it: create or regenerate
+  uint32_t version = 0;           ///< the version that landed or was found in the library (0: none)
   bool operator==(const component_report&) const = default;
 };
 
@@ -180,7 +182,7 @@ typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_report& x) {
   return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts, x.restarts, x.corrections,
-           x.cache_hit, x.commit, x.violations, x.error, x.nodes);
+           x.cache_hit, x.commit, x.violations, x.error, x.nodes, x.action, x.version);
 }
 
 template <class Inspector>

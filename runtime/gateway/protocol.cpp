@@ -77,6 +77,10 @@ std::variant<command, error> parse(std::string_view frame, const limits& lim) {
   };
   if (t == "build") {
     cmd.kind = command::build;
+    if (auto f = doc.find("fresh"); f != doc.end()) {
+      if (!f->is_boolean()) return error{"invalid_message", "\"fresh\" must be true or false", cmd.id};
+      cmd.start.fresh = f->get<bool>();
+    }
     auto req = doc.find("request");
     auto plan = doc.find("plan");
     if ((req == doc.end()) == (plan == doc.end())) {

@@ -78,6 +78,62 @@ TEST_F(cli, korean_example_end_to_end_then_cached) {
   EXPECT_EQ(git_cli(ws(), "status --porcelain").out, "");
 }
 
+TEST_F(cli, fresh_regenerates_every_planned_component_as_a_new_version) {
+  ASSERT_EQ(grove(std::string{"build '"} + korean + "' --repo ws -q").status, 0);
+  auto fresh = grove(std::string{"build '"} + korean + "' --repo ws --fresh --json");
+  ASSERT_EQ(fresh.status, 0) << fresh.out;
+  auto report = nlohmann::json::parse(fresh.out);
+  EXPECT_EQ(report["status"], "done");
+  for (auto& c : report["components"]) {
+    EXPECT_EQ(c["status"], "landed") << c.dump();
+    EXPECT_EQ(c["cache_hit"], false) << "no cache hit";
+    EXPECT_EQ(c["action"], "regenerate");
+    EXPECT_EQ(c["version"], 2) << "the library held version 1";
+    auto file = grove::test::library_file(ws(), c["name"].get<std::string>());
+    EXPECT_EQ(nlohmann::json::parse(grove::test::read_file(file))["version"], 2) << file;
+    EXPECT_EQ(
+      count_lines(git_cli(ws(), "log --oneline --grep='^grove: merge " + c["name"].get<std::string>() + "$' main").out),
+      2u)
+      << "a second merge of " << c["name"];
+  }
+  // The next plain build finds version 2 in the library.
+  auto again = nlohmann::json::parse(grove(std::string{"build '"} + korean + "' --repo ws --json").out);
+  for (auto& c : again["components"]) {
+    EXPECT_EQ(c["cache_hit"], true);
+    EXPECT_EQ(c["action"], "create");
+    EXPECT_EQ(c["version"], 2);
+  }
+  grove::test::expect_clean_repository(ws());
+  // --fresh starts a new build: it cannot change the plan a resumed job began with.
+  auto both = grove("build --resume some_job --fresh --repo ws", true);
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.out.find("--fresh starts a new build"), std::string::npos) << both.out;
+}
+
+TEST_F(cli, a_plan_file_regenerates_the_components_it_marks) {
+  ASSERT_EQ(grove("build 'a navbar and a footer' --repo ws -q").status, 0);
+  grove::test::write_file(
+    dir.path() / "plan.json",
+    R"({"request":"again","components":[{"name":"navbar","action":"regenerate"},{"name":"footer"}]})");
+  auto r = grove("build --plan plan.json --repo ws --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto report = nlohmann::json::parse(r.out);
+  ASSERT_EQ(report["components"].size(), 2u);
+  EXPECT_EQ(report["components"][0]["action"], "regenerate");
+  EXPECT_EQ(report["components"][0]["cache_hit"], false);
+  EXPECT_EQ(report["components"][0]["version"], 2);
+  EXPECT_EQ(report["components"][1]["action"], "create");
+  EXPECT_EQ(report["components"][1]["cache_hit"], true);
+  EXPECT_EQ(report["components"][1]["version"], 1);
+  // An action the plan schema does not know is refused before anything runs.
+  grove::test::write_file(dir.path() / "bad.json",
+                          R"({"request":"x","components":[{"name":"navbar","action":"delete"}]})");
+  auto bad = grove("build --plan bad.json --repo ws", true);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("action"), std::string::npos) << bad.out;
+  grove::test::expect_clean_repository(ws());
+}
+
 TEST_F(cli, progress_and_summary_go_to_stderr) {
   auto r = grove("build 'a navbar and a footer' --repo ws", true);
   ASSERT_EQ(r.status, 0) << r.out;

@@ -91,7 +91,14 @@ TEST(plan_codec, names_are_normalised_and_session_filled) {
   EXPECT_EQ(p->components[0].name, "login_form");
   EXPECT_EQ(p->components[1].name, "nav_bar");
   EXPECT_EQ(p->components[1].description, "top");
+  EXPECT_EQ(p->components[0].action, "create") << "the default";
   EXPECT_EQ(p->session_id.size(), 16u);
+  auto regen = parse_plan(R"({"components":[{"name":"navbar","action":"regenerate"}]})");
+  ASSERT_TRUE(regen) << regen.error().message;
+  EXPECT_EQ(regen->components[0].action, "regenerate");
+  auto again = parse_plan(plan_to_text(*regen));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->components[0].action, "regenerate") << "the action survives the journal's round trip";
 }
 
 TEST(plan_codec, bad_plans_are_rejected_clearly) {

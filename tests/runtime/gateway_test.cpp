@@ -227,6 +227,8 @@ TEST_F(gateway_protocol, every_error_code_answers_and_the_connection_stays_usabl
   EXPECT_EQ(code(R"({"type":"build","request":"   "})"), "invalid_message");
   EXPECT_EQ(code(R"({"type":"build","request":"x","plan":{}})"), "invalid_message");
   EXPECT_EQ(code(R"({"type":"cancel"})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"build","request":"x","fresh":"yes"})"), "invalid_message");
+  EXPECT_EQ(code(R"({"type":"build","plan":{"components":[{"name":"a","action":"delete"}]}})"), "invalid_plan");
   EXPECT_EQ(code(R"({"type":"status","job":{"$ne":1}})"), "invalid_message");
   EXPECT_EQ(code(R"({"type":"launch_missiles"})"), "unknown_type");
   EXPECT_EQ(code(json{{"type", "build"}, {"request", std::string(3000, 'a')}}.dump()), "request_too_long");
