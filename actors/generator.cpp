@@ -41,13 +41,16 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
         return res;
       }
       messages::model_request call;
-      call.role = "generate";
+      bool editing = req.spec.action == "edit";
+      call.role = editing ? "edit" : "generate";
       call.job = req.job;
       call.spec = req.spec;
+      call.current = req.current;
       call.attempt = req.attempt;
       call.feedback = req.feedback;
       call.deadline_ms = req.deadline_ms;
-      call.prompt = logic::prompts::generate_prompt(req.spec, req.attempt, req.feedback);
+      call.prompt = editing ? logic::prompts::edit_prompt(req.spec, req.current, req.attempt, req.feedback)
+                            : logic::prompts::generate_prompt(req.spec, req.attempt, req.feedback);
       res.prompt = call.prompt;
       auto rp = self->make_response_promise<messages::generation_result>();
       // The attempt's deadline bounds the whole model call, retries and fallbacks included.

@@ -53,12 +53,16 @@ void on_crash(self_ptr self, size_t idx, const std::string& why, bool node_lost)
 
 namespace {
 
-// The version of the library's copy of `name` (main's file), 0 when it has none.
-int library_version(self_ptr self, const std::string& name) {
+// The library's copy of `name` (main's file); empty when it has none.
+std::string library_copy(self_ptr self, const std::string& name) {
   std::ifstream in{self->state.deps.repo / git::component_path(name), std::ios::binary};
-  if (!in) return 0;
-  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-  return logic::library::version_of(text);
+  if (!in) return {};
+  return std::string{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
+// The version of the library's copy of `name`, 0 when it has none.
+int library_version(self_ptr self, const std::string& name) {
+  return logic::library::version_of(library_copy(self, name));
 }
 
 // Runs one attempt on a generator (local, or placed on a node); `seq` identifies the attempt.
@@ -82,6 +86,7 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
   bool local = !st.deps.placement || s.node == st.deps.node_name;
   messages::generate_request req{st.plan.session_id,       s.spec, s.report.attempts, s.feedback, s.use_cache && local,
                                  now_ms() + budget.count()};
+  req.current = s.current;
   // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
   self->request(gen, budget + generator_grace, std::move(req))
     .then(
@@ -160,6 +165,16 @@ void spawn_attempt(self_ptr self, size_t idx) {
     return;
   }
   s.at = phase::generating;
+  // An edit starts from the library's current version: none there is this component's error.
+  if (s.spec.action == "edit" && s.current.empty()) {
+    s.current = library_copy(self, s.spec.name);
+    if (s.current.empty()) {
+      drop(self, idx,
+           "cannot edit " + s.spec.name + ": the library has no " + s.spec.name + " (build it first: grove build \"" +
+             s.spec.name + "\")");
+      return;
+    }
+  }
   auto seq = ++s.gen_seq;
   std::error_code ec;
   bool cached = s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec);

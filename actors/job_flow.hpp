@@ -36,6 +36,7 @@ struct component_slot {
   messages::stage outcome = messages::stage::unknown; ///< landed, cached or dropped once settled
   std::vector<messages::violation> feedback;
   bool use_cache = true;
+  std::string current;  ///< the library's version being edited (action edit)
   uint64_t gen_seq = 0; ///< identifies the live attempt; stale answers are ignored
   generator_actor gen;  ///< the live generator, if any
   std::string node;     ///< where the current attempt runs

@@ -217,7 +217,7 @@ void start(self_ptr self, messages::plan p) {
       s.spec = c;
       s.report.name = c.name;
       s.report.action = c.action;
-      s.use_cache = c.action != "regenerate";
+      s.use_cache = c.action == "create";
       st.by_name[c.name] = st.slots.size();
       st.slots.push_back(std::move(s));
     }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "logic/edits.hpp"
 #include "messages/names.hpp"
 
 namespace grove::logic::builtin {
@@ -157,7 +158,37 @@ std::string tidy(std::string s) {
 
 } // namespace
 
+std::string component_for(std::string_view phrase, bool at_start) {
+  std::string text = tidy(std::string{phrase});
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t best = std::string::npos;
+  const known_component* found = nullptr;
+  for (auto& k : catalogue()) {
+    for (auto& kw : k.keywords) {
+      for (size_t p = text.find(kw); p != std::string::npos; p = text.find(kw, p + 1)) {
+        if (is_ascii(kw) && !ascii_match(text, kw, p)) continue;
+        if (p < best) {
+          best = p;
+          found = &k;
+        }
+        break;
+      }
+    }
+  }
+  if (at_start) return best == 0 ? found->name : std::string{};
+  if (found != nullptr) return found->name;
+  auto norm = messages::normalise_name(generic_name(text));
+  return norm ? *norm : std::string{};
+}
+
 std::vector<messages::component_spec> plan_components(std::string_view request) {
+  if (auto target = edit_target(request); !target.empty()) {
+    messages::component_spec spec;
+    spec.name = target;
+    spec.action = "edit";
+    spec.instruction = messages::truncate_utf8(tidy(std::string{request}), 2000);
+    return {spec};
+  }
   std::string text;
   for (char c : request) text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::vector<messages::component_spec> out;

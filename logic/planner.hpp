@@ -16,4 +16,10 @@ namespace grove::logic::builtin {
 /// request names nothing.
 std::vector<messages::component_spec> plan_components(std::string_view request);
 
+/// The component a phrase names ("the contact form", "문의 폼" → contact_form;
+/// "weather widget" → weather_widget), or empty. With `at_start`, only a
+/// known component the phrase begins with ("navbar links" → navbar; "page
+/// with a navbar" → empty).
+std::string component_for(std::string_view phrase, bool at_start = false);
+
 } // namespace grove::logic::builtin

@@ -19,6 +19,14 @@ std::string fill(std::string_view text, std::initializer_list<std::pair<std::str
   return out;
 }
 
+// The previous attempt's violations, quoted verbatim; empty on a first attempt.
+std::string feedback_section(const std::vector<messages::violation>& feedback) {
+  if (feedback.empty()) return {};
+  std::string lines;
+  for (auto& v : feedback) lines += "- [" + v.code + "] " + v.message + "\n";
+  return fill(prompt_text(prompt_file::feedback), {{"violations", lines}});
+}
+
 } // namespace
 
 std::string system_prompt() {
@@ -33,16 +41,23 @@ std::string plan_prompt(std::string_view request, std::string_view session_id) {
 
 std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
                             const std::vector<messages::violation>& feedback) {
-  std::string feedback_text;
-  if (!feedback.empty()) {
-    std::string lines;
-    for (auto& v : feedback) lines += "- [" + v.code + "] " + v.message + "\n";
-    feedback_text = fill(prompt_text(prompt_file::feedback), {{"violations", lines}});
-  }
+  auto feedback_text = feedback_section(feedback);
   return fill(prompt_text(prompt_file::generate),
               {{"component_schema", messages::schema_text(messages::schema_id::component)},
                {"component", spec.name},
                {"description", spec.description},
+               {"attempt", std::to_string(attempt)},
+               {"feedback", feedback_text}});
+}
+
+std::string edit_prompt(const messages::component_spec& spec, std::string_view current, uint32_t attempt,
+                        const std::vector<messages::violation>& feedback) {
+  auto feedback_text = feedback_section(feedback);
+  return fill(prompt_text(prompt_file::edit),
+              {{"component_schema", messages::schema_text(messages::schema_id::component)},
+               {"component", spec.name},
+               {"instruction", spec.instruction},
+               {"current", current},
                {"attempt", std::to_string(attempt)},
                {"feedback", feedback_text}});
 }

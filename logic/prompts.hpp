@@ -23,6 +23,11 @@ std::string plan_prompt(std::string_view request, std::string_view session_id);
 std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
                             const std::vector<messages::violation>& feedback);
 
+/// The edit prompt (config/prompts/edit.txt): the spec's instruction applied
+/// to `current`, the library's version of the component.
+std::string edit_prompt(const messages::component_spec& spec, std::string_view current, uint32_t attempt,
+                        const std::vector<messages::violation>& feedback);
+
 /// What the router appends when it re-asks after an unusable answer.
 std::string correction(std::string_view error);
 

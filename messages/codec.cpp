@@ -26,7 +26,9 @@ std::string join_errors(const std::vector<std::string>& errs) {
 json plan_json(const plan& p) {
   json comps = json::array();
   for (auto& c : p.components) {
-    comps.push_back({{"name", c.name}, {"description", c.description}, {"action", c.action}});
+    json comp = {{"name", c.name}, {"description", c.description}, {"action", c.action}};
+    if (!c.instruction.empty()) comp["instruction"] = c.instruction;
+    comps.push_back(std::move(comp));
   }
   return {{"session_id", p.session_id}, {"request", p.request}, {"components", comps}};
 }
@@ -80,7 +82,8 @@ result<plan> parse_plan(std::string_view text) {
   out.session_id = doc["session_id"].get<std::string>();
   out.request = doc["request"].get<std::string>();
   for (auto& c : doc["components"]) {
-    out.components.push_back({c["name"].get<std::string>(), c.value("description", ""), c.value("action", "create")});
+    out.components.push_back({c["name"].get<std::string>(), c.value("description", ""), c.value("action", "create"),
+                              c.value("instruction", "")});
   }
   return out;
 }

@@ -15,14 +15,15 @@ namespace grove::messages {
 
 /// One call to a model through the router.
 struct model_request {
-  std::string role; ///< plan, generate, review, resolve
+  std::string role; ///< plan, generate, edit, review, resolve
   std::string job;
   std::string prompt;
   std::string request; ///< the user's request (role plan)
-  component_spec spec; ///< the component (role generate)
+  component_spec spec; ///< the component (roles generate and edit)
   uint32_t attempt = 0;
   std::vector<violation> feedback;
   int64_t deadline_ms = 0; ///< wall clock (ms since the epoch) after which no call starts or goes on; 0: none
+  std::string current{};   ///< the library's version of the component (role edit)
   bool operator==(const model_request&) const = default;
 };
 
@@ -87,6 +88,7 @@ struct generate_request {
   std::vector<violation> feedback; ///< the previous rejection, if any
   bool use_cache = true;
   int64_t deadline_ms = 0; ///< the attempt's wall-clock deadline (ms since the epoch); 0: none
+  std::string current{};   ///< the library's version of the component (action edit)
   bool operator==(const generate_request&) const = default;
 };
 
@@ -108,8 +110,8 @@ struct generation_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_request& x) {
-  return f(caf::meta::type_name("model_request"), x.role, x.job, x.prompt, x.request, x.spec, x.attempt, x.feedback,
-           x.deadline_ms);
+  return f(caf::meta::type_name("model_request"), x.role, x.job, x.prompt, x.request, x.spec, x.current, x.attempt,
+           x.feedback, x.deadline_ms);
 }
 
 template <class Inspector>
@@ -145,7 +147,8 @@ typename Inspector::result_type inspect(Inspector& f, job_usage& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
-  return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback, x.use_cache, x.deadline_ms);
+  return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback, x.use_cache, x.deadline_ms,
+           x.current);
 }
 
 template <class Inspector>

@@ -15,9 +15,10 @@ namespace grove::messages {
 struct component_spec {
   std::string name;        ///< normalised, `[a-z0-9_]{1,48}`
   std::string description; ///< free text for the generator
-  /// `create`: the library's copy when it has one (a cache hit); `regenerate`: a new version whatever the library
-  /// holds.
+  /// `create`: the library's copy when it has one (a cache hit); `regenerate`: a new version whatever the
+  /// library holds; `edit`: `instruction` applied to the library's current version.
   std::string action = "create";
+  std::string instruction{}; ///< what to change (action edit)
   bool operator==(const component_spec&) const = default;
 };
 
@@ -63,7 +64,7 @@ struct plan_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_spec& x) {
-  return f(caf::meta::type_name("component_spec"), x.name, x.description, x.action);
+  return f(caf::meta::type_name("component_spec"), x.name, x.description, x.action, x.instruction);
 }
 
 template <class Inspector>

@@ -1,6 +1,7 @@
 #include "infra/models/provider.hpp"
 
 #include "infra/models/http_provider.hpp"
+#include "logic/edits.hpp"
 #include "logic/planner.hpp"
 #include "logic/templates.hpp"
 #include "messages/codec.hpp"
@@ -26,6 +27,14 @@ public:
     } else if (req.role == "generate") {
       out.reply.text = logic::builtin::component_json(req.spec.name, logic::builtin::render_component(req.spec));
       out.ok = true;
+    } else if (req.role == "edit") {
+      auto edited = logic::builtin::apply_edit(req.current, req.spec.instruction);
+      if (edited) {
+        out.reply.text = std::move(*edited);
+        out.ok = true;
+      } else {
+        out.error = edited.error().message;
+      }
     } else {
       out.error = "builtin provider has no role \"" + req.role + "\"";
     }

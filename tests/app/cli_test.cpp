@@ -203,3 +203,58 @@ TEST_F(cli, stale_worktrees_from_a_crash_are_cleaned_at_start) {
   EXPECT_EQ(git_cli(ws(), "branch --list 'feat/*'").out, "");
   EXPECT_FALSE(std::filesystem::exists(ws() / "worktrees" / "temp_half"));
 }
+
+TEST_F(cli, edits_in_english_and_korean_land_as_new_versions_of_the_library_copy) {
+  ASSERT_EQ(grove("build 'a contact form' --repo ws -q").status, 0);
+  auto contact = [&] {
+    return nlohmann::json::parse(grove::test::read_file(grove::test::library_file(ws(), "contact_form")));
+  };
+  auto edit = [&](const std::string& request) {
+    auto r = grove("build '" + request + "' --repo ws --json");
+    EXPECT_EQ(r.status, 0) << request << ": " << r.out;
+    auto report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report["components"].size(), 1u) << request;
+    auto& c = report["components"][0];
+    EXPECT_EQ(c["name"], "contact_form") << request;
+    EXPECT_EQ(c["action"], "edit") << request;
+    EXPECT_EQ(c["status"], "landed") << request;
+    return c["version"].get<int>();
+  };
+  EXPECT_EQ(edit("add a phone field to the contact form"), 2);
+  EXPECT_EQ(edit("add a company field to the contact form"), 3);
+  EXPECT_EQ(edit("문의 폼에 주소 필드 추가해줘"), 4);
+  EXPECT_EQ(edit("문의 폼에서 이메일 필드 삭제해줘"), 5);
+  auto doc = contact();
+  EXPECT_EQ(doc["version"], 5);
+  auto html = doc["html"].get<std::string>();
+  for (auto* field : {"name=\"phone\"", "name=\"company\"", "name=\"address\"", "name=\"message\""}) {
+    EXPECT_NE(html.find(field), std::string::npos) << field << " in " << html;
+  }
+  EXPECT_EQ(html.find("name=\"email\""), std::string::npos) << html;
+  // Each edit is a commit in the component's worktree, merged into main; the page is recomposed.
+  EXPECT_EQ(count_lines(git_cli(ws(), "log --oneline --grep='^grove: merge contact_form$' main").out), 5u);
+  EXPECT_NE(grove::test::read_file(ws() / "output/builder_output.html").find("name=\"address\""), std::string::npos);
+  grove::test::expect_clean_repository(ws());
+}
+
+TEST_F(cli, an_edit_of_a_missing_component_or_one_the_builtin_cannot_apply_is_a_clear_error) {
+  auto missing = grove("build 'add a phone field to the contact form' --repo ws --json");
+  EXPECT_EQ(missing.status, 1) << missing.out;
+  auto report = nlohmann::json::parse(missing.out);
+  EXPECT_EQ(report["components"][0]["status"], "dropped");
+  EXPECT_NE(report["components"][0]["error"].get<std::string>().find("the library has no contact_form"),
+            std::string::npos)
+    << missing.out;
+  ASSERT_EQ(grove("build 'a contact form' --repo ws -q").status, 0);
+  auto before = git_cli(ws(), "rev-parse main").out;
+  auto offline = grove("build 'rewrite the contact form in a friendlier tone' --repo ws --json");
+  EXPECT_EQ(offline.status, 1);
+  auto r = nlohmann::json::parse(offline.out);
+  EXPECT_EQ(r["components"][0]["action"], "edit");
+  EXPECT_NE(r["components"][0]["error"].get<std::string>().find("configure a model provider"), std::string::npos)
+    << offline.out;
+  EXPECT_EQ(git_cli(ws(), "rev-parse main").out, before) << "nothing landed";
+  EXPECT_EQ(nlohmann::json::parse(grove::test::read_file(grove::test::library_file(ws(), "contact_form")))["version"],
+            1);
+  grove::test::expect_clean_repository(ws());
+}
