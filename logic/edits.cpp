@@ -239,10 +239,16 @@ messages::status add_field(std::string& html, const std::string& cls, const fiel
   auto form_end = html.find("</form>");
   if (at == std::string::npos || (form_end != std::string::npos && at > form_end)) at = form_end;
   if (at == std::string::npos) return make_failure(errc::schema_violation, "its form is not closed");
-  // One element per line: edits that add different fields touch different lines.
-  std::string line = control_for(f, cls) + "\n";
-  if (at > 0 && html[at - 1] != '\n') line = "\n" + line;
-  html.insert(at, line);
+  // A line of its own, inserted before the line that holds the button: two edits that add
+  // different fields then only add lines, which a line merge keeps both of. When that line
+  // also opens the form, the field goes just before the button instead.
+  auto line_start = html.rfind('\n', at);
+  line_start = line_start == std::string::npos ? 0 : line_start + 1;
+  if (line_start > html.find("<form")) {
+    html.insert(line_start, control_for(f, cls) + "\n");
+  } else {
+    html.insert(at, "\n" + control_for(f, cls) + "\n");
+  }
   return messages::ok();
 }
 

@@ -76,12 +76,12 @@ TEST(edits, the_planner_turns_an_edit_into_one_component_with_its_instruction) {
   EXPECT_EQ(plan_components("문의 폼을 더 친근하게 바꿔줘")[0].action, "edit");
 }
 
-TEST(edits, a_field_is_added_on_a_line_of_its_own_before_the_button_and_passes_qa) {
+TEST(edits, a_field_is_added_on_a_line_of_its_own_before_the_buttons_line_and_passes_qa) {
   auto doc = edited(contact_form(), "add a phone field to the contact form");
   auto html = doc["html"].get<std::string>();
   auto field = html.find(
     "\n<label for=\"g-contact_form-phone\">Phone</label><input id=\"g-contact_form-phone\" name=\"phone\" "
-    "type=\"tel\" autocomplete=\"tel\">\n<button");
+    "type=\"tel\" autocomplete=\"tel\">\n<label for=\"g-contact_form-msg\">");
   EXPECT_NE(field, std::string::npos) << html;
   EXPECT_EQ(doc["version"], 1) << "the version is the caller's to set";
   auto both = edited(doc.dump(), "문의 폼에 회사 필드 추가해줘");
