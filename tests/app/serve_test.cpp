@@ -182,3 +182,43 @@ TEST_F(dashboard, in_headless_chromium_shows_the_job_done) {
 TEST_F(dashboard, loads_with_a_token_in_headless_chromium) {
   shows_a_job_done("t0k3n-0123456789abcdef");
 }
+
+// Two jobs editing one component at once (builtin provider, offline): the component's lease has them
+// take turns, so the second starts from the first's result and both changes land.
+TEST(serve_edits, two_jobs_editing_one_component_at_once_both_land_in_english_and_korean) {
+  grove::test::temp_dir dir;
+  auto ws = dir.path() / "ws";
+  ASSERT_EQ(grove::test::run("'" + grove_bin + "' build 'a contact form' --repo '" + ws.string() + "' -q").status, 0);
+  grove::test::child_process serve{"cd '" + dir.path().string() + "' && exec '" + grove_bin +
+                                   "' serve --repo ws --port 0 2> serve.log"};
+  auto port = grove::test::wait_for_number_after(dir.path() / "serve.log", "http://127.0.0.1:", 15s);
+  ASSERT_FALSE(port.empty()) << grove::test::read_file(dir.path() / "serve.log");
+  auto submit_both = [&](const std::string& a, const std::string& b) {
+    grove::test::command_result ra, rb;
+    auto submit = [&](const std::string& request) {
+      return grove::test::run("'" + grove_bin + "' submit '" + request + "' --url ws://127.0.0.1:" + port +
+                              " --json 2>/dev/null");
+    };
+    std::thread first{[&] { ra = submit(a); }};
+    rb = submit(b);
+    first.join();
+    for (auto* r : {&ra, &rb}) {
+      EXPECT_EQ(r->status, 0) << r->out;
+      auto report = json::parse(r->out, nullptr, false);
+      ASSERT_TRUE(report.is_object()) << r->out;
+      EXPECT_EQ(report["components"][0]["action"], "edit");
+      EXPECT_EQ(report["components"][0]["status"], "landed") << r->out;
+    }
+  };
+  submit_both("add a phone field to the contact form", "add a company field to the contact form");
+  submit_both("문의 폼에 주소 필드 추가해줘", "문의 폼에 웹사이트 필드 추가해줘");
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(30s), 0);
+  auto doc = json::parse(grove::test::read_file(grove::test::library_file(ws, "contact_form")));
+  EXPECT_EQ(doc["version"], 5) << "four edits on version 1";
+  auto html = doc["html"].get<std::string>();
+  for (auto* field : {"phone", "company", "address", "website"}) {
+    EXPECT_NE(html.find(std::string{"name=\""} + field + "\""), std::string::npos) << field << " lost: " << html;
+  }
+  grove::test::expect_clean_repository(ws);
+}
