@@ -117,7 +117,9 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
         s.report.cache_hit = r.cache_hit;
         // A new version of a component the library holds: the library's version + 1.
         if (!r.cache_hit) {
-          if (auto held = library_version(self, s.spec.name); held > 0) {
+          // An edit's base is the copy it read; anything else reads the library now.
+          auto held = s.current.empty() ? library_version(self, s.spec.name) : logic::library::version_of(s.current);
+          if (held > 0) {
             s.artifact = logic::library::with_version(s.artifact, held + 1);
           }
         }

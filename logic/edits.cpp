@@ -9,6 +9,7 @@
 
 #include "logic/planner.hpp"
 #include "logic/templates.hpp"
+#include "messages/codec.hpp"
 #include "messages/names.hpp"
 
 namespace grove::logic::builtin {
@@ -371,7 +372,7 @@ messages::result<std::string> apply_edit(std::string_view artifact, std::string_
   }
   if (!done) return make_failure(done.error().code, name + ": " + done.error().message);
   doc["html"] = html;
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return messages::component_to_text(doc);
 }
 
 } // namespace grove::logic::builtin

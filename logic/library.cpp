@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "messages/codec.hpp"
 #include "messages/names.hpp"
 
 namespace grove::logic::library {
@@ -42,7 +43,7 @@ std::string with_version(const std::string& artifact, int version) {
   auto doc = nlohmann::json::parse(artifact, nullptr, false);
   if (!doc.is_object()) return artifact;
   doc["version"] = version;
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // as the builtin writes them
+  return messages::component_to_text(doc);
 }
 
 } // namespace grove::logic::library

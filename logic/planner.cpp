@@ -150,6 +150,22 @@ std::string generic_name(std::string segment) {
   return name;
 }
 
+// Every known component a (lower-case) text names, by where it first appears; on a tie, catalogue order.
+std::vector<std::pair<size_t, const known_component*>> known_hits(const std::string& text) {
+  std::vector<std::pair<size_t, const known_component*>> hits;
+  for (auto& k : catalogue()) {
+    for (auto& kw : k.keywords) {
+      for (size_t p = text.find(kw); p != std::string::npos; p = text.find(kw, p + 1)) {
+        if (is_ascii(kw) && !ascii_match(text, kw, p)) continue;
+        hits.emplace_back(p, &k);
+        break;
+      }
+    }
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  return hits;
+}
+
 std::string tidy(std::string s) {
   auto b = s.find_first_not_of(' ');
   auto e = s.find_last_not_of(' ');
@@ -161,22 +177,9 @@ std::string tidy(std::string s) {
 std::string component_for(std::string_view phrase, bool at_start) {
   std::string text = tidy(std::string{phrase});
   for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  size_t best = std::string::npos;
-  const known_component* found = nullptr;
-  for (auto& k : catalogue()) {
-    for (auto& kw : k.keywords) {
-      for (size_t p = text.find(kw); p != std::string::npos; p = text.find(kw, p + 1)) {
-        if (is_ascii(kw) && !ascii_match(text, kw, p)) continue;
-        if (p < best) {
-          best = p;
-          found = &k;
-        }
-        break;
-      }
-    }
-  }
-  if (at_start) return best == 0 ? found->name : std::string{};
-  if (found != nullptr) return found->name;
+  auto hits = known_hits(text);
+  if (at_start) return !hits.empty() && hits.front().first == 0 ? hits.front().second->name : std::string{};
+  if (!hits.empty()) return hits.front().second->name;
   auto norm = messages::normalise_name(generic_name(text));
   return norm ? *norm : std::string{};
 }
@@ -202,17 +205,7 @@ std::vector<messages::component_spec> plan_components(std::string_view request) 
   };
   for (auto& segment : split_segments(text)) {
     // Every known noun in the segment, in the order they appear.
-    std::vector<std::pair<size_t, const known_component*>> hits;
-    for (auto& k : catalogue()) {
-      for (auto& kw : k.keywords) {
-        for (size_t p = segment.find(kw); p != std::string::npos; p = segment.find(kw, p + 1)) {
-          if (is_ascii(kw) && !ascii_match(segment, kw, p)) continue;
-          hits.emplace_back(p, &k);
-          break;
-        }
-      }
-    }
-    std::sort(hits.begin(), hits.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    auto hits = known_hits(segment);
     for (auto& [_, k] : hits) add(k->name, k->description);
     if (hits.empty()) {
       auto name = generic_name(segment);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "messages/codec.hpp"
 #include "messages/names.hpp"
 
 namespace grove::logic::builtin {
@@ -236,7 +237,7 @@ std::string component_json(const std::string& name, const rendered_component& c)
     {"html", c.html},
     {"css", c.css},
   };
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return messages::component_to_text(doc);
 }
 
 } // namespace grove::logic::builtin

@@ -112,6 +112,10 @@ result<nlohmann::json> parse_component(std::string_view text) {
   return doc;
 }
 
+std::string component_to_text(const nlohmann::json& doc) {
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 job_report report_from_json(const nlohmann::json& r) {
   job_report out;
   if (!r.is_object()) return out;

@@ -29,6 +29,10 @@ std::string plan_to_text(const plan& p);
 /// Parses a component artifact and validates it against component.schema.json.
 result<nlohmann::json> parse_component(std::string_view text);
 
+/// A component as the library stores it: indented JSON and a final newline
+/// (invalid UTF-8 replaced), the one form every writer of components uses.
+std::string component_to_text(const nlohmann::json& doc);
+
 /// A job report as JSON (the `--json` output).
 nlohmann::json report_to_json(const job_report& r);
 

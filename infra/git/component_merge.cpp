@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infra/git/raii.hpp"
+#include "messages/codec.hpp"
 #include "messages/names.hpp"
 
 namespace grove::git {
@@ -128,7 +129,7 @@ messages::result<component_merge> merge_component(std::string_view base, std::st
     if (!v.is_null()) out[k] = v;
   }
   out["version"] = std::max(o->value("version", 0), t->value("version", 0));
-  if (m.clean()) m.text = out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  if (m.clean()) m.text = messages::component_to_text(out);
   return m;
 }
 
