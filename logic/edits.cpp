@@ -37,6 +37,29 @@ std::string trim(std::string s) {
   return s;
 }
 
+// The request as the edit patterns read it: whitespace runs made one space,
+// trimmed; nullopt when longer than an edit request is (max_edit_request).
+// std::regex backtracks recursively: a run of spaces between the patterns'
+// lazy groups costs exponential time (measured: 50 s for "add " and 300
+// spaces), and a long text a deep recursion. One space between words and a
+// bounded length keep every pattern under a millisecond or so.
+std::optional<std::string> edit_text(std::string_view request) {
+  std::string out;
+  bool space = false;
+  for (char c : request) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+    if (out.size() > max_edit_request) return std::nullopt;
+  }
+  if (out.size() > max_edit_request) return std::nullopt;
+  return out;
+}
+
 struct pattern {
   edit_kind kind;
   std::regex re;
@@ -298,7 +321,9 @@ messages::status replace_text(std::string& html, const std::string& tag, const s
 } // namespace
 
 std::string edit_target(std::string_view request) {
-  if (auto e = parse_edit(request)) return e->component;
+  auto normal = edit_text(request);
+  if (!normal) return {};
+  if (auto e = parse_edit(*normal)) return e->component;
   using std::regex;
   constexpr auto en = regex::ECMAScript | regex::icase;
   static const std::vector<regex> english = {
@@ -309,7 +334,7 @@ std::string edit_target(std::string_view request) {
     regex{R"(^\s*(?:please\s+)?add\s+.+?\s+(?:to|in|on)\s+(?:the|my|our)\s+(.+)$)", en},
     regex{R"(^\s*(?:please\s+)?make\s+(?:the|my|our)\s+(.+)$)", en},
   };
-  std::string text{request};
+  auto& text = *normal;
   for (auto& re : english) {
     std::smatch m;
     if (std::regex_match(text, m, re)) return component_for(m[1].str(), true);
@@ -321,7 +346,9 @@ std::string edit_target(std::string_view request) {
 }
 
 std::optional<edit> parse_edit(std::string_view request) {
-  std::string text{request};
+  auto normal = edit_text(request);
+  if (!normal) return std::nullopt;
+  auto& text = *normal;
   for (auto& p : patterns()) {
     std::smatch m;
     if (!std::regex_match(text, m, p.re)) continue;

@@ -4,6 +4,7 @@
 // component in the library, asked in English or Korean, so that editing works
 // without a model. Anything else is an error that says a model is needed.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ struct edit {
   std::string component; ///< the component it targets (a normalised name)
   std::string value;     ///< the field's label, the new title or button text, or the colour
 };
+
+/// The longest request (bytes, whitespace runs counted as one space) read as
+/// an edit: an edit is one sentence; a longer request is planned as new work.
+constexpr size_t max_edit_request = 400;
 
 /// The edit `request` asks for, when it is one the builtin provider knows:
 /// add a field to a form ("add a phone field to the contact form", "문의 폼에

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -178,29 +177,57 @@ std::string decode_entities(std::string_view s) {
   return out;
 }
 
-std::vector<violation> check_document_structure(std::string_view html) {
-  static const std::regex doc_tag{R"(<\s*/?\s*(html|body|head)(\s|/|>|$))", std::regex::icase};
-  static const std::regex doctype{R"(<\s*!\s*doctype)", std::regex::icase};
-  std::vector<violation> out;
-  std::string text{html};
-  std::smatch m;
-  if (std::regex_search(text, m, doc_tag)) {
-    out.push_back({"document_structure",
-                   "component contains a <" + lower(m[1].str()) + "> tag; emit a fragment, not a whole document"});
+namespace {
+
+// The first tag among `names` in `html`, as a browser would read `<name`,
+// `</name`, `< / name` (any case, whitespace around the slash), or `<!doctype`
+// when `names` holds "!doctype"; empty when there is none. One pass: it
+// replaced std::regex searches that a model's answer of "<" and 10,000
+// spaces kept busy for 9 s, and 60,000 spaces crashed by stack overflow
+// (libstdc++'s regex executor recurses per character).
+std::string find_tag(std::string_view html, std::initializer_list<std::string_view> names) {
+  size_t n = html.size();
+  auto skip_space = [&](size_t j) {
+    while (j < n && is_space(html[j])) ++j;
+    return j;
+  };
+  for (size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
+    size_t j = skip_space(i + 1);
+    bool bang = j < n && html[j] == '!';
+    if (j < n && (html[j] == '/' || bang)) j = skip_space(j + 1);
+    std::string name = bang ? "!" : "";
+    while (j < n && name.size() < 16 && std::isalpha(static_cast<unsigned char>(html[j]))) {
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(html[j++])));
+    }
+    for (auto want : names) {
+      if (want == "!doctype" ? name.rfind("!doctype", 0) == 0
+                             : name == want && (j == n || is_space(html[j]) || html[j] == '/' || html[j] == '>')) {
+        return std::string{want};
+      }
+    }
   }
-  if (std::regex_search(text, doctype)) {
+  return {};
+}
+
+} // namespace
+
+std::vector<violation> check_document_structure(std::string_view html) {
+  std::vector<violation> out;
+  if (auto tag = find_tag(html, {"html", "body", "head"}); !tag.empty()) {
+    out.push_back(
+      {"document_structure", "component contains a <" + tag + "> tag; emit a fragment, not a whole document"});
+  }
+  if (!find_tag(html, {"!doctype"}).empty()) {
     out.push_back({"document_structure", "component contains a <!doctype>; emit a fragment, not a whole document"});
   }
   return out;
 }
 
 std::vector<violation> check_active_elements(std::string_view html) {
-  static const std::regex script{R"(<\s*/?\s*script(\s|/|>|$))", std::regex::icase};
   static const std::vector<std::string> embedders = {"iframe", "object",   "embed",  "base",  "meta",
                                                      "frame",  "frameset", "applet", "portal"};
   std::vector<violation> out;
-  std::string text{html};
-  if (std::regex_search(text, script)) {
+  if (!find_tag(html, {"script"}).empty()) {
     out.push_back({"script_tag", "component contains a <script> element; components carry no script"});
   }
   for (auto& t : scan_tags(html)) {

@@ -1,3 +1,5 @@
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -129,4 +131,35 @@ TEST(edits, what_the_builtin_provider_cannot_do_is_a_clear_error) {
   EXPECT_NE(no_form.error().message.find("no form"), std::string::npos) << no_form.error().message;
   auto garbage = apply_edit("not json", "add a phone field to the contact form");
   ASSERT_FALSE(garbage);
+}
+
+// An attacker's requests: std::regex backtracks recursively, and a run of
+// spaces between the patterns' lazy groups once cost exponential time (50 s
+// for "add " and 300 spaces). Requests are read with one space between words
+// and only up to max_edit_request bytes as edits.
+TEST(edits, padded_long_and_hostile_requests_are_read_in_bounded_time) {
+  auto started = std::chrono::steady_clock::now();
+  std::string padded =
+    "add" + std::string(5000, ' ') + "a phone field" + std::string(3000, '\t') + "to the contact form";
+  auto e = parse_edit(padded);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->component, "contact_form");
+  EXPECT_EQ(e->value, "phone");
+  EXPECT_EQ(edit_target(padded), "contact_form");
+  for (std::string seed : {"add ", "change the ", "make the ", "remove x from ", "", "로그인 폼에 "}) {
+    for (std::string fill : {" ", "a ", "to the ", "에서 ", "색을 로 ", "a's title to "}) {
+      auto text = seed;
+      while (text.size() < max_edit_request - 8) text += fill;
+      text += "!!";
+      (void)edit_target(text);
+      (void)parse_edit(text);
+      if (fill == " ") continue; // spaces collapse: still a short request
+      // Past the bound nothing is read as an edit: planned as new work.
+      while (text.size() < 8000) text += fill;
+      EXPECT_EQ(edit_target(text + " to the contact form"), "") << seed << fill;
+      EXPECT_FALSE(parse_edit("add a phone field " + text + " to the contact form"));
+    }
+  }
+  // Several seconds per request before; generous for a loaded 2-core machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{5});
 }

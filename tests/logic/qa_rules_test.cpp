@@ -1,3 +1,5 @@
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +47,30 @@ TEST(qa_active_elements, flags_script_in_any_spelling) {
     EXPECT_TRUE(has(check_active_elements(html), "script_tag")) << html;
   }
   EXPECT_TRUE(check_active_elements("<p>description of a script</p><noscript2>").empty());
+}
+
+// A model's answer is an attacker's input: the checks once were std::regex
+// searches that "<" and 10,000 spaces kept busy for 9 s and 60,000 spaces
+// crashed the process with a stack overflow (the regex executor recurses per
+// character). They are one pass now: a megabyte of such text is checked like any other.
+TEST(qa_document_structure, whitespace_floods_are_checked_in_one_pass_and_still_caught) {
+  auto started = std::chrono::steady_clock::now();
+  std::string flood(1'000'001, ' ');
+  flood[0] = '<';
+  EXPECT_TRUE(check_document_structure(flood).empty());
+  EXPECT_TRUE(check_active_elements(flood).empty());
+  auto closing = flood;
+  closing.append("/").append(100'000, '\n').append("BODY>");
+  EXPECT_TRUE(has(check_document_structure(closing), "document_structure"));
+  EXPECT_TRUE(has(check_active_elements(flood + "script>"), "script_tag"));
+  std::string many;
+  while (many.size() < 1'000'000) many += "< / <! ";
+  EXPECT_TRUE(check_document_structure(many).empty());
+  EXPECT_TRUE(check_active_elements(many).empty());
+  many.append("<!").append(5000, '\t').append("doctype html>");
+  EXPECT_TRUE(has(check_document_structure(many), "document_structure"));
+  // Was minutes, or a crash; a bound generous for a loaded 2-core machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{5});
 }
 
 TEST(qa_active_elements, flags_embedding_elements) {
