@@ -94,7 +94,8 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
           rp.deliver(messages::merge_result{outcomes[i].component, outcomes[i].merge_commit,
                                             static_cast<uint32_t>(batch.size())});
         } else {
-          rp.deliver(make_caf_error(messages::errc::git, outcomes[i].error));
+          rp.deliver(
+            make_caf_error(outcomes[i].stale ? messages::errc::stale_base : messages::errc::git, outcomes[i].error));
         }
       }
     },

@@ -52,7 +52,8 @@ using generator_actor =
 using worktree_actor =
   caf::typed_actor<caf::replies_to<messages::worktree_open>::with<std::string>,   // create; its base commit
                    caf::replies_to<messages::worktree_commit>::with<std::string>, // commit; the commit id
-                   caf::replies_to<messages::worktree_remove>::with<bool>>;       // prune and delete branch
+                   caf::replies_to<messages::worktree_rebase>::with<messages::rebase_outcome>, // over main
+                   caf::replies_to<messages::worktree_remove>::with<bool>>; // prune and delete branch
 
 /// The QA gate.
 using qa_actor = caf::typed_actor<caf::replies_to<messages::qa_request>::with<messages::qa_verdict>>;
@@ -88,8 +89,8 @@ using journal_actor = caf::typed_actor<caf::replies_to<messages::journal_entry>:
                                        caf::reacts_to<flush_atom>>; // commit the queued writes as one transaction
 
 /// Exclusive use of component names across the jobs of a node.
-using lease_actor = caf::typed_actor<caf::replies_to<messages::lease_acquire>::with<bool>, // answered once granted
-                                     caf::reacts_to<messages::lease_release>>;             // give it back
+using lease_actor = caf::typed_actor<caf::replies_to<messages::lease_acquire>::with<uint32_t>, // once granted: the lane
+                                     caf::reacts_to<messages::lease_release>>;                 // give it back
 
 /// Drives one job through its lifecycle.
 using job_supervisor_actor =

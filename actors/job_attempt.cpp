@@ -60,6 +60,16 @@ std::string library_copy(self_ptr self, const std::string& name) {
   return std::string{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
 }
 
+// The component as its worktree checked it out (main's version at the branch's base); empty when none.
+std::string worktree_copy(self_ptr self, const component_slot& s) {
+  auto file =
+    self->state.deps.repo / "worktrees" / git::worktree_for(s.spec.name, s.lane) / git::component_path(s.spec.name);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(file, ec))) return {};
+  std::ifstream in{file, std::ios::binary};
+  return std::string{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
 // The version of the library's copy of `name`, 0 when it has none.
 int library_version(self_ptr self, const std::string& name) {
   return logic::library::version_of(library_copy(self, name));
@@ -167,9 +177,25 @@ void spawn_attempt(self_ptr self, size_t idx) {
     return;
   }
   s.at = phase::generating;
-  // An edit starts from the library's current version: none there is this component's error.
+  // An edit starts from the version at its branch's base (the worktree's
+  // copy), so what it changed is exactly its own change when it lands or is
+  // rebased: none there is this component's error.
   if (s.spec.action == "edit" && s.current.empty()) {
-    s.current = library_copy(self, s.spec.name);
+    if (!s.wt_opened) {
+      open_worktree(self, idx);
+      self->request(*s.wt, step_timeout, messages::worktree_open{})
+        .then(
+          [self, idx](const std::string&) {
+            if (self->state.slots[idx].at == phase::generating) spawn_attempt(self, idx);
+          },
+          [self, idx](caf::error& err) {
+            auto& s = self->state.slots[idx];
+            s.wt.reset();
+            drop(self, idx, "worktree failed: " + self->system().render(err));
+          });
+      return;
+    }
+    s.current = worktree_copy(self, s);
     if (s.current.empty()) {
       drop(self, idx,
            "cannot edit " + s.spec.name + ": the library has no " + s.spec.name + " (build it first: grove build \"" +

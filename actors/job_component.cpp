@@ -84,7 +84,8 @@ void fail_job(self_ptr self, std::string why) {
       if (s.at == phase::queued) ++st.in_flight;
       s.report.error = "not started: " + st.failure;
       settle(self, i, messages::stage::dropped);
-    } else if (s.at == phase::generating || s.at == phase::committing || s.at == phase::checking) {
+    } else if (s.at == phase::generating || s.at == phase::committing || s.at == phase::checking ||
+               s.at == phase::rebasing || s.at == phase::resolving) {
       // A merge already requested finishes on its own; everything before it stops here.
       // Abandon the attempt: its generator would otherwise wait for a model until its timeout.
       if (s.gen) self->send_exit(s.gen, caf::exit_reason::user_shutdown);
@@ -158,9 +159,19 @@ void merge(self_ptr self, size_t idx, std::string commit) {
         self, self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base},
         [self, idx](const messages::merge_result& r) {
           self->state.slots[idx].report.commit = r.merge_commit;
+          remember_landed_resolution(self, idx);
           close_slot(self, idx, messages::stage::landed);
         },
-        [self, idx](caf::error& err) { drop(self, idx, "merge failed: " + self->system().render(err)); });
+        [self, idx](caf::error& err) {
+          // Another job's change of the component landed since the branch started: rebase over it.
+          if (auto f = from_caf(err); f && f->code == messages::errc::stale_base) {
+            if (self->state.failure.empty()) {
+              rebase(self, idx);
+              return;
+            }
+          }
+          drop(self, idx, "merge failed: " + self->system().render(err));
+        });
     },
     [self, idx](std::string why) {
       // Not journaled, so not merged: main never changes behind the journal's back.
@@ -185,6 +196,11 @@ void check(self_ptr self, size_t idx, std::string commit) {
         } else {
           merge(self, idx, commit);
         }
+      } else if (s.from_resolver) {
+        // A resolver's answer gets no second try: the edit is dropped, main stays as it was.
+        drop(self, idx,
+             "the resolution of " + s.report.conflict + " by " + s.report.resolved_by +
+               " failed the QA gate: " + join(v.violations));
       } else if (s.report.cache_hit) {
         // The cached copy no longer passes (rules changed): generate afresh, same attempt.
         emit(self, s.spec.name, messages::stage::cache_rejected, s.report.attempts, true, join(v.violations));
@@ -206,7 +222,7 @@ void open_worktree(self_ptr self, size_t idx) {
   auto& st = self->state;
   auto& s = st.slots[idx];
   if (s.wt) return;
-  s.wt = spawn_worktree(self, st.deps.repo, s.spec.name);
+  s.wt = spawn_worktree(self, st.deps.repo, s.spec.name, s.lane);
   self->request(*s.wt, step_timeout, messages::worktree_open{})
     .then(
       [self, idx](const std::string& base) {
@@ -215,7 +231,7 @@ void open_worktree(self_ptr self, size_t idx) {
         s.wt_opened = true;
         s.base = base;
         emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
-             "feat/" + s.spec.name + "_gen");
+             git::branch_for(s.spec.name, s.lane));
       },
       [](caf::error&) {}); // commit() asks again and reports the failure
 }
@@ -230,7 +246,12 @@ void commit(self_ptr self, size_t idx) {
   auto do_commit = [self, idx, seq, wt] {
     auto& s = self->state.slots[idx];
     emit(self, s.spec.name, messages::stage::committing, s.report.attempts);
-    self->request(wt, step_timeout, messages::worktree_commit{s.artifact, s.report.attempts})
+    messages::worktree_commit req{s.artifact,
+                                  s.report.attempts,
+                                  {},
+                                  self->state.plan.session_id,
+                                  s.spec.action == "edit" ? s.spec.instruction : std::string{}};
+    self->request(wt, step_timeout, std::move(req))
       .then(
         [self, idx, seq](const std::string& id) {
           auto& s = self->state.slots[idx];
@@ -246,7 +267,7 @@ void commit(self_ptr self, size_t idx) {
           s.wt_opened = true;
           s.base = base;
           emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
-               "feat/" + s.spec.name + "_gen");
+               git::branch_for(s.spec.name, s.lane));
         }
         do_commit();
       },

@@ -26,7 +26,11 @@ constexpr auto step_timeout = std::chrono::minutes{2};
 constexpr auto generator_grace = std::chrono::seconds{2};
 
 /// Where a component stands in the job.
-enum class phase { queued, leasing, generating, committing, checking, merging, closing, done };
+enum class phase { queued, leasing, generating, committing, checking, merging, rebasing, resolving, closing, done };
+
+/// Rebases of one component before it is dropped: each follows a landing of
+/// another job's change of the same component while this one waited.
+constexpr uint32_t max_rebases = 16;
 
 /// One component of the job, in plan order.
 struct component_slot {
@@ -42,8 +46,12 @@ struct component_slot {
   std::string node;     ///< where the current attempt runs
   std::optional<worktree_actor> wt;
   bool wt_opened = false;
-  std::string base; ///< the main commit the worktree's branch started from
+  std::string base; ///< the main commit the worktree's branch started from (after a rebase: the one it is on)
   bool leased = false;
+  uint32_t lane = 0;                  ///< its worktree and branch among parallel edits (the lease's lane)
+  std::string resolution_key;         ///< the conflict its artifact resolves (git::conflict_key); empty: none
+  bool resolution_from_model = false; ///< remember the resolution once it lands
+  bool from_resolver = false;         ///< the artifact is a resolver's (memory or model): no retry if QA rejects it
   std::string artifact;
   std::chrono::steady_clock::time_point deadline{}; ///< set when its first attempt starts
 };
@@ -117,5 +125,11 @@ void drop(self_ptr self, size_t idx, std::string why);
 void close_slot(self_ptr self, size_t idx, messages::stage outcome);
 void settle(self_ptr self, size_t idx, messages::stage outcome);
 void fail_job(self_ptr self, std::string why);
+
+// A branch main changed under (job_rebase.cpp): rebase it, resolve a
+// conflict (memory, then the router's resolver), QA and merge again.
+void rebase(self_ptr self, size_t idx);
+/// After the component landed: a model's resolution is remembered.
+void remember_landed_resolution(self_ptr self, size_t idx);
 
 } // namespace grove::actors::job_flow

@@ -164,8 +164,9 @@ void lease(self_ptr self, size_t idx) {
   }
   s.at = phase::leasing;
   ask_service(
-    self, st.deps.leases, caf::infinite, messages::lease_acquire{s.spec.name, st.plan.session_id},
-    [self, idx](bool) {
+    self, st.deps.leases, caf::infinite,
+    messages::lease_acquire{s.spec.name, st.plan.session_id, s.spec.action == "edit"},
+    [self, idx](uint32_t lane) {
       auto& st = self->state;
       auto& s = st.slots[idx];
       if (s.at != phase::leasing) {
@@ -174,6 +175,7 @@ void lease(self_ptr self, size_t idx) {
         return;
       }
       s.leased = true;
+      s.lane = lane;
       journal_note(self, component_entry(self, s, "generating"));
       spawn_attempt(self, idx);
     },

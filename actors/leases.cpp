@@ -1,5 +1,6 @@
 #include "actors/leases.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -14,19 +15,26 @@ namespace {
 struct waiter {
   std::string job;
   caf::actor_addr who;
-  caf::typed_response_promise<bool> rp;
+  bool shared = false;
+  caf::typed_response_promise<uint32_t> rp;
 };
 
 struct holder {
   std::string job;
   caf::actor_addr who;
+  bool shared = false;
+  uint32_t lane = 0;
+};
+
+struct name_state {
+  std::vector<holder> holders;
   std::deque<waiter> queue;
 };
 
 } // namespace
 
 struct lease_book {
-  std::map<std::string, holder> names;
+  std::map<std::string, name_state> names;
 };
 
 std::shared_ptr<lease_book> make_lease_book() {
@@ -40,9 +48,9 @@ struct leases_state {
   ~leases_state() {
     if (!book) return;
     // The holders stay in the book; the waiters' promises die with this instance.
-    for (auto& [_, h] : book->names) {
-      for (auto& w : h.queue) answer_service_down(w.rp, name);
-      h.queue.clear();
+    for (auto& [_, n] : book->names) {
+      for (auto& w : n.queue) answer_service_down(w.rp, name);
+      n.queue.clear();
     }
   }
   static inline const char* name = "leases";
@@ -50,61 +58,90 @@ struct leases_state {
 
 using self_ptr = lease_actor::stateful_pointer<leases_state>;
 
-// Hands `name` to the next waiter still alive, or frees it.
+// Whether a request (shared or not) can be granted beside the current holders.
+bool fits(const name_state& n, bool shared) {
+  if (n.holders.empty()) return true;
+  return shared && std::all_of(n.holders.begin(), n.holders.end(), [](const holder& h) { return h.shared; });
+}
+
+// The lowest lane no holder uses.
+uint32_t free_lane(const name_state& n) {
+  for (uint32_t lane = 0;; ++lane) {
+    if (std::none_of(n.holders.begin(), n.holders.end(), [lane](const holder& h) { return h.lane == lane; })) {
+      return lane;
+    }
+  }
+}
+
+uint32_t grant(name_state& n, std::string job, caf::actor_addr who, bool shared) {
+  auto lane = free_lane(n);
+  n.holders.push_back({std::move(job), std::move(who), shared, lane});
+  return lane;
+}
+
+// Grants waiters in order while they fit; frees the name when nobody holds or waits.
 void pass_on(self_ptr self, const std::string& name) {
   auto it = self->state.book->names.find(name);
   if (it == self->state.book->names.end()) return;
-  auto& h = it->second;
-  if (h.queue.empty()) {
-    self->state.book->names.erase(it);
-    return;
+  auto& n = it->second;
+  while (!n.queue.empty() && fits(n, n.queue.front().shared)) {
+    auto next = std::move(n.queue.front());
+    n.queue.pop_front();
+    next.rp.deliver(grant(n, next.job, next.who, next.shared));
   }
-  auto next = std::move(h.queue.front());
-  h.queue.pop_front();
-  h.job = next.job;
-  h.who = next.who;
-  next.rp.deliver(true);
+  if (n.holders.empty() && n.queue.empty()) self->state.book->names.erase(it);
 }
 
 lease_actor::behavior_type leases(self_ptr self, std::shared_ptr<lease_book> book) {
   self->state.book = std::move(book);
-  // A restarted table watches the holders it inherits; one already gone frees its name.
-  std::vector<std::string> orphaned;
-  for (auto& [name, h] : self->state.book->names) {
-    if (auto who = caf::actor_cast<caf::actor>(h.who)) {
-      self->monitor(who);
-    } else {
-      orphaned.push_back(name);
-    }
+  // A restarted table watches the holders it inherits; one already gone frees its lane.
+  std::vector<std::string> touched;
+  for (auto& [name, n] : self->state.book->names) {
+    auto& hs = n.holders;
+    auto before = hs.size();
+    hs.erase(std::remove_if(hs.begin(), hs.end(),
+                            [self](const holder& h) {
+                              auto who = caf::actor_cast<caf::actor>(h.who);
+                              if (who) self->monitor(who);
+                              return !who;
+                            }),
+             hs.end());
+    if (hs.size() != before) touched.push_back(name);
   }
-  for (auto& name : orphaned) self->state.book->names.erase(name);
+  for (auto& name : touched) pass_on(self, name);
   self->set_down_handler([self](caf::down_msg& msg) {
-    std::vector<std::string> freed;
-    for (auto& [name, h] : self->state.book->names) {
-      auto& q = h.queue;
+    std::vector<std::string> touched;
+    for (auto& [name, n] : self->state.book->names) {
+      auto& q = n.queue;
       for (auto i = q.begin(); i != q.end();) i = i->who == msg.source ? q.erase(i) : i + 1;
-      if (h.who == msg.source) freed.push_back(name);
+      auto& hs = n.holders;
+      hs.erase(std::remove_if(hs.begin(), hs.end(), [&](const holder& h) { return h.who == msg.source; }), hs.end());
+      touched.push_back(name);
     }
-    for (auto& name : freed) pass_on(self, name);
+    for (auto& name : touched) pass_on(self, name);
   });
   return {
-    [self](const messages::lease_acquire& req) -> caf::result<bool> {
+    [self](const messages::lease_acquire& req) -> caf::result<uint32_t> {
       auto who = self->current_sender();
-      auto rp = self->make_response_promise<bool>();
+      auto rp = self->make_response_promise<uint32_t>();
       if (who) self->monitor(caf::actor_cast<caf::actor>(who));
-      auto [it, fresh] = self->state.book->names.try_emplace(req.component);
-      if (fresh) {
-        it->second.job = req.job;
-        it->second.who = caf::actor_cast<caf::actor_addr>(who);
-        rp.deliver(true);
+      auto addr = caf::actor_cast<caf::actor_addr>(who);
+      auto& n = self->state.book->names[req.component];
+      // Request order is kept: nobody overtakes a waiter.
+      if (n.queue.empty() && fits(n, req.shared)) {
+        rp.deliver(grant(n, req.job, addr, req.shared));
       } else {
-        it->second.queue.push_back({req.job, caf::actor_cast<caf::actor_addr>(who), rp});
+        n.queue.push_back({req.job, addr, req.shared, rp});
       }
       return rp;
     },
     [self](const messages::lease_release& req) {
       auto it = self->state.book->names.find(req.component);
-      if (it == self->state.book->names.end() || it->second.job != req.job) return;
+      if (it == self->state.book->names.end()) return;
+      auto& hs = it->second.holders;
+      auto h = std::find_if(hs.begin(), hs.end(), [&](const holder& x) { return x.job == req.job; });
+      if (h == hs.end()) return;
+      hs.erase(h);
       pass_on(self, req.component);
     },
   };

@@ -33,7 +33,8 @@ std::string progress_table::line(const std::string& component) const {
   if (r->restarts > 0) out += "  restarts " + std::to_string(r->restarts);
   auto& d = r->detail;
   if (!d.empty() && (r->stage == stage::rejected || r->stage == stage::dropped || r->stage == stage::crashed ||
-                     r->stage == stage::restarting)) {
+                     r->stage == stage::restarting || r->stage == stage::rebasing || r->stage == stage::conflict ||
+                     r->stage == stage::resolved)) {
     out += "  " + (d.size() > 90 ? d.substr(0, 87) + "..." : d);
   }
   return out;

@@ -9,6 +9,7 @@ extern const char* const generate_prompt;
 extern const char* const feedback_prompt;
 extern const char* const correction_prompt;
 extern const char* const edit_prompt;
+extern const char* const resolve_prompt;
 } // namespace embedded
 
 std::string_view prompt_text(prompt_file f) {
@@ -19,6 +20,7 @@ std::string_view prompt_text(prompt_file f) {
     case prompt_file::feedback: return embedded::feedback_prompt;
     case prompt_file::correction: return embedded::correction_prompt;
     case prompt_file::edit: return embedded::edit_prompt;
+    case prompt_file::resolve: return embedded::resolve_prompt;
   }
   return {};
 }

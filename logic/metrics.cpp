@@ -101,6 +101,23 @@ void metrics::observe(const messages::telemetry_event& ev) {
   if (s == stage::service_restarted) ++service_restarts_[ev.component];
   if (s == stage::service_failed) ++service_failures_[ev.component];
   if (messages::is_node_event(s)) return;
+  auto key = std::make_pair(ev.job, ev.component);
+  if (s == stage::rebasing) ++rebases_;
+  if (s == stage::conflict) open_conflicts_.try_emplace(key);
+  if (s == stage::resolved) {
+    if (auto i = open_conflicts_.find(key); i != open_conflicts_.end()) i->second = ev.provider;
+  }
+  if (s == stage::landed || s == stage::dropped) {
+    if (auto i = open_conflicts_.find(key); i != open_conflicts_.end()) {
+      // Dropped after a resolution: the resolution failed (QA, or the job); either way not resolved.
+      if (s == stage::landed) {
+        ++conflicts_[{"resolved", i->second}];
+      } else {
+        ++conflicts_[{"dropped", ""}];
+      }
+      open_conflicts_.erase(i);
+    }
+  }
   if (s == stage::worktree_opened) ++worktrees_in_flight_;
   if (s == stage::worktree_removed) --worktrees_in_flight_;
   if (s == stage::model || s == stage::model_failed) {
@@ -133,6 +150,15 @@ std::string metrics::render() const {
   scalar(out, "grove_generator_restarts_total", "counter",
          "Generator crashes (restarted or, past the limit, not): the report's restarts.",
          static_cast<double>(counts_.restarts));
+  scalar(out, "grove_rebases_total", "counter",
+         "Component branches rebased onto a main that another job's change of the same component reached first.",
+         static_cast<double>(rebases_));
+  header(out, "grove_conflicts_total", "counter",
+         "Rebase conflicts, by how they ended: resolved (by resolver: builtin, memory or a provider) or dropped.");
+  for (auto& [k, n] : conflicts_) {
+    auto labels = "outcome=\"" + k.first + "\"" + (k.second.empty() ? "" : ",resolver=\"" + escape(k.second) + "\"");
+    sample(out, "grove_conflicts_total", labels, static_cast<double>(n));
+  }
   header(out, "grove_node_restarts_total", "counter", "Node services restarted by the node supervisor, by service.");
   for (auto& [service, n] : service_restarts_) {
     sample(out, "grove_node_restarts_total", "actor=\"" + escape(service) + "\"", static_cast<double>(n));

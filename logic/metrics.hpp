@@ -46,7 +46,12 @@ private:
   uint64_t merged_components_ = 0;
   int64_t worktrees_in_flight_ = 0;
   std::map<std::string, uint64_t> service_restarts_; // by node service
-  std::map<std::string, uint64_t> service_failures_; // by node service
+  uint64_t rebases_ = 0;
+  /// Conflicts still open (job, component) -> the resolver so far; each ends
+  /// counted by outcome when its component lands (resolved) or is dropped.
+  std::map<std::pair<std::string, std::string>, std::string> open_conflicts_;
+  std::map<std::pair<std::string, std::string>, uint64_t> conflicts_; // outcome, resolver
+  std::map<std::string, uint64_t> service_failures_;                  // by node service
 };
 
 } // namespace grove::logic

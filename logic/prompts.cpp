@@ -62,6 +62,21 @@ std::string edit_prompt(const messages::component_spec& spec, std::string_view c
                {"feedback", feedback_text}});
 }
 
+std::string resolve_prompt(const conflict_sides& c) {
+  auto or_unknown = [](const std::string& s) -> std::string_view { return s.empty() ? "(not recorded)" : s; };
+  return fill(prompt_text(prompt_file::resolve),
+              {{"component_schema", messages::schema_text(messages::schema_id::component)},
+               {"component", c.component},
+               {"conflicts", c.conflicts},
+               {"base", c.base},
+               {"ours", c.ours},
+               {"theirs", c.theirs},
+               {"our_job", or_unknown(c.our_job)},
+               {"our_instruction", or_unknown(c.our_instruction)},
+               {"their_job", or_unknown(c.their_job)},
+               {"their_instruction", or_unknown(c.their_instruction)}});
+}
+
 std::string correction(std::string_view error) {
   return fill(prompt_text(prompt_file::correction), {{"error", error}});
 }

@@ -28,6 +28,17 @@ std::string generate_prompt(const messages::component_spec& spec, uint32_t attem
 std::string edit_prompt(const messages::component_spec& spec, std::string_view current, uint32_t attempt,
                         const std::vector<messages::violation>& feedback);
 
+/// The three versions of a conflict a resolver reconciles, with both sides' instructions.
+struct conflict_sides {
+  std::string component;
+  std::string conflicts; ///< the fields that did not merge, comma separated
+  std::string base, ours, theirs;
+  std::string our_job, our_instruction, their_job, their_instruction;
+};
+
+/// The resolve prompt (config/prompts/resolve.txt).
+std::string resolve_prompt(const conflict_sides& c);
+
 /// What the router appends when it re-asks after an unusable answer.
 std::string correction(std::string_view error);
 

@@ -58,7 +58,7 @@ std::string check_answer(const messages::model_request& req, std::string_view js
     auto p = messages::parse_plan(json_text);
     return p ? std::string{} : p.error().message;
   }
-  if (req.role == "generate" || req.role == "edit") {
+  if (req.role == "generate" || req.role == "edit" || req.role == "resolve") {
     auto c = messages::parse_component(json_text);
     if (!c) return c.error().message;
     auto name = (*c)["component"].get<std::string>();

@@ -138,6 +138,9 @@ job_report report_from_json(const nlohmann::json& r) {
     cr.error = c.value("error", "");
     cr.action = c.value("action", "create");
     cr.version = c.value("version", 0u);
+    cr.rebases = c.value("rebases", 0u);
+    cr.conflict = c.value("conflict", "");
+    cr.resolved_by = c.value("resolved_by", "");
     for (auto& n : c.value("nodes", json::array()))
       if (n.is_string()) cr.nodes.push_back(n.get<std::string>());
     for (auto& v : c.value("violations", json::array()))
@@ -182,7 +185,10 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"error", redact(c.error)},
                      {"nodes", c.nodes},
                      {"action", c.action},
-                     {"version", c.version}});
+                     {"version", c.version},
+                     {"rebases", c.rebases},
+                     {"conflict", redact(c.conflict)},
+                     {"resolved_by", c.resolved_by}});
   }
   auto usage_json = [](const usage& u) {
     return json{{"requests", u.requests},

@@ -23,6 +23,7 @@ const char* to_string(errc x) {
     case errc::not_found: return "not_found";
     case errc::shutting_down: return "shutting_down";
     case errc::service_down: return "service_down";
+    case errc::stale_base: return "stale_base";
   }
   return "unknown";
 }

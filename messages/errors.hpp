@@ -28,6 +28,7 @@ enum class errc : uint8_t {
   not_found,     ///< no such job (or other named thing)
   shutting_down, ///< the node is stopping and takes no new work
   service_down,  ///< a node service stopped before answering (it is being restarted): ask again
+  stale_base,    ///< main changed a branch's file since the branch started: rebase it and merge again
 };
 
 /// A stable, lower-case name for `x`.

@@ -30,6 +30,8 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<worktree_open>("grove.worktree_open")
     .add_message_type<worktree_commit>("grove.worktree_commit")
     .add_message_type<worktree_remove>("grove.worktree_remove")
+    .add_message_type<worktree_rebase>("grove.worktree_rebase")
+    .add_message_type<rebase_outcome>("grove.rebase_outcome")
     .add_message_type<qa_request>("grove.qa_request")
     .add_message_type<qa_verdict>("grove.qa_verdict")
     .add_message_type<merge_request>("grove.merge_request")

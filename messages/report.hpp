@@ -60,6 +60,9 @@ struct component_report {
   std::vector<std::string> nodes; ///< the node of each attempt and restart, in order
   std::string action = "create";  ///< the plan's action for it: create or regenerate
   uint32_t version = 0;           ///< the version that landed or was found in the library (0: none)
+  uint32_t rebases = 0;           ///< times its branch was rebased onto a main that another job changed
+  std::string conflict{};         ///< the last conflict met on a rebase (fields, the other job); empty: none
+  std::string resolved_by{};      ///< who resolved it: builtin (both insertions), memory, or a provider
   bool operator==(const component_report&) const = default;
 };
 
@@ -182,7 +185,8 @@ typename Inspector::result_type inspect(Inspector& f, telemetry_stats& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_report& x) {
   return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts, x.restarts, x.corrections,
-           x.cache_hit, x.commit, x.violations, x.error, x.nodes, x.action, x.version);
+           x.cache_hit, x.commit, x.violations, x.error, x.nodes, x.action, x.version, x.rebases, x.conflict,
+           x.resolved_by);
 }
 
 template <class Inspector>

@@ -39,6 +39,9 @@ enum class stage : uint8_t {
   cache_rejected,
   merging,
   merged,
+  rebasing, ///< main changed the component since the branch's base: its change is laid over main's
+  conflict, ///< a rebase found fields both sides changed; detail: which, and the other job
+  resolved, ///< a conflict resolved; provider: the resolver (builtin, memory or a model provider)
   worktree_removed,
   landed,
   cached,

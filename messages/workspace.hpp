@@ -23,7 +23,34 @@ struct worktree_open {
 struct worktree_commit {
   std::string artifact;
   uint32_t attempt = 0;
+  std::string onto{};        ///< a main commit: the commit's parent is it, not the branch (a rebase); empty: the branch
+  std::string job{};         ///< the job, kept in the commit message (a conflict names it)
+  std::string instruction{}; ///< an edit's instruction, kept in the commit message (the resolver reads it)
+  std::string resolved_by{}; ///< a rebase's resolver, when one resolved a conflict (the commit says so)
   bool operator==(const worktree_commit&) const = default;
+};
+
+/// Ask a worktree actor to lay its branch's change over what `main` changed
+/// since the branch's base (a three-way merge of the component's JSON).
+struct worktree_rebase {
+  std::string job; ///< this job, in the rebase commit's message
+  std::string instruction;
+  bool operator==(const worktree_rebase&) const = default;
+};
+
+/// What a rebase gave: when clean, the rebased commit on top of `onto`;
+/// otherwise the conflict and the three versions a resolver needs.
+struct rebase_outcome {
+  bool clean = false;
+  std::string onto;   ///< the main commit the rebase is onto
+  std::string commit; ///< the rebased commit (clean)
+  std::string merged; ///< the merged component (clean), its version main's + 1
+  bool kept_both_insertions = false;
+  std::vector<std::string> conflicts; ///< the fields both sides changed that did not merge
+  std::string base, ours, theirs;     ///< the component at the branch's base, on the branch, on main
+  std::string their_job;              ///< the job whose change main holds (from its commit), if known
+  std::string their_instruction;
+  bool operator==(const rebase_outcome&) const = default;
 };
 
 /// Ask a worktree actor to prune its worktree and delete its branch.
@@ -106,11 +133,15 @@ struct compose_result {
   bool operator==(const compose_result&) const = default;
 };
 
-/// Ask for the exclusive use of a component name on this node; answered
-/// (true) once no other job holds it. Two jobs never share a worktree.
+/// Ask for the use of a component name on this node; answered once granted
+/// with a lane: the number of the worktree and branch the job may use
+/// (0: `temp_<name>`, `feat/<name>_gen`; n: `temp_<name>-n`, `feat/<name>_gen-n`).
+/// Exclusive by default; edits share the name with other edits (each in its
+/// own lane, rebased over each other when they land). Two jobs never share a worktree.
 struct lease_acquire {
   std::string component;
   std::string job;
+  bool shared = false;
   bool operator==(const lease_acquire&) const = default;
 };
 
@@ -128,7 +159,18 @@ typename Inspector::result_type inspect(Inspector& f, worktree_open& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worktree_commit& x) {
-  return f(caf::meta::type_name("worktree_commit"), x.artifact, x.attempt);
+  return f(caf::meta::type_name("worktree_commit"), x.artifact, x.attempt, x.onto, x.job, x.instruction, x.resolved_by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worktree_rebase& x) {
+  return f(caf::meta::type_name("worktree_rebase"), x.job, x.instruction);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rebase_outcome& x) {
+  return f(caf::meta::type_name("rebase_outcome"), x.clean, x.onto, x.commit, x.merged, x.kept_both_insertions,
+           x.conflicts, x.base, x.ours, x.theirs, x.their_job, x.their_instruction);
 }
 
 template <class Inspector>
@@ -188,7 +230,7 @@ typename Inspector::result_type inspect(Inspector& f, compose_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_acquire& x) {
-  return f(caf::meta::type_name("lease_acquire"), x.component, x.job);
+  return f(caf::meta::type_name("lease_acquire"), x.component, x.job, x.shared);
 }
 
 template <class Inspector>

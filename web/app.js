@@ -52,8 +52,11 @@
     if (ev.stage === "model" || ev.stage === "model_failed") { c.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); j.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); return; }
     if (["model_retry", "model_cooldown", "model_skipped", "correcting", "worktree_opened", "worktree_removed"].includes(ev.stage)) return;
     if (ev.stage === "crashed") c.restarts += 1;
+    if (ev.stage === "rebasing") c.rebases = (c.rebases || 0) + 1;
+    if (ev.stage === "conflict") c.conflict = ev.detail;
+    if (ev.stage === "resolved") c.resolver = ev.provider;
     c.stage = ev.stage; c.attempt = ev.attempt; c.cache = c.cache || ev.cache_hit;
-    if (["dropped", "crashed", "rejected"].includes(ev.stage)) pushError(ev.job, ev.component + ": " + ev.detail);
+    if (["dropped", "crashed", "rejected", "conflict"].includes(ev.stage)) pushError(ev.job, ev.component + ": " + ev.detail);
   }
 
   function pushError(jobId, text) {
@@ -92,7 +95,9 @@
       for (const c of cs) {
         const t = compFinal(c.stage) ? c.updated - c.started : Date.now() - c.started;
         html += `<tr class="comp" data-component="${esc(c.name)}"><td>${esc(c.name)}</td><td>attempt ${c.attempt}${c.restarts ? ` · ${c.restarts} restart(s)` : ""} · node ${esc(c.nodes && c.nodes.length > 1 ? c.nodes.join(" → ") : c.node)}</td>` +
-          `<td><span class="state ${esc(c.stage)}">${esc(c.stage)}</span>${c.cache ? '<span class="cache">cache hit</span>' : ""}</td><td></td>` +
+          `<td><span class="state ${esc(c.stage)}">${esc(c.stage)}</span>${c.cache ? '<span class="cache">cache hit</span>' : ""}` +
+          `${c.rebases ? `<span class="cache">rebased ×${c.rebases}</span>` : ""}` +
+          `${c.resolver ? `<span class="cache" title="${esc(c.conflict || "")}">resolved by ${esc(c.resolver)}</span>` : (c.conflict ? `<span class="cache" title="${esc(c.conflict)}">conflict</span>` : "")}</td><td></td>` +
           `<td class="num">${c.tokens}</td><td class="num">${seconds(t)}</td><td></td></tr>`;
       }
     }

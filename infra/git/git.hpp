@@ -25,11 +25,14 @@ using messages::status;
 
 inline constexpr const char* main_ref = "refs/heads/main";
 
-/// `feat/<name>_gen` for a valid component name.
-std::string branch_for(std::string_view component);
+/// `feat/<name>_gen` for a valid component name; lane n > 0 (a parallel
+/// edit, actors/leases.hpp): `feat/<name>_gen-<n>`. A component name has no
+/// '-', so no lane's branch is another component's.
+std::string branch_for(std::string_view component, uint32_t lane = 0);
 
-/// `temp_<name>` (the worktree's name and folder under `worktrees/`).
-std::string worktree_for(std::string_view component);
+/// `temp_<name>` (the worktree's name and folder under `worktrees/`); lane
+/// n > 0: `temp_<name>-<n>`.
+std::string worktree_for(std::string_view component, uint32_t lane = 0);
 
 /// `output/components/<xx>/<name>.json` (xx: its fan-out folder, logic/library.hpp),
 /// the component's file in the repository.
@@ -154,6 +157,7 @@ result<cleanup_report> remove_stale(repository& repo);
 /// A component's worktree.
 struct worktree_info {
   std::string component;
+  uint32_t lane = 0;
   std::string name;   ///< temp_<component>
   std::string branch; ///< feat/<component>_gen
   std::filesystem::path dir;
@@ -164,19 +168,37 @@ struct worktree_info {
 /// worktree `worktrees/temp_<component>`, checking out only `checkout_paths`.
 /// On failure nothing is left behind.
 result<worktree_info> add_worktree(repository& repo, std::string_view component,
-                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit = {});
+                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit = {},
+                                   uint32_t lane = 0);
 
 /// Writes `files` into the worktree and commits them on its branch (through
 /// `repo`, the calling actor's own handle: libgit2 handles are never shared
 /// between threads), then brings the worktree's index in step. Returns the
-/// new commit's id.
-result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt,
+/// new commit's id. With `onto` (a commit id) the commit's parent is `onto`
+/// and its tree `onto`'s with `files`: the branch is rebased onto it (its
+/// earlier commits stay reachable only through the reflog); `wt.base_commit`
+/// becomes `onto`.
+result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
                                        const std::vector<std::pair<std::string, std::string>>& files,
-                                       const std::string& message);
+                                       const std::string& message, const std::string& onto = {});
+
+/// The commit id `wt`'s branch points at.
+result<std::string> branch_head(repository& repo, const worktree_info& wt);
+
+/// The job and instruction recorded in the message of the commit that
+/// brought `path`'s version at `to` into main's first-parent history since
+/// `from` ("Job:" and "Instruction:" lines, written by the worktree actor);
+/// empty fields when not found.
+struct change_origin {
+  std::string job;
+  std::string instruction;
+};
+change_origin find_change_origin(repository& repo, const std::string& from, const std::string& to,
+                                 const std::string& path);
 
 /// Prunes the component's worktree (folder included) and deletes its branch;
 /// tolerates parts already gone.
-status remove_worktree(repository& repo, std::string_view component);
+status remove_worktree(repository& repo, std::string_view component, uint32_t lane = 0);
 
 /// One branch commit to land.
 struct merge_item {
@@ -190,6 +212,7 @@ struct merge_outcome {
   std::string component;
   std::string merge_commit;
   std::string error;
+  bool stale = false; ///< main changed the branch's files since its base: refused, the branch is to be rebased
   bool ok() const { return error.empty(); }
 };
 

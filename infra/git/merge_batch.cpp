@@ -20,6 +20,7 @@ struct batch_branch {
   logic::merge::branch_diff diff;
   std::vector<std::string> paths; ///< storage the updates' paths point into
   std::vector<git_tree_update> updates;
+  std::vector<git_oid> base_ids; ///< each path's blob at the branch's base (zero: it had none)
 };
 
 // Reads what `b.commit` changed since `base_hex` (its merge base with main
@@ -58,6 +59,7 @@ void describe_branch(git_repository* repo, git_tree* main_tree, git_commit* main
     }
     b.diff.files.push_back(f);
     b.paths.push_back(f.path);
+    b.base_ids.push_back(c.old_id);
     git_tree_update u{};
     u.action = GIT_TREE_UPDATE_UPSERT;
     u.id = c.new_id;
@@ -175,10 +177,37 @@ public:
     return messages::ok();
   }
 
-  // A three-way merge of one branch on top; a conflict is refused.
+  // Which of the branch's files main (as landed so far) holds at another
+  // version than the branch's base did; empty when none or unknown.
+  std::string changed_on_main(const batch_branch& b) {
+    if (!b.diff.readable) return {};
+    git_tree* tree = nullptr;
+    if (git_commit_tree(&tree, cur_) < 0) return {};
+    tree_ptr guard{tree};
+    for (size_t k = 0; k < b.paths.size(); ++k) {
+      git_tree_entry* e = nullptr;
+      bool had = !git_oid_is_zero(&b.base_ids[k]);
+      int rc = git_tree_entry_bypath(&e, tree, b.paths[k].c_str());
+      bool has = rc == 0;
+      bool same = has == had && (!has || git_oid_equal(git_tree_entry_id(e), &b.base_ids[k]));
+      if (has) git_tree_entry_free(e);
+      if (!same) return b.paths[k];
+    }
+    return {};
+  }
+
+  // A three-way merge of one branch on top; a conflict is refused. A branch
+  // whose file main changed since its base is refused as stale, never merged
+  // by git's text merge: its worktree actor rebases it (a structural merge of
+  // the component) and the QA gate checks the result before it lands.
   void land_three_way(size_t i) {
     auto& b = branches_[i];
     if (!b.commit) return; // its lookup failed: the outcome says why
+    if (auto path = changed_on_main(b); !path.empty()) {
+      out_[i].stale = true;
+      out_[i].error = "main changed " + path + " since the branch of " + items_[i].component + " started";
+      return;
+    }
     git_merge_options mopts = GIT_MERGE_OPTIONS_INIT;
     mopts.flags = GIT_MERGE_FAIL_ON_CONFLICT;
     git_index* idx = nullptr;

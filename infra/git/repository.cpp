@@ -352,12 +352,12 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
   return out;
 }
 
-std::string branch_for(std::string_view component) {
-  return "feat/" + std::string{component} + "_gen";
+std::string branch_for(std::string_view component, uint32_t lane) {
+  return "feat/" + std::string{component} + "_gen" + (lane > 0 ? "-" + std::to_string(lane) : std::string{});
 }
 
-std::string worktree_for(std::string_view component) {
-  return "temp_" + std::string{component};
+std::string worktree_for(std::string_view component, uint32_t lane) {
+  return "temp_" + std::string{component} + (lane > 0 ? "-" + std::to_string(lane) : std::string{});
 }
 
 std::string component_path(std::string_view component) {

@@ -27,6 +27,16 @@ status require_valid(std::string_view component) {
   return messages::ok();
 }
 
+// feat/<name>_gen, or a lane's feat/<name>_gen-<n>.
+bool is_component_branch(std::string_view n) {
+  auto dash = n.rfind('-');
+  if (dash != std::string_view::npos && dash + 1 < n.size() &&
+      n.find_first_not_of("0123456789", dash + 1) == std::string_view::npos) {
+    n = n.substr(0, dash);
+  }
+  return n.size() > 4 && n.substr(n.size() - 4) == "_gen";
+}
+
 void remove_tree(const fs::path& p, std::vector<std::string>* removed) {
   std::error_code ec;
   if (fs::exists(fs::symlink_status(p, ec))) {
@@ -76,12 +86,14 @@ status write_files(const fs::path& dir, const std::vector<std::pair<std::string,
 // and the worktree's .git file), written directly: git_worktree_add opens
 // every other worktree to refuse double checkouts, O(worktrees) per add.
 result<worktree_info> add_worktree(repository& repo, std::string_view component,
-                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit) {
+                                   const std::vector<std::string>& checkout_paths, const std::string& base_commit,
+                                   uint32_t lane) {
   if (auto s = require_valid(component); !s) return s.error();
   worktree_info info;
   info.component = std::string{component};
-  info.name = worktree_for(component);
-  info.branch = branch_for(component);
+  info.lane = lane;
+  info.name = worktree_for(component, lane);
+  info.branch = branch_for(component, lane);
   info.dir = repo.workdir() / "worktrees" / info.name;
 
   git_commit* base = nullptr;
@@ -153,9 +165,18 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   return info;
 }
 
-result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt,
+result<std::string> branch_head(repository& repo, const worktree_info& wt) {
+  git_oid id;
+  auto ref_name = "refs/heads/" + wt.branch;
+  if (auto s = check(git_reference_name_to_id(&id, repo.raw(), ref_name.c_str()), "resolve " + wt.branch); !s) {
+    return s.error();
+  }
+  return to_hex(id);
+}
+
+result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
                                        const std::vector<std::pair<std::string, std::string>>& files,
-                                       const std::string& message) {
+                                       const std::string& message, const std::string& onto) {
   git_repository* raw = repo.raw();
   if (auto s = write_files(wt.dir, files); !s) return s.error();
   auto ref_name = "refs/heads/" + wt.branch;
@@ -163,8 +184,15 @@ result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt
   if (auto s = check(git_reference_name_to_id(&head_id, raw, ref_name.c_str()), "resolve " + wt.branch); !s) {
     return s.error();
   }
+  // A rebase's parent is the main commit it lands on; otherwise the branch's head.
+  git_oid parent_id = head_id;
+  if (!onto.empty()) {
+    auto id = from_hex(onto);
+    if (!id) return id.error();
+    parent_id = *id;
+  }
   git_commit* parent = nullptr;
-  if (auto s = check(git_commit_lookup(&parent, raw, &head_id), "lookup worktree HEAD"); !s) {
+  if (auto s = check(git_commit_lookup(&parent, raw, &parent_id), "lookup worktree HEAD"); !s) {
     return s.error();
   }
   commit_ptr parent_guard{parent};
@@ -205,13 +233,81 @@ result<std::string> commit_in_worktree(repository& repo, const worktree_info& wt
   for (auto& f : files) present.push_back(f.first);
   if (auto s = write_sparse_index(raw, repo.gitdir() / "worktrees" / wt.name / "index", tree, present); !s)
     return s.error();
+  if (!onto.empty()) wt.base_commit = onto;
   return to_hex(commit_id);
 }
 
-status remove_worktree(repository& repo, std::string_view component) {
+namespace {
+
+// The blob id of `path` in `c`'s tree; false when it has none.
+bool blob_at(git_commit* c, const std::string& path, git_oid& out) {
+  git_tree* t = nullptr;
+  if (git_commit_tree(&t, c) < 0) return false;
+  tree_ptr guard{t};
+  git_tree_entry* e = nullptr;
+  if (git_tree_entry_bypath(&e, t, path.c_str()) < 0) return false;
+  git_oid_cpy(&out, git_tree_entry_id(e));
+  git_tree_entry_free(e);
+  return true;
+}
+
+// The value of a "Key: value" line of a commit message; empty when absent.
+std::string trailer(std::string_view message, std::string_view key) {
+  for (auto& line : messages::split(message, '\n')) {
+    if (line.size() > key.size() + 1 && line.compare(0, key.size(), key) == 0 && line[key.size()] == ':') {
+      auto v = line.substr(key.size() + 1);
+      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+      return v;
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+change_origin find_change_origin(repository& repo, const std::string& from, const std::string& to,
+                                 const std::string& path) {
+  change_origin out;
+  auto from_id = from_hex(from), to_id = from_hex(to);
+  if (!from_id || !to_id) return out;
+  git_repository* raw = repo.raw();
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, raw, &*to_id) < 0) return out;
+  commit_ptr cur{c};
+  git_oid want;
+  if (!blob_at(cur.get(), path, want)) return out;
+  // Down main's first parents to `from` (bounded), to the merge whose first parent lacks `want`.
+  for (int steps = 0; steps < 4096 && !git_oid_equal(git_commit_id(cur.get()), &*from_id); ++steps) {
+    if (git_commit_parentcount(cur.get()) == 0) return out;
+    git_commit* first = nullptr;
+    if (git_commit_parent(&first, cur.get(), 0) < 0) return out;
+    commit_ptr first_guard{first};
+    git_oid had;
+    if (blob_at(first, path, had) && git_oid_equal(&had, &want)) {
+      cur = std::move(first_guard);
+      continue;
+    }
+    // This merge brought it: from the parent whose tree holds it.
+    for (unsigned i = 1; i < git_commit_parentcount(cur.get()); ++i) {
+      git_commit* p = nullptr;
+      if (git_commit_parent(&p, cur.get(), i) < 0) continue;
+      commit_ptr pg{p};
+      git_oid there;
+      if (blob_at(p, path, there) && git_oid_equal(&there, &want)) {
+        out.job = trailer(git_commit_message(p), "Job");
+        out.instruction = trailer(git_commit_message(p), "Instruction");
+        return out;
+      }
+    }
+    return out;
+  }
+  return out;
+}
+
+status remove_worktree(repository& repo, std::string_view component, uint32_t lane) {
   if (auto s = require_valid(component); !s) return s;
-  remove_worktree_by_name(repo, worktree_for(component), nullptr);
-  return delete_branch(repo.raw(), branch_for(component));
+  remove_worktree_by_name(repo, worktree_for(component, lane), nullptr);
+  return delete_branch(repo.raw(), branch_for(component, lane));
 }
 
 result<cleanup_report> remove_stale(repository& repo) {
@@ -248,9 +344,7 @@ result<cleanup_report> remove_stale(repository& repo) {
     const char* name = nullptr;
     if (git_branch_name(&name, ref) == 0) {
       std::string_view n{name};
-      if (n.rfind("feat/", 0) == 0 && n.size() > 9 && n.substr(n.size() - 4) == "_gen") {
-        stale.emplace_back(n);
-      }
+      if (n.rfind("feat/", 0) == 0 && n.size() > 9 && is_component_branch(n)) stale.emplace_back(n);
     }
   }
   for (auto& b : stale) {

@@ -35,6 +35,10 @@ public:
       } else {
         out.error = edited.error().message;
       }
+    } else if (req.role == "resolve") {
+      // Insertions on both sides were kept before a resolver was asked (git::merge_component).
+      out.error = "the builtin resolver only keeps both sides' insertions; a conflict that changes the same "
+                  "lines needs a model provider (configure one for the role resolve)";
     } else {
       out.error = "builtin provider has no role \"" + req.role + "\"";
     }

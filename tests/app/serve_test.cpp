@@ -183,8 +183,10 @@ TEST_F(dashboard, loads_with_a_token_in_headless_chromium) {
   shows_a_job_done("t0k3n-0123456789abcdef");
 }
 
-// Two jobs editing one component at once (builtin provider, offline): the component's lease has them
-// take turns, so the second starts from the first's result and both changes land.
+// Two jobs editing one component at once through grove serve (builtin provider, offline): each edits in
+// its own lane; whichever lands second is rebased over the first (or, if the first landed before the
+// second began, starts from it): both changes land either way. tests/runtime/conflicts_test.cpp
+// forces the overlap and checks the rebase itself.
 TEST(serve_edits, two_jobs_editing_one_component_at_once_both_land_in_english_and_korean) {
   grove::test::temp_dir dir;
   auto ws = dir.path() / "ws";

@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "infra/git/component_merge.hpp"
+#include "infra/git/resolutions.hpp"
 #include "logic/edits.hpp"
 #include "logic/qa_rules.hpp"
 #include "logic/templates.hpp"
+#include "support.hpp"
 
 using namespace grove;
 
@@ -84,4 +86,37 @@ TEST(component_merge, the_same_thing_changed_two_ways_is_a_conflict) {
   auto same = git::merge_component(base, a, a);
   ASSERT_TRUE(same && same->clean());
   EXPECT_FALSE(git::merge_component("not json", a, b));
+}
+
+// The memory of resolutions: one key for the same conflict whichever side
+// landed first and whatever versions the copies carry; a planted link is no memory.
+TEST(resolutions, the_same_conflict_has_one_key_and_a_planted_link_is_no_memory) {
+  auto base = contact_form();
+  auto a = edit(base, "change the title of the contact form to \"Write to us\"");
+  auto b = edit(base, "change the title of the contact form to \"Get in touch\"");
+  auto key = git::conflict_key(base, a, b);
+  ASSERT_EQ(key.size(), 40u);
+  EXPECT_EQ(git::conflict_key(base, b, a), key) << "either side first";
+  auto renumbered = nlohmann::json::parse(a);
+  renumbered["version"] = 7;
+  EXPECT_EQ(git::conflict_key(base, renumbered.dump(), b), key) << "versions left out";
+  EXPECT_NE(git::conflict_key(base, a, edit(base, "change the title of the contact form to \"Other\"")), key);
+  EXPECT_EQ(git::conflict_key("not json", a, b), "");
+
+  test::temp_dir dir;
+  auto ws = dir.path();
+  EXPECT_FALSE(git::recall_resolution(ws, key));
+  ASSERT_TRUE(git::remember_resolution(ws, key, a));
+  auto back = git::recall_resolution(ws, key);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, a);
+  EXPECT_FALSE(git::recall_resolution(ws, "../../etc/passwd")) << "only keys name files";
+  // A link planted for the memory's folder: nothing is read through it, nothing written.
+  test::temp_dir outside;
+  std::filesystem::remove_all(ws / ".grove/resolutions");
+  std::filesystem::create_directory_symlink(outside.path(), ws / ".grove/resolutions");
+  test::write_file(outside.path() / (key + ".json"), b);
+  EXPECT_FALSE(git::recall_resolution(ws, key));
+  EXPECT_FALSE(git::remember_resolution(ws, key, a));
+  EXPECT_EQ(test::read_file(outside.path() / (key + ".json")), b);
 }

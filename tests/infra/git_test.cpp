@@ -320,7 +320,8 @@ TEST_F(git_layer, a_file_changed_on_both_sides_is_a_real_merge_not_an_overwrite)
   ASSERT_TRUE(writer.merge_batch({{"nav", *ca, *start}})[0].ok());
   auto second = writer.merge_batch({{"other", cb, *start}});
   ASSERT_FALSE(second[0].ok()) << "main changed nav.json since the base: no silent overwrite";
-  EXPECT_NE(second[0].error.find("conflict"), std::string::npos) << second[0].error;
+  EXPECT_TRUE(second[0].stale) << "refused for a rebase (the job's structural merge), never git's text merge";
+  EXPECT_NE(second[0].error.find("main changed " + git::component_path("nav")), std::string::npos) << second[0].error;
   EXPECT_EQ(test::read_file(root() / git::component_path("nav")), "from a");
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "nav"));
   ASSERT_TRUE(git::remove_worktree(writer.repo(), "other"));
@@ -372,8 +373,8 @@ TEST_F(git_layer, two_branches_changing_one_file_in_one_batch_do_not_both_land) 
   auto out = writer.merge_batch({{"nav", a, *start}, {"other", b, *start}, {"hero", hero, *start}});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_TRUE(out[0].ok()) << out[0].error;
-  EXPECT_FALSE(out[1].ok()) << "the second writer of nav.json is a real merge, and it conflicts";
-  EXPECT_NE(out[1].error.find("conflict"), std::string::npos) << out[1].error;
+  EXPECT_FALSE(out[1].ok()) << "the second writer of nav.json must be rebased over the first";
+  EXPECT_TRUE(out[1].stale) << out[1].error;
   EXPECT_TRUE(out[2].ok()) << out[2].error;
   EXPECT_EQ(out[0].merge_commit, out[2].merge_commit) << "nav and hero land in one octopus merge";
   EXPECT_EQ(test::read_file(root() / git::component_path("nav")), "from a");
