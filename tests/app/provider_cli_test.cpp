@@ -4,12 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "fakes/fake_llm_server.hpp"
+#include "logic/edits.hpp"
 #include "support.hpp"
 
 using grove::test::fake_reply;
@@ -113,4 +117,118 @@ TEST(provider_cli, bad_provider_configuration_is_a_usage_error) {
   auto url = run("build 'a navbar' --repo ws --config url.json");
   EXPECT_EQ(url.status, 2);
   EXPECT_NE(url.out.find("unsupported URL scheme"), std::string::npos) << url.out;
+}
+
+namespace {
+
+std::string between(const std::string& text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  if (at == std::string::npos) return {};
+  at += from.size();
+  return text.substr(at, text.find(to, at) - at);
+}
+
+// A model for parallel edits: an edit prompt waits (up to 2 s) until the
+// edits in flight pair up, so two jobs truly overlap, then answers the
+// builtin's edit of the prompt's current version; a resolve prompt is
+// counted and answered with main's version carrying both titles.
+struct overlapping_model {
+  std::mutex mtx;
+  std::condition_variable cv;
+  int edits = 0;
+  std::atomic<int> resolves{0};
+  std::string resolve_prompt;
+
+  grove::test::fake_reply answer(const fake_request& req) {
+    auto prompt = grove::test::prompt_of("openai", req.body);
+    std::string text;
+    if (prompt.rfind("You are the resolver", 0) == 0) {
+      ++resolves;
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        resolve_prompt = prompt;
+      }
+      auto theirs = between(prompt, "Their version (on main):\n", "\n\nRules");
+      auto out = grove::logic::builtin::apply_edit(
+        theirs, "change the title of the contact form to \"Write to us | Get in touch\"");
+      text = out ? *out : "not a component";
+    } else if (prompt.rfind("You are a generation agent editing", 0) == 0) {
+      {
+        std::unique_lock<std::mutex> lock{mtx};
+        ++edits;
+        cv.notify_all();
+        cv.wait_for(lock, std::chrono::seconds{2}, [&] { return edits % 2 == 0; });
+      }
+      auto out = grove::logic::builtin::apply_edit(between(prompt, "Current version:\n", "\n\nRules"),
+                                                   between(prompt, "Instruction: ", "\n"));
+      text = out ? *out : "cannot";
+    } else {
+      text = grove::test::competent_answer(prompt);
+    }
+    return grove::test::reply(200, grove::test::openai_body(text, 100, 200));
+  }
+};
+
+} // namespace
+
+// Through the real binary, grove serve and a fake OpenAI server: two jobs
+// retitle one form at once, a true conflict; the model's resolution lands
+// (QA-checked); the same conflict again is resolved from memory, with no
+// model request; the key appears nowhere in the memory or the history.
+TEST(provider_cli, parallel_retitles_are_resolved_by_the_model_once_then_from_memory) {
+  grove::test::temp_dir dir;
+  auto model = std::make_shared<overlapping_model>();
+  grove::test::fake_llm_server server{[model](const fake_request& req, int) { return model->answer(req); }};
+  auto env = "OPENAI_BASE_URL='" + server.url("/v1") + "' OPENAI_API_KEY='" + key + "' ";
+  auto built = grove::test::run("cd '" + dir.path().string() + "' && " + env + "'" + grove_bin +
+                                "' build 'a contact form' --repo ws --provider openai:gpt-test -q");
+  ASSERT_EQ(built.status, 0) << built.out;
+  auto library = grove::test::library_file(dir.path() / "ws", "contact_form");
+  auto original = nlohmann::json::parse(grove::test::read_file(library))["metadata"]["title"].get<std::string>();
+  grove::test::child_process serve{"cd '" + dir.path().string() + "' && " + env + "exec '" + grove_bin +
+                                   "' serve --repo ws --provider openai:gpt-test --port 0 2> serve.log"};
+  auto port =
+    grove::test::wait_for_number_after(dir.path() / "serve.log", "http://127.0.0.1:", std::chrono::seconds{15});
+  ASSERT_FALSE(port.empty()) << grove::test::read_file(dir.path() / "serve.log");
+  auto submit = [&](const std::string& request) {
+    auto r = grove::test::run("'" + grove_bin + "' submit '" + request + "' --url ws://127.0.0.1:" + port +
+                              " --json 2>/dev/null");
+    auto report = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(report.is_object()) << r.out;
+    return report.is_object() ? report["components"][0] : nlohmann::json{};
+  };
+  auto retitle_both = [&] {
+    nlohmann::json a, b;
+    std::thread first{[&] { a = submit("change the title of the contact form to \"Write to us\""); }};
+    b = submit("change the title of the contact form to \"Get in touch\"");
+    first.join();
+    std::vector<std::string> resolvers;
+    for (auto* c : {&a, &b}) {
+      EXPECT_EQ((*c)["status"], "landed") << c->dump();
+      if (!(*c)["resolved_by"].get<std::string>().empty()) resolvers.push_back((*c)["resolved_by"]);
+    }
+    EXPECT_EQ(resolvers.size(), 1u) << a.dump() << "\n" << b.dump();
+    return resolvers.empty() ? std::string{} : resolvers[0];
+  };
+  EXPECT_EQ(retitle_both(), "openai:gpt-test");
+  EXPECT_EQ(model->resolves, 1);
+  {
+    std::lock_guard<std::mutex> guard{model->mtx};
+    EXPECT_NE(model->resolve_prompt.find("Write to us"), std::string::npos);
+    EXPECT_NE(model->resolve_prompt.find("Get in touch"), std::string::npos);
+  }
+  EXPECT_EQ(nlohmann::json::parse(grove::test::read_file(library))["metadata"]["title"], "Write to us | Get in touch");
+  EXPECT_EQ(submit("change the title of the contact form to \"" + original + "\"")["status"], "landed");
+  EXPECT_EQ(retitle_both(), "memory");
+  EXPECT_EQ(model->resolves, 1) << "the same conflict reached no model a second time";
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(std::chrono::seconds{30}), 0);
+  auto doc = nlohmann::json::parse(grove::test::read_file(library));
+  EXPECT_EQ(doc["metadata"]["title"], "Write to us | Get in touch");
+  EXPECT_EQ(doc["version"], 6);
+  grove::test::expect_clean_repository(dir.path() / "ws");
+  for (auto& entry : std::filesystem::directory_iterator{dir.path() / "ws/.grove/resolutions"}) {
+    EXPECT_EQ(grove::test::read_file(entry.path()).find(key), std::string::npos);
+  }
+  EXPECT_EQ(grove::test::git_cli(dir.path() / "ws", "log --all --format=%B").out.find(key), std::string::npos);
 }
