@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "logic/html_scan.hpp"
 #include "messages/schema.hpp"
 #include "messages/secrets.hpp"
 
@@ -19,66 +20,8 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+using html::is_space;
 
-struct attribute {
-  std::string name;  // lower-cased
-  std::string value; // raw, quotes removed
-};
-
-struct tag {
-  std::string name; // lower-cased, empty for closing tags' attributes we ignore
-  std::vector<attribute> attributes;
-};
-
-// A small HTML tokenizer, lenient like a browser: finds every start tag and its
-// attributes, honouring quotes, `/` separators and missing spaces.
-std::vector<tag> scan_tags(std::string_view html) {
-  std::vector<tag> out;
-  size_t i = 0, n = html.size();
-  while (i < n) {
-    if (html[i] != '<' || i + 1 >= n || !std::isalpha(static_cast<unsigned char>(html[i + 1]))) {
-      ++i;
-      continue;
-    }
-    tag t;
-    size_t j = i + 1;
-    while (j < n && !is_space(html[j]) && html[j] != '/' && html[j] != '>') {
-      t.name += static_cast<char>(std::tolower(static_cast<unsigned char>(html[j])));
-      ++j;
-    }
-    while (j < n && html[j] != '>') {
-      while (j < n && (is_space(html[j]) || html[j] == '/')) ++j;
-      if (j >= n || html[j] == '>') break;
-      attribute a;
-      while (j < n && !is_space(html[j]) && html[j] != '/' && html[j] != '>' && html[j] != '=') {
-        a.name += static_cast<char>(std::tolower(static_cast<unsigned char>(html[j])));
-        ++j;
-      }
-      while (j < n && is_space(html[j])) ++j;
-      if (j < n && html[j] == '=') {
-        ++j;
-        while (j < n && is_space(html[j])) ++j;
-        if (j < n && (html[j] == '"' || html[j] == '\'' || html[j] == '`')) {
-          char q = html[j++];
-          while (j < n && html[j] != q) a.value += html[j++];
-          if (j < n) ++j;
-        } else {
-          while (j < n && !is_space(html[j]) && html[j] != '>') a.value += html[j++];
-        }
-      }
-      if (!a.name.empty())
-        t.attributes.push_back(std::move(a));
-      else
-        ++j; // a stray character such as '=': step over it
-    }
-    out.push_back(std::move(t));
-    i = j;
-  }
-  return out;
-}
 
 const std::vector<std::pair<std::string_view, char32_t>>& named_refs() {
   static const std::vector<std::pair<std::string_view, char32_t>> refs = {
@@ -230,7 +173,7 @@ std::vector<violation> check_active_elements(std::string_view html) {
   if (!find_tag(html, {"script"}).empty()) {
     out.push_back({"script_tag", "component contains a <script> element; components carry no script"});
   }
-  for (auto& t : scan_tags(html)) {
+  for (auto& t : html::start_tags(html)) {
     if (std::find(embedders.begin(), embedders.end(), t.name) != embedders.end()) {
       out.push_back(
         {"embedded_content", "component contains an <" + t.name + "> element, which can load or run foreign content"});
@@ -241,7 +184,7 @@ std::vector<violation> check_active_elements(std::string_view html) {
 
 std::vector<violation> check_event_handlers(std::string_view html) {
   std::vector<violation> out;
-  for (auto& t : scan_tags(html)) {
+  for (auto& t : html::start_tags(html)) {
     for (auto& a : t.attributes) {
       if (a.name.size() > 2 && a.name.rfind("on", 0) == 0) {
         out.push_back(
@@ -254,7 +197,7 @@ std::vector<violation> check_event_handlers(std::string_view html) {
 
 std::vector<violation> check_urls(std::string_view html) {
   std::vector<violation> out;
-  for (auto& t : scan_tags(html)) {
+  for (auto& t : html::start_tags(html)) {
     for (auto& a : t.attributes) {
       auto key = url_key(a.value);
       if (dangerous_url(key)) {
