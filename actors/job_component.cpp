@@ -186,10 +186,25 @@ void check(self_ptr self, size_t idx, std::string commit) {
   emit(self, s.spec.name, messages::stage::qa, s.report.attempts, s.report.cache_hit);
   auto seq = s.gen_seq;
   ask_service(
-    self, self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact},
+    self, self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact, s.spec.description},
     [self, idx, seq, commit](messages::qa_verdict& v) {
       auto& s = self->state.slots[idx];
       if (s.gen_seq != seq || s.at != phase::checking) return;
+      if (!v.reviewer.empty()) {
+        s.report.findings = v.findings;
+        std::string codes;
+        for (auto& f : v.findings) codes += (codes.empty() ? "" : ",") + f.code + ":" + f.severity;
+        messages::telemetry_event ev;
+        ev.job = self->state.plan.session_id;
+        ev.component = s.spec.name;
+        ev.stage = messages::stage::reviewed;
+        ev.attempt = s.report.attempts;
+        ev.cache_hit = s.report.cache_hit;
+        ev.provider = v.reviewer;
+        ev.detail = codes;
+        ev.node = self->state.deps.node_name;
+        self->send(self->state.deps.telemetry, std::move(ev));
+      }
       if (v.pass) {
         if (s.report.cache_hit) {
           close_slot(self, idx, messages::stage::cached);

@@ -30,6 +30,7 @@ struct common_args {
   uint32_t max_attempts = 0;
   uint32_t parallel = 0;
   uint32_t threads = 0;
+  std::string review; ///< empty: the config's (default blocking)
 };
 
 /// Cluster flags shared by serve and node (over the config's "cluster" section).

@@ -169,6 +169,12 @@ messages::result<config::settings> load(const common_args& a) {
   if (a.max_attempts != 0) settings.max_attempts = a.max_attempts;
   if (a.parallel != 0) settings.parallel = a.parallel;
   if (a.threads != 0) settings.threads = a.threads;
+  if (!a.review.empty()) {
+    if (auto err = config::check_review_mode(a.review, "--review"); !err.empty()) {
+      return messages::make_failure(messages::errc::invalid_config, err);
+    }
+    settings.review = a.review;
+  }
   if (!a.provider.empty()) {
     auto with = config::apply_provider_flag(settings, a.provider);
     if (!with) return with.error();

@@ -19,6 +19,9 @@ void add_common(CLI::App* cmd, cli::common_args& c) {
   cmd->add_option("--max-attempts", c.max_attempts, "QA attempts per component (default 3)")->check(CLI::Range(1, 20));
   cmd->add_option("--parallel", c.parallel, "Components in flight per job (default 16)")->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", c.threads, "Actor scheduler threads (default: one per core)")->check(CLI::Range(1, 256));
+  cmd->add_option("--review", c.review,
+                  "The reviewer in the QA gate: off, advisory (findings recorded) or blocking (default: an error "
+                  "finding is a rejection, retried with its advice)");
 }
 
 void add_cluster(CLI::App* cmd, cli::cluster_args& c) {

@@ -152,6 +152,13 @@ std::vector<std::string> route_for(const model_settings& m, const std::string& r
   return {"builtin"};
 }
 
+std::string check_review_mode(const std::string& mode, const std::string& what) {
+  for (auto* m : review_modes) {
+    if (mode == m) return {};
+  }
+  return what + ": \"" + mode + "\" is not a review mode (off, advisory, blocking)";
+}
+
 settings defaults() {
   return settings{};
 }
@@ -192,14 +199,16 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   reader top{doc, "", ""};
   top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
             "restart", "service_restart", "providers", "routes", "retry_prefer", "self_correction_attempts",
-            "max_tokens_per_job", "cluster"});
+            "max_tokens_per_job", "cluster", "review"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
   top.read("generator_timeout_ms", base.generator_timeout_ms, 1, 3600000);
   top.read("component_timeout_ms", base.component_timeout_ms, 1, 86400000);
   top.read("job_timeout_ms", base.job_timeout_ms, 1, 86400000);
+  top.read("review", base.review);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
+  if (auto err = check_review_mode(base.review, "review"); !err.empty()) return make_failure(errc::invalid_config, err);
   // The same policy shape for generators (restart) and for the node's services (service_restart).
   for (auto [key, target] :
        {std::pair{"restart", &base.restart}, std::pair{"service_restart", &base.service_restart}}) {

@@ -83,7 +83,13 @@ struct settings {
   restart_settings service_restart{3, 10000, 50, 1000, 0.2};
   model_settings models;
   cluster_settings cluster;
+  /// The reviewer in the QA gate: off, advisory (findings recorded, never
+  /// blocking) or blocking (an error finding rejects the attempt like a rule).
+  std::string review = "blocking";
 };
+
+/// The reviewer modes, in order of strictness.
+inline constexpr const char* review_modes[] = {"off", "advisory", "blocking"};
 
 /// Reads a JSON config file over the defaults. Unknown keys, wrong types and
 /// out-of-range values are errors (`errc::invalid_config`) naming the key.
@@ -95,6 +101,9 @@ messages::result<settings> apply_settings(const std::string& text, settings base
 /// `--provider NAME[:MODEL]`: routes every role to one provider, a configured
 /// name or a type (builtin, openai, ollama, gemini) set up from the environment.
 messages::result<settings> apply_provider_flag(settings base, const std::string& flag);
+
+/// Empty when `mode` is a review mode; else an error naming `what` (the key or flag).
+std::string check_review_mode(const std::string& mode, const std::string& what);
 
 /// The default settings: only the builtin provider, every role routed to it.
 settings defaults();

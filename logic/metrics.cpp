@@ -1,8 +1,9 @@
 #include "logic/metrics.hpp"
 
 #include <charconv>
-
 #include <cstdio>
+
+#include "messages/names.hpp"
 
 namespace grove::logic {
 
@@ -103,6 +104,13 @@ void metrics::observe(const messages::telemetry_event& ev) {
   if (messages::is_node_event(s)) return;
   auto key = std::make_pair(ev.job, ev.component);
   if (s == stage::rebasing) ++rebases_;
+  if (s == stage::reviewed) {
+    ++review_verdicts_[ev.detail.empty() ? "clean" : "findings"];
+    for (auto& item : messages::split(ev.detail, ',')) {
+      auto colon = item.rfind(':');
+      if (colon != std::string::npos) ++review_findings_[{item.substr(0, colon), item.substr(colon + 1)}];
+    }
+  }
   if (s == stage::conflict) open_conflicts_.try_emplace(key);
   if (s == stage::resolved) {
     if (auto i = open_conflicts_.find(key); i != open_conflicts_.end()) i->second = ev.provider;
@@ -153,6 +161,16 @@ std::string metrics::render() const {
   scalar(out, "grove_rebases_total", "counter",
          "Component branches rebased onto a main that another job's change of the same component reached first.",
          static_cast<double>(rebases_));
+  header(out, "grove_review_verdicts_total", "counter",
+         "Reviewer verdicts on attempts that passed the rules: clean, or with findings (blocking or not).");
+  for (auto& [verdict, n] : review_verdicts_) {
+    sample(out, "grove_review_verdicts_total", "verdict=\"" + verdict + "\"", static_cast<double>(n));
+  }
+  header(out, "grove_review_findings_total", "counter", "Reviewer findings, by code and severity.");
+  for (auto& [k, n] : review_findings_) {
+    sample(out, "grove_review_findings_total", "code=\"" + escape(k.first) + "\",severity=\"" + escape(k.second) + "\"",
+           static_cast<double>(n));
+  }
   header(out, "grove_conflicts_total", "counter",
          "Rebase conflicts, by how they ended: resolved (by resolver: builtin, memory or a provider) or dropped.");
   for (auto& [k, n] : conflicts_) {

@@ -47,6 +47,8 @@ private:
   int64_t worktrees_in_flight_ = 0;
   std::map<std::string, uint64_t> service_restarts_; // by node service
   uint64_t rebases_ = 0;
+  std::map<std::string, uint64_t> review_verdicts_;                         // clean, findings
+  std::map<std::pair<std::string, std::string>, uint64_t> review_findings_; // code, severity
   /// Conflicts still open (job, component) -> the resolver so far; each ends
   /// counted by outcome when its component lands (resolved) or is dropped.
   std::map<std::pair<std::string, std::string>, std::string> open_conflicts_;

@@ -194,9 +194,26 @@ bool control_labelled(const markup_facts& f, const markup_facts::control& c) {
   return id != nullptr && f.labelled_ids.count(trim(*id)) > 0;
 }
 
+// Whether the name or description names a kind: an ASCII key starts one of
+// their words ("nav" in navbar, not in canvas); a Korean key appears anywhere
+// (Korean words carry their particles).
 bool mentions(const messages::component_spec& spec, std::initializer_list<const char*> keys) {
   auto text = lower(spec.name + " " + spec.description);
-  return std::any_of(keys.begin(), keys.end(), [&](const char* k) { return text.find(k) != std::string::npos; });
+  std::vector<std::string> ascii_words;
+  std::string cur;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+      cur += c;
+    } else if (!cur.empty()) {
+      ascii_words.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  return std::any_of(keys.begin(), keys.end(), [&](const char* k) {
+    if (static_cast<unsigned char>(k[0]) >= 0x80) return text.find(k) != std::string::npos;
+    return std::any_of(ascii_words.begin(), ascii_words.end(),
+                       [&](const std::string& w) { return w.rfind(k, 0) == 0; });
+  });
 }
 
 void purpose(const messages::component_spec& spec, const markup_facts& f, std::vector<finding>& out) {
@@ -204,7 +221,7 @@ void purpose(const messages::component_spec& spec, const markup_facts& f, std::v
   auto input_of = [](const token& t, std::string_view type) {
     return t.name == "input" && t.attr("type") != nullptr && lower(trim(*t.attr("type"))) == type;
   };
-  if (mentions(spec, {"login", "log_in", "signin", "sign_in", "로그인"})) {
+  if (mentions(spec, {"login", "signin", "logon", "로그인"})) {
     if (!has([&](const token& t) { return input_of(t, "password"); })) {
       out.push_back({"purpose_login", severity::error, "a login form without a password input",
                      "add <input type=\"password\"> with its <label>"});

@@ -141,6 +141,12 @@ job_report report_from_json(const nlohmann::json& r) {
     cr.rebases = c.value("rebases", 0u);
     cr.conflict = c.value("conflict", "");
     cr.resolved_by = c.value("resolved_by", "");
+    for (auto& f : c.value("findings", json::array())) {
+      if (f.is_object()) {
+        cr.findings.push_back(
+          {f.value("code", ""), f.value("severity", ""), f.value("message", ""), f.value("advice", "")});
+      }
+    }
     for (auto& n : c.value("nodes", json::array()))
       if (n.is_string()) cr.nodes.push_back(n.get<std::string>());
     for (auto& v : c.value("violations", json::array()))
@@ -174,6 +180,11 @@ nlohmann::json report_to_json(const job_report& r) {
     for (auto& x : c.violations) {
       v.push_back({{"code", x.code}, {"message", redact(x.message)}});
     }
+    json findings = json::array();
+    for (auto& x : c.findings) {
+      findings.push_back(
+        {{"code", x.code}, {"severity", x.severity}, {"message", redact(x.message)}, {"advice", redact(x.advice)}});
+    }
     comps.push_back({{"name", c.name},
                      {"status", c.status},
                      {"attempts", c.attempts},
@@ -188,7 +199,8 @@ nlohmann::json report_to_json(const job_report& r) {
                      {"version", c.version},
                      {"rebases", c.rebases},
                      {"conflict", redact(c.conflict)},
-                     {"resolved_by", c.resolved_by}});
+                     {"resolved_by", c.resolved_by},
+                     {"findings", findings}});
   }
   auto usage_json = [](const usage& u) {
     return json{{"requests", u.requests},

@@ -37,6 +37,14 @@ struct violation {
   bool operator==(const violation&) const = default;
 };
 
+/// One finding of the reviewer in the QA gate (logic/review.hpp).
+struct review_finding {
+  std::string code; ///< stable: purpose_login, input_label, img_alt, button_text, heading_order, root_class, contrast
+  std::string severity; ///< error or warning
+  std::string message;
+  std::string advice;
+  bool operator==(const review_finding&) const = default;
+};
 /// Ask a job supervisor to run a job: from a request, or from a ready plan.
 struct job_start {
   std::string request;
@@ -75,6 +83,11 @@ typename Inspector::result_type inspect(Inspector& f, plan& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, violation& x) {
   return f(caf::meta::type_name("violation"), x.code, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, review_finding& x) {
+  return f(caf::meta::type_name("review_finding"), x.code, x.severity, x.message, x.advice);
 }
 
 template <class Inspector>

@@ -34,6 +34,8 @@ void register_messages(caf::actor_system_config& cfg) {
     .add_message_type<rebase_outcome>("grove.rebase_outcome")
     .add_message_type<qa_request>("grove.qa_request")
     .add_message_type<qa_verdict>("grove.qa_verdict")
+    .add_message_type<review_finding>("grove.review_finding")
+    .add_message_type<std::vector<review_finding>>("grove.review_finding_list")
     .add_message_type<merge_request>("grove.merge_request")
     .add_message_type<merge_result>("grove.merge_result")
     .add_message_type<file_entry>("grove.file_entry")

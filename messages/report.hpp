@@ -57,12 +57,13 @@ struct component_report {
   std::string commit; ///< the merge commit on main (empty when cached or dropped)
   std::vector<violation> violations;
   std::string error;
-  std::vector<std::string> nodes; ///< the node of each attempt and restart, in order
-  std::string action = "create";  ///< the plan's action for it: create or regenerate
-  uint32_t version = 0;           ///< the version that landed or was found in the library (0: none)
-  uint32_t rebases = 0;           ///< times its branch was rebased onto a main that another job changed
-  std::string conflict{};         ///< the last conflict met on a rebase (fields, the other job); empty: none
-  std::string resolved_by{};      ///< who resolved it: builtin (both insertions), memory, or a provider
+  std::vector<std::string> nodes;         ///< the node of each attempt and restart, in order
+  std::string action = "create";          ///< the plan's action for it: create or regenerate
+  uint32_t version = 0;                   ///< the version that landed or was found in the library (0: none)
+  uint32_t rebases = 0;                   ///< times its branch was rebased onto a main that another job changed
+  std::string conflict{};                 ///< the last conflict met on a rebase (fields, the other job); empty: none
+  std::string resolved_by{};              ///< who resolved it: builtin (both insertions), memory, or a provider
+  std::vector<review_finding> findings{}; ///< the reviewer's findings on its last checked attempt
   bool operator==(const component_report&) const = default;
 };
 
@@ -186,7 +187,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_report& x) {
   return f(caf::meta::type_name("component_report"), x.name, x.status, x.attempts, x.restarts, x.corrections,
            x.cache_hit, x.commit, x.violations, x.error, x.nodes, x.action, x.version, x.rebases, x.conflict,
-           x.resolved_by);
+           x.resolved_by, x.findings);
 }
 
 template <class Inspector>

@@ -32,6 +32,7 @@ enum class stage : uint8_t {
   worktree_opened,
   committing,
   qa,
+  reviewed, ///< the reviewer's verdict; provider: the reviewer; detail: "code:severity" per finding, comma separated
   rejected,
   timed_out,
   crashed,

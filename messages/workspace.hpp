@@ -63,6 +63,7 @@ struct worktree_remove {
 struct qa_request {
   std::string component;
   std::string artifact;
+  std::string description{}; ///< the plan's description: what the reviewer holds the component to
   bool operator==(const qa_request&) const = default;
 };
 
@@ -71,6 +72,8 @@ struct qa_verdict {
   std::string component;
   bool pass = false;
   std::vector<violation> violations;
+  std::vector<review_finding> findings{}; ///< the reviewer's (blocking ones are also violations)
+  std::string reviewer{};                 ///< who reviewed: builtin; empty when the review is off or rules failed
   bool operator==(const qa_verdict&) const = default;
 };
 
@@ -180,12 +183,12 @@ typename Inspector::result_type inspect(Inspector& f, worktree_remove& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, qa_request& x) {
-  return f(caf::meta::type_name("qa_request"), x.component, x.artifact);
+  return f(caf::meta::type_name("qa_request"), x.component, x.artifact, x.description);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, qa_verdict& x) {
-  return f(caf::meta::type_name("qa_verdict"), x.component, x.pass, x.violations);
+  return f(caf::meta::type_name("qa_verdict"), x.component, x.pass, x.violations, x.findings, x.reviewer);
 }
 
 template <class Inspector>

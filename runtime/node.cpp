@@ -116,7 +116,10 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
     {"llm_router", [&sys, rc] { return caf::actor_cast<caf::actor>(actors::spawn_llm_router(sys, rc)); }},
     {"customer_agent",
      [&sys, router] { return caf::actor_cast<caf::actor>(actors::spawn_customer_agent(sys, router)); }},
-    {"qa_agent", [&sys] { return caf::actor_cast<caf::actor>(sys.spawn(actors::qa_agent)); }},
+    {"qa_agent",
+     [&sys, review = opts_.settings.review] {
+       return caf::actor_cast<caf::actor>(sys.spawn(actors::qa_agent, review));
+     }},
     {"integrator",
      [&sys, repo, tel, integrator_ran] {
        auto again = std::exchange(*integrator_ran, true);

@@ -101,3 +101,17 @@ TEST(settings, the_cluster_and_escalation_are_configured_and_checked) {
             std::string::npos);
   EXPECT_NE(error_of(R"({"retry_prefer": {"generate": 3}})").find("expected a provider name"), std::string::npos);
 }
+
+TEST(settings, the_reviewer_mode_is_blocking_by_default_and_checked) {
+  EXPECT_EQ(defaults().review, "blocking");
+  for (auto* mode : {"off", "advisory", "blocking"}) {
+    auto s = apply_settings(std::string{R"({"review": ")"} + mode + "\"}", defaults());
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->review, mode);
+  }
+  auto bad = apply_settings(R"({"review": "strict"})", defaults());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("review: \"strict\" is not a review mode"), std::string::npos)
+    << bad.error().message;
+  EXPECT_FALSE(apply_settings(R"({"review": true})", defaults()));
+}

@@ -114,6 +114,16 @@ TEST(review, a_navbar_is_a_nav_landmark_holding_links) {
   EXPECT_TRUE(has(review(spec("navbar"), root("navbar", "<span>Home</span>"), ""), "purpose_nav"));
 }
 
+TEST(review, kinds_are_read_from_whole_words_of_the_name_and_description) {
+  auto plain = root("canvas_widget", "<p>Draw here</p>");
+  EXPECT_TRUE(review(spec("canvas_widget", "A canvas to draw on"), plain, "").empty()) << "nav is not in canvas";
+  EXPECT_TRUE(has(review(spec("top_menu", "Menu"), root("top_menu", "<p>x</p>"), ""), "purpose_nav"));
+  EXPECT_TRUE(has(review(spec("box", "Navigation for the docs"), root("box", "<p>x</p>"), ""), "purpose_nav"));
+  EXPECT_TRUE(has(review(spec("box", "검색 상자"), root("box", "<p>x</p>"), ""), "purpose_search"));
+  EXPECT_FALSE(has(review(spec("pricing_table"), root("pricing_table", "<ul><li>Pro</li></ul>"), ""), "purpose_table"))
+    << "a pricing table is plans side by side, not a data table";
+}
+
 TEST(review, a_search_bar_has_a_labelled_search_input) {
   EXPECT_FALSE(
     has(review(spec("search_bar"), root("search_bar", "<label for=q>Search</label><input id=q type=search>"), ""),

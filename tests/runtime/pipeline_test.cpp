@@ -297,3 +297,61 @@ TEST_F(pipeline, many_components_land_in_parallel) {
   }
   expect_clean_repository();
 }
+
+namespace {
+
+// A login form that passes every rule but has no password input: what only the reviewer sees.
+std::string login_without_password(const messages::component_spec& spec) {
+  auto c = logic::builtin::render_component(spec);
+  c.html = "<section class=\"g-" + spec.name +
+           "\"><form><label for=\"e\">Email</label><input id=\"e\" name=\"email\" type=\"email\">\n"
+           "<button type=\"submit\">Log in</button></form></section>";
+  return logic::builtin::component_json(spec.name, c);
+}
+
+} // namespace
+
+// The reviewer in the QA gate, in its three modes, on a model whose first
+// login form does not do what it promises.
+TEST_F(pipeline, the_reviewer_blocks_a_component_that_breaks_its_promise_and_its_advice_heals_the_retry) {
+  auto provider = std::make_shared<scripted_provider>([](const messages::model_request& req, int call) {
+    return req.spec.name == "login_form" && call == 1 ? login_without_password(req.spec) : good_component(req.spec);
+  });
+  auto report = run({"login_form", "navbar"}, provider);
+  ASSERT_EQ(report.status, "done") << report.error;
+  auto& login = component(report, "login_form");
+  EXPECT_EQ(login.attempts, 2u) << "blocking by default: the first attempt was rejected";
+  EXPECT_TRUE(login.findings.empty()) << "the attempt that landed is clean";
+  auto prompts = provider->prompts("login_form");
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_NE(prompts[1].find("[purpose_login]"), std::string::npos) << prompts[1];
+  EXPECT_NE(prompts[1].find("type=\"password\""), std::string::npos) << "its advice is in the prompt: " << prompts[1];
+  EXPECT_EQ(component(report, "navbar").attempts, 1u);
+  expect_clean_repository();
+}
+
+TEST_F(pipeline, an_advisory_reviewer_records_findings_and_never_blocks) {
+  settings.review = "advisory";
+  auto provider = std::make_shared<scripted_provider>([](const messages::model_request& req, int) {
+    return req.spec.name == "login_form" ? login_without_password(req.spec) : good_component(req.spec);
+  });
+  auto report = run({"login_form"}, provider);
+  ASSERT_EQ(report.status, "done") << report.error;
+  auto& login = component(report, "login_form");
+  EXPECT_EQ(login.status, "landed");
+  EXPECT_EQ(login.attempts, 1u);
+  ASSERT_FALSE(login.findings.empty());
+  EXPECT_EQ(login.findings[0].code, "purpose_login");
+  EXPECT_EQ(login.findings[0].severity, "error");
+  EXPECT_FALSE(login.findings[0].advice.empty());
+}
+
+TEST_F(pipeline, with_the_reviewer_off_nothing_is_reviewed) {
+  settings.review = "off";
+  auto provider = std::make_shared<scripted_provider>(
+    [](const messages::model_request& req, int) { return login_without_password(req.spec); });
+  auto report = run({"login_form"}, provider);
+  ASSERT_EQ(report.status, "done") << report.error;
+  EXPECT_EQ(component(report, "login_form").attempts, 1u);
+  EXPECT_TRUE(component(report, "login_form").findings.empty());
+}
