@@ -186,7 +186,7 @@ void check(self_ptr self, size_t idx, std::string commit) {
   emit(self, s.spec.name, messages::stage::qa, s.report.attempts, s.report.cache_hit);
   auto seq = s.gen_seq;
   ask_service(
-    self, self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact, s.spec.description},
+    self, self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact, s.spec.description, self->state.plan.session_id},
     [self, idx, seq, commit](messages::qa_verdict& v) {
       auto& s = self->state.slots[idx];
       if (s.gen_seq != seq || s.at != phase::checking) return;

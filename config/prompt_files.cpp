@@ -10,6 +10,7 @@ extern const char* const feedback_prompt;
 extern const char* const correction_prompt;
 extern const char* const edit_prompt;
 extern const char* const resolve_prompt;
+extern const char* const review_prompt;
 } // namespace embedded
 
 std::string_view prompt_text(prompt_file f) {
@@ -21,6 +22,7 @@ std::string_view prompt_text(prompt_file f) {
     case prompt_file::correction: return embedded::correction_prompt;
     case prompt_file::edit: return embedded::edit_prompt;
     case prompt_file::resolve: return embedded::resolve_prompt;
+    case prompt_file::review: return embedded::review_prompt;
   }
   return {};
 }

@@ -7,7 +7,7 @@
 
 namespace grove::config {
 
-enum class prompt_file { system, plan, generate, feedback, correction, edit, resolve };
+enum class prompt_file { system, plan, generate, feedback, correction, edit, resolve, review };
 
 /// The text of a prompt file, exactly as in config/prompts/.
 std::string_view prompt_text(prompt_file f);

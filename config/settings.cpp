@@ -152,6 +152,20 @@ std::vector<std::string> route_for(const model_settings& m, const std::string& r
   return {"builtin"};
 }
 
+std::vector<std::string> review_route(const model_settings& m) {
+  if (auto i = m.routes.find("review"); i != m.routes.end()) {
+    if (i->second.size() == 1 && i->second[0] == "builtin") return {};
+    return i->second;
+  }
+  auto generator = route_for(m, "generate", "");
+  for (auto& [name, p] : m.providers) {
+    if (p.type == "builtin" || name == "builtin") continue;
+    if (!generator.empty() && generator.front() == name) continue;
+    return {name};
+  }
+  return {};
+}
+
 std::string check_review_mode(const std::string& mode, const std::string& what) {
   for (auto* m : review_modes) {
     if (mode == m) return {};

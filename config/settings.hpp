@@ -53,6 +53,13 @@ struct model_settings {
 /// The route for a role and tier: "role.tier", else "role", else "default", else builtin.
 std::vector<std::string> route_for(const model_settings& m, const std::string& role, const std::string& tier);
 
+/// The model route of the reviewer in the QA gate; empty: the builtin
+/// reviewer (no model call). A configured "review" route is used as given
+/// (["builtin"] alone means the builtin reviewer); otherwise a configured
+/// provider other than the generator's first choice (feedback from another
+/// model helps, self-critique little); none: the builtin reviewer.
+std::vector<std::string> review_route(const model_settings& m);
+
 /// The type's default model name (openai: gpt-4o-mini, ollama: qwen2.5-coder, gemini: gemini-1.5-flash).
 std::string default_model(const std::string& type);
 

@@ -77,6 +77,13 @@ std::string resolve_prompt(const conflict_sides& c) {
                {"their_instruction", or_unknown(c.their_instruction)}});
 }
 
+std::string review_prompt(const messages::component_spec& spec, std::string_view artifact) {
+  return fill(prompt_text(prompt_file::review), {{"review_schema", messages::schema_text(messages::schema_id::review)},
+                                                 {"component", spec.name},
+                                                 {"description", spec.description},
+                                                 {"artifact", artifact}});
+}
+
 std::string correction(std::string_view error) {
   return fill(prompt_text(prompt_file::correction), {{"error", error}});
 }

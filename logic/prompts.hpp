@@ -39,6 +39,9 @@ struct conflict_sides {
 /// The resolve prompt (config/prompts/resolve.txt).
 std::string resolve_prompt(const conflict_sides& c);
 
+/// The review prompt (config/prompts/review.txt) for a component that passed the rules.
+std::string review_prompt(const messages::component_spec& spec, std::string_view artifact);
+
 /// What the router appends when it re-asks after an unusable answer.
 std::string correction(std::string_view error);
 

@@ -11,6 +11,7 @@
 #include "logic/templates.hpp"
 #include "messages/codec.hpp"
 #include "messages/names.hpp"
+#include "messages/schema.hpp"
 
 namespace grove::logic::routing {
 
@@ -57,6 +58,12 @@ std::string check_answer(const messages::model_request& req, std::string_view js
   if (req.role == "plan") {
     auto p = messages::parse_plan(json_text);
     return p ? std::string{} : p.error().message;
+  }
+  if (req.role == "review") {
+    auto doc = nlohmann::json::parse(json_text, nullptr, false);
+    if (doc.is_discarded()) return "the verdict is not valid JSON";
+    auto errors = messages::validate(doc, messages::schema_id::review);
+    return errors.empty() ? std::string{} : errors.front();
   }
   if (req.role == "generate" || req.role == "edit" || req.role == "resolve") {
     auto c = messages::parse_component(json_text);

@@ -13,6 +13,7 @@ namespace grove::messages {
 namespace embedded {
 extern const char* const plan_schema;
 extern const char* const component_schema;
+extern const char* const review_schema;
 } // namespace embedded
 
 namespace {
@@ -186,13 +187,19 @@ struct validator {
 const json& parsed_schema(schema_id id) {
   static const json plan = json::parse(embedded::plan_schema);
   static const json component = json::parse(embedded::component_schema);
-  return id == schema_id::plan ? plan : component;
+  static const json review = json::parse(embedded::review_schema);
+  return id == schema_id::plan ? plan : id == schema_id::review ? review : component;
 }
 
 } // namespace
 
 std::string_view schema_text(schema_id id) {
-  return id == schema_id::plan ? embedded::plan_schema : embedded::component_schema;
+  switch (id) {
+    case schema_id::plan: return embedded::plan_schema;
+    case schema_id::review: return embedded::review_schema;
+    case schema_id::component: break;
+  }
+  return embedded::component_schema;
 }
 
 std::vector<std::string> validate(const nlohmann::json& doc, const nlohmann::json& schema) {

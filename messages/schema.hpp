@@ -9,7 +9,7 @@
 namespace grove::messages {
 
 /// The schemas in messages/schemas/, embedded at build time.
-enum class schema_id { plan, component };
+enum class schema_id { plan, component, review };
 
 /// The text of a schema file, exactly as in messages/schemas/.
 std::string_view schema_text(schema_id id);

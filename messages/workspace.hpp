@@ -64,6 +64,7 @@ struct qa_request {
   std::string component;
   std::string artifact;
   std::string description{}; ///< the plan's description: what the reviewer holds the component to
+  std::string job{};         ///< the job (a model reviewer's usage is the job's)
   bool operator==(const qa_request&) const = default;
 };
 
@@ -183,7 +184,7 @@ typename Inspector::result_type inspect(Inspector& f, worktree_remove& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, qa_request& x) {
-  return f(caf::meta::type_name("qa_request"), x.component, x.artifact, x.description);
+  return f(caf::meta::type_name("qa_request"), x.component, x.artifact, x.description, x.job);
 }
 
 template <class Inspector>

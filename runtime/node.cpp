@@ -102,6 +102,14 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
 
   auto log = opts_.telemetry_log ? opts_.repo / ".grove" / "telemetry.jsonl" : std::filesystem::path{};
   auto rc = router_setup(opts_.settings, opts_.provider, telemetry_, http_);
+  // The reviewer: a model on its own route when one is configured (config::review_route), else the builtin.
+  actors::qa_config qc;
+  qc.review_mode = opts_.settings.review;
+  if (auto route = config::review_route(rc.models); !route.empty() && qc.review_mode != "off") {
+    rc.models.routes["review"] = route;
+    qc.router = router_;
+    qc.timeout = std::chrono::milliseconds{std::min<uint32_t>(opts_.settings.generator_timeout_ms, 60000)};
+  }
 
   // What a restarted instance starts from: the books outlive instances.
   auto events = actors::make_telemetry_book();
@@ -116,10 +124,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
     {"llm_router", [&sys, rc] { return caf::actor_cast<caf::actor>(actors::spawn_llm_router(sys, rc)); }},
     {"customer_agent",
      [&sys, router] { return caf::actor_cast<caf::actor>(actors::spawn_customer_agent(sys, router)); }},
-    {"qa_agent",
-     [&sys, review = opts_.settings.review] {
-       return caf::actor_cast<caf::actor>(sys.spawn(actors::qa_agent, review));
-     }},
+    {"qa_agent", [&sys, qc] { return caf::actor_cast<caf::actor>(sys.spawn(actors::qa_agent, qc)); }},
     {"integrator",
      [&sys, repo, tel, integrator_ran] {
        auto again = std::exchange(*integrator_ran, true);

@@ -1,8 +1,11 @@
 #include "infra/models/provider.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "infra/models/http_provider.hpp"
 #include "logic/edits.hpp"
 #include "logic/planner.hpp"
+#include "logic/review.hpp"
 #include "logic/templates.hpp"
 #include "messages/codec.hpp"
 
@@ -35,10 +38,23 @@ public:
       } else {
         out.error = edited.error().message;
       }
+    } else if (req.role == "review") {
+      // The builtin reviewer's verdict, in the review schema's shape.
+      nlohmann::json findings = nlohmann::json::array();
+      bool pass = true;
+      for (auto& f : logic::review::review_artifact(req.spec, req.current)) {
+        bool error = f.level == logic::review::severity::error;
+        pass = pass && !error;
+        findings.push_back(
+          {{"code", f.code}, {"severity", error ? "error" : "warning"}, {"message", f.message}, {"advice", f.advice}});
+      }
+      out.reply.text = nlohmann::json{{"pass", pass}, {"findings", findings}}.dump();
+      out.ok = true;
     } else if (req.role == "resolve") {
       // Insertions on both sides were kept before a resolver was asked (git::merge_component).
-      out.error = "the builtin resolver only keeps both sides' insertions; a conflict that changes the same "
-                  "lines needs a model provider (configure one for the role resolve)";
+      out.error =
+        "the builtin resolver only keeps both sides' insertions; a conflict that changes the same "
+        "lines needs a model provider (configure one for the role resolve)";
     } else {
       out.error = "builtin provider has no role \"" + req.role + "\"";
     }

@@ -232,3 +232,76 @@ TEST(provider_cli, parallel_retitles_are_resolved_by_the_model_once_then_from_me
   }
   EXPECT_EQ(grove::test::git_cli(dir.path() / "ws", "log --all --format=%B").out.find(key), std::string::npos);
 }
+
+// A model reviewer on a route of its own (a second provider: feedback from
+// another model), through the real binary and a fake OpenAI server: an error
+// finding rejects the attempt and its advice reaches the retry's prompt; a
+// reviewer that answers garbage or hangs never blocks: the builtin reviews
+// instead, and a reviewer_unavailable warning says why.
+TEST(provider_cli, a_model_reviewer_on_its_own_provider_blocks_with_advice_and_never_hangs_a_job) {
+  auto build_with = [](const std::string& reviewer_behaviour, std::vector<std::string>& generation_prompts,
+                       int& reviews) {
+    grove::test::temp_dir dir;
+    std::mutex mtx;
+    grove::test::fake_llm_server server{[&](const fake_request& req, int) {
+      auto prompt = grove::test::prompt_of("openai", req.body);
+      std::lock_guard<std::mutex> guard{mtx};
+      if (prompt.rfind("You are the reviewer in a QA gate", 0) == 0) {
+        ++reviews;
+        if (reviewer_behaviour == "hang") {
+          fake_reply r;
+          r.hang = true;
+          return r;
+        }
+        std::string verdict = "I think it looks fine!";
+        if (reviewer_behaviour == "strict") {
+          verdict = reviews == 1 ? R"({"pass": false, "findings": [{"code": "login_no_recovery", "severity": "error",
+                                      "message": "the login form offers no way to recover a password",
+                                      "advice": "add a link to reset the password"}]})"
+                                 : R"({"pass": true, "findings": []})";
+        }
+        return grove::test::reply(200, grove::test::openai_body(verdict));
+      }
+      if (prompt.find("Component: login_form\n") != std::string::npos) generation_prompts.push_back(prompt);
+      return grove::test::reply(200, grove::test::openai_body(grove::test::competent_answer(prompt)));
+    }};
+    grove::test::write_file(dir.path() / "grove.json", R"({
+      "generator_timeout_ms": 3000,
+      "providers": {"writer": {"type": "openai", "model": "m1", "base_url": ")" +
+                                                         server.url("/v1") + R"(", "api_key_env": "MY_KEY"},
+                    "critic": {"type": "openai", "model": "m2", "base_url": ")" +
+                                                         server.url("/v1") +
+                                                         R"(", "api_key_env": "MY_KEY", "max_retries": 0}},
+      "routes": {"default": ["writer"]}
+    })");
+    auto r = grove::test::run("cd '" + dir.path().string() + "' && MY_KEY='" + key + "' timeout 60 '" + grove_bin +
+                              "' build 'a login form' --repo ws --config grove.json --json 2>/dev/null");
+    EXPECT_EQ(r.status, 0) << r.out;
+    auto report = nlohmann::json::parse(r.out, nullptr, false);
+    grove::test::expect_clean_repository(dir.path() / "ws");
+    return report.is_object() ? report["components"][0] : nlohmann::json{};
+  };
+  std::vector<std::string> prompts;
+  int reviews = 0;
+  auto strict = build_with("strict", prompts, reviews);
+  EXPECT_EQ(strict["status"], "landed") << strict.dump();
+  EXPECT_EQ(strict["attempts"], 2) << "the critic's error finding rejected the first attempt";
+  EXPECT_EQ(reviews, 2);
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_NE(prompts[1].find("[login_no_recovery]"), std::string::npos) << prompts[1];
+  EXPECT_NE(prompts[1].find("add a link to reset the password"), std::string::npos) << "its advice is in the prompt";
+
+  for (auto* behaviour : {"garbage", "hang"}) {
+    prompts.clear();
+    reviews = 0;
+    auto started = std::chrono::steady_clock::now();
+    auto c = build_with(behaviour, prompts, reviews);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{30}) << behaviour;
+    EXPECT_EQ(c["status"], "landed") << behaviour << ": " << c.dump();
+    EXPECT_EQ(c["attempts"], 1) << behaviour;
+    EXPECT_GE(reviews, 1) << behaviour;
+    bool reported = false;
+    for (auto& f : c["findings"]) reported = reported || f["code"] == "reviewer_unavailable";
+    EXPECT_TRUE(reported) << behaviour << ": " << c.dump();
+  }
+}
