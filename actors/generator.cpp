@@ -49,8 +49,8 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       call.attempt = req.attempt;
       call.feedback = req.feedback;
       call.deadline_ms = req.deadline_ms;
-      call.prompt = editing ? logic::prompts::edit_prompt(req.spec, req.current, req.attempt, req.feedback)
-                            : logic::prompts::generate_prompt(req.spec, req.attempt, req.feedback);
+      call.prompt = editing ? logic::prompts::edit_prompt(req.spec, req.current, req.attempt, req.feedback, req.lessons)
+                            : logic::prompts::generate_prompt(req.spec, req.attempt, req.feedback, req.lessons);
       res.prompt = call.prompt;
       auto rp = self->make_response_promise<messages::generation_result>();
       // The attempt's deadline bounds the whole model call, retries and fallbacks included.

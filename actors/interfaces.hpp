@@ -55,6 +55,12 @@ using worktree_actor =
                    caf::replies_to<messages::worktree_rebase>::with<messages::rebase_outcome>, // over main
                    caf::replies_to<messages::worktree_remove>::with<bool>>; // prune and delete branch
 
+/// The memory of past mistakes (infra/journal/lessons.hpp).
+using lessons_actor =
+  caf::typed_actor<caf::replies_to<messages::lessons_request>::with<std::vector<messages::lesson>>, // for a spec
+                   caf::reacts_to<messages::lesson_learned>,                                        // learn one
+                   caf::reacts_to<messages::lesson_outcome>>; // how a generation given lessons did
+
 /// The QA gate.
 using qa_actor = caf::typed_actor<caf::replies_to<messages::qa_request>::with<messages::qa_verdict>>;
 

@@ -97,6 +97,7 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
   messages::generate_request req{st.plan.session_id,       s.spec, s.report.attempts, s.feedback, s.use_cache && local,
                                  now_ms() + budget.count()};
   req.current = s.current;
+  req.lessons = s.lessons;
   // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
   self->request(gen, budget + generator_grace, std::move(req))
     .then(
@@ -203,9 +204,31 @@ void spawn_attempt(self_ptr self, size_t idx) {
       return;
     }
   }
-  auto seq = ++s.gen_seq;
   std::error_code ec;
   bool cached = s.use_cache && std::filesystem::exists(st.deps.repo / git::component_path(s.spec.name), ec);
+  // A generation that will ask a model first gets the lessons of past mistakes that look like it.
+  if (st.deps.lessons && !s.lessons_asked && !cached && st.deps.settings.lessons_injected > 0) {
+    s.lessons_asked = true;
+    self
+      ->request(st.deps.lessons, std::chrono::seconds{2},
+                messages::lessons_request{s.spec, st.deps.settings.lessons_injected})
+      .then(
+        [self, idx](std::vector<messages::lesson>& given) {
+          auto& s = self->state.slots[idx];
+          s.lessons = std::move(given);
+          if (!s.lessons.empty()) {
+            std::string which;
+            for (auto& l : s.lessons) which += (which.empty() ? "" : "; ") + l.code + " (" + l.kind + ")";
+            emit(self, s.spec.name, messages::stage::lessons_given, s.report.attempts, false, which);
+          }
+          if (s.at == phase::generating) spawn_attempt(self, idx);
+        },
+        [self, idx](caf::error&) { // no memory this time: generate without it
+          if (self->state.slots[idx].at == phase::generating) spawn_attempt(self, idx);
+        });
+    return;
+  }
+  auto seq = ++s.gen_seq;
   if (!s.wt && !cached) open_worktree(self, idx);
   if (!st.deps.placement || cached) {
     run_attempt(self, idx, seq, st.deps.spawn_generator(self), st.deps.node_name);

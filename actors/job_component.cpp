@@ -25,6 +25,7 @@ void settle(self_ptr self, size_t idx, messages::stage outcome) {
   if (s.at == phase::done) return; // settled already: counts must stay exact
   s.at = phase::done;
   s.outcome = outcome;
+  learn_from(self, idx, outcome);
   s.report.status = messages::to_string(outcome);
   s.wt.reset();
   if (st.deps.leases && s.leased) self->send(st.deps.leases, messages::lease_release{s.spec.name, st.plan.session_id});
@@ -125,6 +126,7 @@ void reject(self_ptr self, size_t idx, std::vector<messages::violation> violatio
   auto& st = self->state;
   auto& s = st.slots[idx];
   s.report.violations = violations;
+  s.rejections.insert(s.rejections.end(), violations.begin(), violations.end());
   if (time_left(self, idx).count() <= 0) {
     drop(
       self, idx,
@@ -186,7 +188,8 @@ void check(self_ptr self, size_t idx, std::string commit) {
   emit(self, s.spec.name, messages::stage::qa, s.report.attempts, s.report.cache_hit);
   auto seq = s.gen_seq;
   ask_service(
-    self, self->state.deps.qa, step_timeout, messages::qa_request{s.spec.name, s.artifact, s.spec.description, self->state.plan.session_id},
+    self, self->state.deps.qa, step_timeout,
+    messages::qa_request{s.spec.name, s.artifact, s.spec.description, self->state.plan.session_id},
     [self, idx, seq, commit](messages::qa_verdict& v) {
       auto& s = self->state.slots[idx];
       if (s.gen_seq != seq || s.at != phase::checking) return;

@@ -52,6 +52,9 @@ struct component_slot {
   std::string resolution_key;         ///< the conflict its artifact resolves (git::conflict_key); empty: none
   bool resolution_from_model = false; ///< remember the resolution once it lands
   bool from_resolver = false;         ///< the artifact is a resolver's (memory or model): no retry if QA rejects it
+  bool lessons_asked = false;
+  std::vector<messages::lesson> lessons;       ///< given to its generations
+  std::vector<messages::violation> rejections; ///< every attempt's rejections: the lessons it teaches once it lands
   std::string artifact;
   std::chrono::steady_clock::time_point deadline{}; ///< set when its first attempt starts
 };
@@ -125,6 +128,9 @@ void drop(self_ptr self, size_t idx, std::string why);
 void close_slot(self_ptr self, size_t idx, messages::stage outcome);
 void settle(self_ptr self, size_t idx, messages::stage outcome);
 void fail_job(self_ptr self, std::string why);
+
+// Lessons (job_lessons.cpp): what a landed component's rejections teach, and how its lessons did.
+void learn_from(self_ptr self, size_t idx, messages::stage outcome);
 
 // A branch main changed under (job_rebase.cpp): rebase it, resolve a
 // conflict (memory, then the router's resolver), QA and merge again.

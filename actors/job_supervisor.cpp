@@ -153,8 +153,6 @@ void finish(self_ptr self) {
     });
 }
 
-// The slot is finished: free its place and start the next one, or compose.
-
 void lease(self_ptr self, size_t idx) {
   auto& st = self->state;
   auto& s = st.slots[idx];

@@ -16,6 +16,7 @@ struct job_deps {
   telemetry_actor telemetry;
   lease_actor leases;                ///< optional: without it, names are not coordinated across jobs
   journal_actor journal;             ///< optional: without it, nothing survives a crash
+  lessons_actor lessons;             ///< optional: the memory of past mistakes given to new generations
   generator_factory spawn_generator; ///< attempts answered from the cache, and every attempt without a cluster
   cluster_actor placement;           ///< optional: model-bound attempts get their generator on a node it picks
   std::string node_name = "local";   ///< this node, in reports and events

@@ -100,6 +100,8 @@ struct status_args {
 
 int build(build_args& a);
 int status(status_args& a);
+/// `grove lessons [--repo DIR] [--json]`: the memory of past mistakes.
+int lessons(status_args& a);
 int serve(serve_args& a);
 int submit(submit_args& a);
 int node(node_args& a);

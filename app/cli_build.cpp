@@ -10,6 +10,7 @@
 #include "app/cli.hpp"
 #include "app/node_host.hpp"
 #include "infra/journal/journal.hpp"
+#include "infra/journal/lessons.hpp"
 #include "runtime/node.hpp"
 #include "app/progress.hpp"
 
@@ -90,6 +91,38 @@ int build(build_args& a) {
   if (!result) return usage_error("job " + a.resume + " could not be resumed");
   print_report(*result, a);
   return exit_code(*result);
+}
+
+int lessons(status_args& a) {
+  auto root = std::filesystem::path{a.repo};
+  if (!std::filesystem::exists(root / ".grove" / "lessons.db")) {
+    if (a.json)
+      std::cout << "[]\n";
+    else
+      std::fprintf(stderr, "grove: no lessons in %s yet\n", root.c_str());
+    return exit_ok;
+  }
+  auto store = journal::lesson_store::open(root);
+  if (!store) return usage_error("cannot open the lessons: " + store.error().message);
+  auto all = (*store)->all();
+  if (!all) return usage_error(all.error().message);
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& l : *all) {
+    out.push_back({{"id", l.id},
+                   {"kind", l.kind},
+                   {"code", l.code},
+                   {"what", l.what},
+                   {"advice", l.advice},
+                   {"strength", l.strength},
+                   {"retired", l.retired}});
+    if (!a.json) {
+      std::printf("%-4lld %-18s %-20s %+3lld%s  %s\n      advice: %s\n", static_cast<long long>(l.id),
+                  l.kind.substr(0, 18).c_str(), l.code.substr(0, 20).c_str(), static_cast<long long>(l.strength),
+                  l.retired ? " retired" : "", l.what.substr(0, 100).c_str(), l.advice.substr(0, 100).c_str());
+    }
+  }
+  if (a.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return exit_ok;
 }
 
 int status(status_args& a) {

@@ -107,6 +107,11 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "List the jobs of a workspace and their state, from its journal");
   status->add_option("--repo", st.repo, "Workspace repository")->capture_default_str();
   status->add_flag("--json", st.json, "Print the jobs as JSON");
+  cli::status_args ls;
+  auto* lessons =
+    app.add_subcommand("lessons", "List the lessons of past mistakes a workspace keeps (.grove/lessons.db)");
+  lessons->add_option("--repo", ls.repo, "Workspace repository")->capture_default_str();
+  lessons->add_flag("--json", ls.json, "Print the lessons as JSON");
 
   cli::submit_args u;
   auto* submit = app.add_subcommand("submit", "Send a build to a running grove serve and stream its progress");
@@ -136,6 +141,7 @@ int main(int argc, char** argv) {
     return cli::build(b);
   }
   if (status->parsed()) return cli::status(st);
+  if (lessons->parsed()) return cli::lessons(ls);
   if (serve->parsed()) {
     s.cluster = serve->count("--cluster-port") > 0;
     return cli::serve(s);

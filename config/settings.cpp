@@ -45,6 +45,16 @@ struct reader {
     out = i->get<std::string>();
   }
 
+  void read(const char* key, bool& out) {
+    auto i = obj.find(key);
+    if (i == obj.end() || !error.empty()) return;
+    if (!i->is_boolean()) {
+      error = prefix + key + ": expected true or false";
+      return;
+    }
+    out = i->get<bool>();
+  }
+
   void only(std::initializer_list<const char*> keys) {
     for (auto& [k, _] : obj.items()) {
       bool known = false;
@@ -213,7 +223,7 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   reader top{doc, "", ""};
   top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
             "restart", "service_restart", "providers", "routes", "retry_prefer", "self_correction_attempts",
-            "max_tokens_per_job", "cluster", "review"});
+            "max_tokens_per_job", "cluster", "review", "lessons", "lessons_injected"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
@@ -221,6 +231,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   top.read("component_timeout_ms", base.component_timeout_ms, 1, 86400000);
   top.read("job_timeout_ms", base.job_timeout_ms, 1, 86400000);
   top.read("review", base.review);
+  top.read("lessons", base.lessons);
+  top.read("lessons_injected", base.lessons_injected, 0, 10);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
   if (auto err = check_review_mode(base.review, "review"); !err.empty()) return make_failure(errc::invalid_config, err);
   // The same policy shape for generators (restart) and for the node's services (service_restart).

@@ -93,6 +93,9 @@ struct settings {
   /// The reviewer in the QA gate: off, advisory (findings recorded, never
   /// blocking) or blocking (an error finding rejects the attempt like a rule).
   std::string review = "blocking";
+  /// The memory of past mistakes (.grove/lessons.db): on, and how many lessons a generation is given.
+  bool lessons = true;
+  uint32_t lessons_injected = 2;
 };
 
 /// The reviewer modes, in order of strictness.

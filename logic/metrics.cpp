@@ -104,6 +104,8 @@ void metrics::observe(const messages::telemetry_event& ev) {
   if (messages::is_node_event(s)) return;
   auto key = std::make_pair(ev.job, ev.component);
   if (s == stage::rebasing) ++rebases_;
+  if (s == stage::lessons_given) lessons_given_ += messages::split(ev.detail, ';').size();
+  if (s == stage::landed && ev.attempt == 1 && !ev.cache_hit) ++landed_first_attempt_;
   if (s == stage::reviewed) {
     ++review_verdicts_[ev.detail.empty() ? "clean" : "findings"];
     for (auto& item : messages::split(ev.detail, ',')) {
@@ -161,6 +163,11 @@ std::string metrics::render() const {
   scalar(out, "grove_rebases_total", "counter",
          "Component branches rebased onto a main that another job's change of the same component reached first.",
          static_cast<double>(rebases_));
+  scalar(out, "grove_lessons_given_total", "counter", "Lessons of past mistakes put into generation prompts.",
+         static_cast<double>(lessons_given_));
+  scalar(out, "grove_components_landed_first_attempt_total", "counter",
+         "Components that landed on their first attempt (the first-attempt pass rate over result=landed).",
+         static_cast<double>(landed_first_attempt_));
   header(out, "grove_review_verdicts_total", "counter",
          "Reviewer verdicts on attempts that passed the rules: clean, or with findings (blocking or not).");
   for (auto& [verdict, n] : review_verdicts_) {

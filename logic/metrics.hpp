@@ -47,6 +47,8 @@ private:
   int64_t worktrees_in_flight_ = 0;
   std::map<std::string, uint64_t> service_restarts_; // by node service
   uint64_t rebases_ = 0;
+  uint64_t lessons_given_ = 0;        // lessons put into prompts
+  uint64_t landed_first_attempt_ = 0; // landed (not from the cache) on attempt 1
   std::map<std::string, uint64_t> review_verdicts_;                         // clean, findings
   std::map<std::pair<std::string, std::string>, uint64_t> review_findings_; // code, severity
   /// Conflicts still open (job, component) -> the resolver so far; each ends

@@ -39,9 +39,17 @@ std::string plan_prompt(std::string_view request, std::string_view session_id) {
                                                {"request", request}});
 }
 
+std::string lessons_section(const std::vector<messages::lesson>& lessons) {
+  if (lessons.empty()) return {};
+  std::string out = "\nPast mistakes and advice (lessons from earlier components; do not repeat them):\n";
+  for (auto& l : lessons) out += "- [" + l.code + "] on a " + l.kind + ": " + l.what + " Advice: " + l.advice + "\n";
+  return out;
+}
+
 std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
-                            const std::vector<messages::violation>& feedback) {
-  auto feedback_text = feedback_section(feedback);
+                            const std::vector<messages::violation>& feedback,
+                            const std::vector<messages::lesson>& lessons) {
+  auto feedback_text = lessons_section(lessons) + feedback_section(feedback);
   return fill(prompt_text(prompt_file::generate),
               {{"component_schema", messages::schema_text(messages::schema_id::component)},
                {"component", spec.name},
@@ -51,8 +59,9 @@ std::string generate_prompt(const messages::component_spec& spec, uint32_t attem
 }
 
 std::string edit_prompt(const messages::component_spec& spec, std::string_view current, uint32_t attempt,
-                        const std::vector<messages::violation>& feedback) {
-  auto feedback_text = feedback_section(feedback);
+                        const std::vector<messages::violation>& feedback,
+                        const std::vector<messages::lesson>& lessons) {
+  auto feedback_text = lessons_section(lessons) + feedback_section(feedback);
   return fill(prompt_text(prompt_file::edit),
               {{"component_schema", messages::schema_text(messages::schema_id::component)},
                {"component", spec.name},

@@ -21,12 +21,18 @@ std::string plan_prompt(std::string_view request, std::string_view session_id);
 /// The generation prompt for one component; `feedback` (the previous
 /// attempt's violations) is quoted verbatim when not empty.
 std::string generate_prompt(const messages::component_spec& spec, uint32_t attempt,
-                            const std::vector<messages::violation>& feedback);
+                            const std::vector<messages::violation>& feedback,
+                            const std::vector<messages::lesson>& lessons = {});
+
+/// "Past mistakes and advice": the lessons a generation is given, each with
+/// its violation code; empty when none. Appended to generate and edit prompts.
+std::string lessons_section(const std::vector<messages::lesson>& lessons);
 
 /// The edit prompt (config/prompts/edit.txt): the spec's instruction applied
 /// to `current`, the library's version of the component.
 std::string edit_prompt(const messages::component_spec& spec, std::string_view current, uint32_t attempt,
-                        const std::vector<messages::violation>& feedback);
+                        const std::vector<messages::violation>& feedback,
+                        const std::vector<messages::lesson>& lessons = {});
 
 /// The three versions of a conflict a resolver reconciles, with both sides' instructions.
 struct conflict_sides {

@@ -87,8 +87,9 @@ struct generate_request {
   uint32_t attempt = 1;
   std::vector<violation> feedback; ///< the previous rejection, if any
   bool use_cache = true;
-  int64_t deadline_ms = 0; ///< the attempt's wall-clock deadline (ms since the epoch); 0: none
-  std::string current{};   ///< the library's version of the component (action edit)
+  int64_t deadline_ms = 0;       ///< the attempt's wall-clock deadline (ms since the epoch); 0: none
+  std::string current{};         ///< the library's version of the component (action edit)
+  std::vector<lesson> lessons{}; ///< past mistakes and their advice, for the prompt
   bool operator==(const generate_request&) const = default;
 };
 
@@ -148,7 +149,7 @@ typename Inspector::result_type inspect(Inspector& f, job_usage& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
   return f(caf::meta::type_name("generate_request"), x.job, x.spec, x.attempt, x.feedback, x.use_cache, x.deadline_ms,
-           x.current);
+           x.current, x.lessons);
 }
 
 template <class Inspector>

@@ -45,6 +45,18 @@ struct review_finding {
   std::string advice;
   bool operator==(const review_finding&) const = default;
 };
+/// A lesson from past mistakes (infra/journal/lessons.hpp), as a generator's prompt carries it.
+struct lesson {
+  int64_t id = 0;
+  std::string kind;   ///< the kind of component it was learned on ("login form")
+  std::string code;   ///< the violation code
+  std::string what;   ///< what went wrong
+  std::string advice; ///< what fixed it
+  int64_t strength = 0;
+  bool retired = false;
+  bool operator==(const lesson&) const = default;
+};
+
 /// Ask a job supervisor to run a job: from a request, or from a ready plan.
 struct job_start {
   std::string request;
@@ -83,6 +95,11 @@ typename Inspector::result_type inspect(Inspector& f, plan& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, violation& x) {
   return f(caf::meta::type_name("violation"), x.code, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lesson& x) {
+  return f(caf::meta::type_name("lesson"), x.id, x.kind, x.code, x.what, x.advice, x.strength, x.retired);
 }
 
 template <class Inspector>

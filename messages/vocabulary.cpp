@@ -23,7 +23,7 @@ constexpr std::array<const char*, static_cast<size_t>(stage::unknown) + 1> stage
                                                                                        "worktree_opened",
                                                                                        "committing",
                                                                                        "qa",
-                                                                                       "reviewed",
+                                                                                       "reviewed", "lessons_given",
                                                                                        "rejected",
                                                                                        "timed_out",
                                                                                        "crashed",

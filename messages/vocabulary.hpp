@@ -33,6 +33,7 @@ enum class stage : uint8_t {
   committing,
   qa,
   reviewed, ///< the reviewer's verdict; provider: the reviewer; detail: "code:severity" per finding, comma separated
+  lessons_given, ///< lessons from past mistakes given to a generation; detail: "code (kind)" per lesson, "; " separated
   rejected,
   timed_out,
   crashed,

@@ -149,6 +149,29 @@ struct lease_acquire {
   bool operator==(const lease_acquire&) const = default;
 };
 
+/// Ask the lesson store for the lessons a new generation of `spec` is given.
+struct lessons_request {
+  component_spec spec;
+  uint32_t limit = 2;
+  bool operator==(const lessons_request&) const = default;
+};
+
+/// A rejection that a later attempt got past, distilled (kind, code, what, advice).
+struct lesson_learned {
+  std::string kind;
+  std::string code;
+  std::string what;
+  std::string advice;
+  bool operator==(const lesson_learned&) const = default;
+};
+
+/// How a generation given lessons `ids` did: passed on its first attempt or not.
+struct lesson_outcome {
+  std::vector<int64_t> ids;
+  bool passed_first = false;
+  bool operator==(const lesson_outcome&) const = default;
+};
+
 /// Give a component name back.
 struct lease_release {
   std::string component;
@@ -235,6 +258,21 @@ typename Inspector::result_type inspect(Inspector& f, compose_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_acquire& x) {
   return f(caf::meta::type_name("lease_acquire"), x.component, x.job, x.shared);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lessons_request& x) {
+  return f(caf::meta::type_name("lessons_request"), x.spec, x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lesson_learned& x) {
+  return f(caf::meta::type_name("lesson_learned"), x.kind, x.code, x.what, x.advice);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lesson_outcome& x) {
+  return f(caf::meta::type_name("lesson_outcome"), x.ids, x.passed_first);
 }
 
 template <class Inspector>

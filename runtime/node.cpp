@@ -16,6 +16,7 @@
 #include "actors/job_supervisor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/leases.hpp"
+#include "actors/lessons.hpp"
 #include "infra/journal/journal.hpp"
 #include "actors/llm_router.hpp"
 #include "actors/qa_agent.hpp"
@@ -99,6 +100,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   integrator_ = caf::actor_cast<actors::integrator_actor>(proxy["integrator"]);
   leases_ = caf::actor_cast<actors::lease_actor>(proxy["leases"]);
   if (opts_.journal) journal_ = caf::actor_cast<actors::journal_actor>(proxy["journal"]);
+  if (opts_.settings.lessons) lessons_ = actors::spawn_lessons(sys_, opts_.repo);
 
   auto log = opts_.telemetry_log ? opts_.repo / ".grove" / "telemetry.jsonl" : std::filesystem::path{};
   auto rc = router_setup(opts_.settings, opts_.provider, telemetry_, http_);
@@ -182,6 +184,7 @@ node::~node() {
 void node::shutdown() {
   if (down_) return;
   down_ = true;
+  if (lessons_) caf::anon_send_exit(lessons_, caf::exit_reason::user_shutdown);
   // The supervisor stops every service and proxy; the registry is the serving front end's.
   caf::anon_send(supervisor_, actors::svc_stop_atom::value, std::string{});
   if (registry_) caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
@@ -211,6 +214,7 @@ actors::job_supervisor_actor node::spawn_job() {
   deps.settings = opts_.settings;
   deps.leases = leases_;
   deps.journal = journal_;
+  deps.lessons = lessons_;
   deps.spawn_generator = factory_;
   deps.placement = placement_;
   deps.node_name = opts_.node_name;

@@ -126,6 +126,7 @@ private:
   actors::qa_actor qa_;
   actors::integrator_actor integrator_;
   actors::lease_actor leases_;
+  actors::lessons_actor lessons_; ///< the memory of past mistakes (settings.lessons)
   actors::journal_actor journal_;
   actors::job_registry_actor registry_;
   actors::generator_factory factory_;

@@ -56,6 +56,7 @@
     if (ev.stage === "conflict") c.conflict = ev.detail;
     if (ev.stage === "resolved") c.resolver = ev.provider;
     if (ev.stage === "reviewed") { c.findings = ev.detail || ""; return; }
+    if (ev.stage === "lessons_given") { c.lessons = ev.detail || ""; return; }
     c.stage = ev.stage; c.attempt = ev.attempt; c.cache = c.cache || ev.cache_hit;
     if (["dropped", "crashed", "rejected", "conflict"].includes(ev.stage)) pushError(ev.job, ev.component + ": " + ev.detail);
   }
@@ -98,6 +99,7 @@
         html += `<tr class="comp" data-component="${esc(c.name)}"><td>${esc(c.name)}</td><td>attempt ${c.attempt}${c.restarts ? ` · ${c.restarts} restart(s)` : ""} · node ${esc(c.nodes && c.nodes.length > 1 ? c.nodes.join(" → ") : c.node)}</td>` +
           `<td><span class="state ${esc(c.stage)}">${esc(c.stage)}</span>${c.cache ? '<span class="cache">cache hit</span>' : ""}` +
           `${c.rebases ? `<span class="cache">rebased ×${c.rebases}</span>` : ""}` +
+          `${c.lessons ? `<span class="cache" title="${esc(c.lessons)}">lessons: ${c.lessons.split("; ").length}</span>` : ""}` +
           `${c.findings ? `<span class="cache" title="${esc(c.findings)}">review: ${c.findings.split(",").length} finding(s)</span>` : ""}` +
           `${c.resolver ? `<span class="cache" title="${esc(c.conflict || "")}">resolved by ${esc(c.resolver)}</span>` : (c.conflict ? `<span class="cache" title="${esc(c.conflict)}">conflict</span>` : "")}</td><td></td>` +
           `<td class="num">${c.tokens}</td><td class="num">${seconds(t)}</td><td></td></tr>`;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "infra/journal/lessons.hpp"
 #include "support.hpp"
 
 using grove::test::count_lines;
@@ -257,4 +258,27 @@ TEST_F(cli, an_edit_of_a_missing_component_or_one_the_builtin_cannot_apply_is_a_
   EXPECT_EQ(nlohmann::json::parse(grove::test::read_file(grove::test::library_file(ws(), "contact_form")))["version"],
             1);
   grove::test::expect_clean_repository(ws());
+}
+
+TEST(cli_lessons, lists_the_lessons_a_workspace_keeps) {
+  grove::test::temp_dir dir;
+  auto ws = dir.path() / "ws";
+  auto empty = grove::test::run("'" + grove_bin + "' lessons --repo '" + ws.string() + "' --json");
+  EXPECT_EQ(empty.status, 0);
+  EXPECT_EQ(empty.out, "[]\n");
+  {
+    auto store = grove::journal::lesson_store::open(ws);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->learn("login form", "input_label", "<input name=\"otp\"> has no label", "label it", 1));
+  }
+  auto listed = grove::test::run("'" + grove_bin + "' lessons --repo '" + ws.string() + "' --json");
+  ASSERT_EQ(listed.status, 0) << listed.out;
+  auto doc = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(doc.size(), 1u);
+  EXPECT_EQ(doc[0]["code"], "input_label");
+  EXPECT_EQ(doc[0]["kind"], "login form");
+  EXPECT_EQ(doc[0]["retired"], false);
+  auto text = grove::test::run("'" + grove_bin + "' lessons --repo '" + ws.string() + "'");
+  EXPECT_NE(text.out.find("input_label"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("advice: label it"), std::string::npos) << text.out;
 }

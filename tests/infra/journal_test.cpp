@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "infra/journal/journal.hpp"
+#include "infra/journal/lessons.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -107,4 +108,57 @@ TEST(journal, a_read_that_meets_a_damaged_page_is_a_failure_not_a_short_answer) 
   auto comps = j->components("j1");
   ASSERT_FALSE(comps) << "a damaged journal answered " << comps->size() << " of 3000 components as if complete";
   EXPECT_NE(comps.error().message.find("journal: read components"), std::string::npos) << comps.error().message;
+}
+
+// The lesson store: recall by likeness, strength, retirement, a restart, and
+// request text that is no FTS5 query syntax.
+TEST(lessons, recall_by_likeness_strength_retirement_and_a_restart) {
+  grove::test::temp_dir dir;
+  {
+    auto store = grove::journal::lesson_store::open(dir.path());
+    ASSERT_TRUE(store) << store.error().message;
+    auto& s = **store;
+    ASSERT_TRUE(s.learn("login form", "input_label", "<input name=\"otp\"> has no label", "give it a label", 1));
+    ASSERT_TRUE(s.learn("data table", "purpose_table", "a data table without header cells", "add th cells", 1));
+    ASSERT_TRUE(s.learn("login form", "input_label", "<input name=\"code\"> has no label", "label every input", 2))
+      << "learned again: refreshed, not doubled";
+    auto all = s.all();
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->size(), 2u);
+    auto login = s.recall({"admin_login", "An admin login form"}, 2);
+    ASSERT_TRUE(login);
+    ASSERT_FALSE(login->empty());
+    EXPECT_EQ(login->front().code, "input_label");
+    EXPECT_EQ(login->front().advice, "label every input");
+    auto none = s.recall({"weather_widget", "Today's weather"}, 2);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+    // Text that would be FTS5 syntax is only words.
+    auto hostile = s.recall({"x", "login\" OR * NEAR( -) AND NOT {kind}: ^"}, 2);
+    ASSERT_TRUE(hostile) << hostile.error().message;
+    // Fails twice while given: retired, no longer recalled.
+    auto id = login->front().id;
+    ASSERT_TRUE(s.outcome({id}, false, 3));
+    auto once = s.recall({"admin_login", "login form"}, 2);
+    ASSERT_TRUE(once);
+    EXPECT_FALSE(once->empty()) << "one failure is not enough";
+    ASSERT_TRUE(s.outcome({id}, false, 4));
+    auto after = s.recall({"admin_login", "login form"}, 2);
+    ASSERT_TRUE(after);
+    for (auto& l : *after) EXPECT_NE(l.id, id) << "retired";
+  }
+  // A restart: the same lessons, the retired one marked.
+  auto again = grove::journal::lesson_store::open(dir.path());
+  ASSERT_TRUE(again);
+  auto all = (*again)->all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_FALSE(all->front().retired);
+  EXPECT_TRUE(all->back().retired);
+  EXPECT_EQ(all->back().strength, grove::journal::lesson_store::retire_at);
+  // Learned again, a retired lesson gets another chance.
+  ASSERT_TRUE((*again)->learn("login form", "input_label", "again", "label it", 5));
+  auto back = (*again)->recall({"admin_login", "login form"}, 2);
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->empty());
 }

@@ -355,3 +355,85 @@ TEST_F(pipeline, with_the_reviewer_off_nothing_is_reviewed) {
   EXPECT_EQ(component(report, "login_form").attempts, 1u);
   EXPECT_TRUE(component(report, "login_form").findings.empty());
 }
+
+namespace {
+
+// A model that always makes one mistake (an input without a label) unless
+// its prompt names that mistake's code; tokens counted from the text, as a
+// real provider bills them.
+class forgetful_model final : public models::provider {
+public:
+  std::string name() const override { return "forgetful"; }
+  void complete(const messages::model_request& req, const std::string& prompt, models::completion done) override {
+    messages::provider_done d;
+    d.ok = true;
+    auto c = logic::builtin::render_component(req.spec);
+    if (prompt.find("input_label") == std::string::npos) {
+      auto open = c.html.find('>');
+      c.html.insert(open + 1, "\n<input name=\"extra\">");
+    }
+    auto text = logic::builtin::component_json(req.spec.name, c);
+    d.reply = messages::model_reply{"forgetful", text, prompt.size() / 4, text.size() / 4, 0};
+    done(std::move(d));
+  }
+};
+
+struct learning_figures {
+  std::vector<double> first_attempt_rate; // per job
+  std::vector<double> tokens_per_landed;  // per job
+};
+
+} // namespace
+
+// The memory of past mistakes: over 10 jobs of 5 new components each, a
+// model that repeats one mistake unless told needs retries in the first job
+// only; from the second on, the lesson it taught is in every prompt. Each job
+// runs on a new node (lessons survive a restart). Without the memory the
+// same scenario never improves, so this test can fail.
+TEST_F(pipeline, lessons_of_past_mistakes_make_later_jobs_pass_first_time_and_cost_fewer_tokens) {
+  auto scenario = [&](bool memory) {
+    learning_figures out;
+    settings.lessons = memory;
+    auto provider = std::make_shared<forgetful_model>();
+    for (int job = 0; job < 10; ++job) {
+      std::vector<std::string> names;
+      for (int i = 0; i < 5; ++i) names.push_back("form_j" + std::to_string(job) + "_c" + std::to_string(i));
+      auto report = run(names, provider);
+      EXPECT_EQ(report.status, "done") << report.error;
+      double first = 0, landed = 0;
+      for (auto& c : report.components) {
+        if (c.status != "landed") continue;
+        ++landed;
+        if (c.attempts == 1) ++first;
+      }
+      out.first_attempt_rate.push_back(landed > 0 ? first / landed : 0);
+      auto tokens = static_cast<double>(report.model_usage.total.tokens_in + report.model_usage.total.tokens_out);
+      out.tokens_per_landed.push_back(landed > 0 ? tokens / landed : 0);
+    }
+    return out;
+  };
+  auto with = scenario(true);
+  std::filesystem::remove_all(root());
+  ASSERT_TRUE(git::repository::open_or_init(root()));
+  auto without = scenario(false);
+  double later_with = 0, later_without = 0, tokens_with = 0, tokens_without = 0;
+  for (int job = 1; job < 10; ++job) {
+    later_with += with.first_attempt_rate[job] / 9;
+    later_without += without.first_attempt_rate[job] / 9;
+    tokens_with += with.tokens_per_landed[job] / 9;
+    tokens_without += without.tokens_per_landed[job] / 9;
+  }
+  std::printf(
+    "lessons: job 1 first-attempt pass rate %.0f%% (%.0f tokens/landed); jobs 2-10 with memory %.0f%% "
+    "(%.0f tokens/landed), without %.0f%% (%.0f tokens/landed)\n",
+    100 * with.first_attempt_rate[0], with.tokens_per_landed[0], 100 * later_with, tokens_with, 100 * later_without,
+    tokens_without);
+  EXPECT_LT(with.first_attempt_rate[0], 0.5) << "the first job needs retries";
+  EXPECT_GE(later_with, 0.9) << "from the second job on, at least 90% pass first time";
+  EXPECT_LE(tokens_with, 0.6 * with.tokens_per_landed[0]) << "tokens per landed component fall by at least 40%";
+  EXPECT_LT(later_without, 0.5) << "without the memory nothing improves";
+  EXPECT_GT(tokens_without, 0.9 * without.tokens_per_landed[0]);
+  // The lesson itself: the reviewer's code and advice, kept in the workspace of the first scenario (gone now);
+  // the second scenario's workspace has none.
+  EXPECT_FALSE(std::filesystem::exists(root() / ".grove/lessons.db"));
+}

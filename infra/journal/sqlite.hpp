@@ -1,0 +1,65 @@
+#pragma once
+
+// The workspace's SQLite stores (the job journal, the lessons): a prepared
+// statement that keeps its first error, and an error that names the store.
+
+#include <cstdint>
+#include <string>
+
+#include <sqlite3.h>
+
+#include "messages/errors.hpp"
+
+namespace grove::journal::detail {
+
+// A prepared statement, finalised on scope exit.
+class statement final {
+public:
+  statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~statement() { sqlite3_finalize(stmt_); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  // A failed prepare or bind is kept: step() then answers it instead of running.
+  statement& bind(int i, const std::string& v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  statement& bind(int i, int64_t v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+
+  /// Steps through every row with `row`; false (and the error on the
+  /// database) when the read ended on anything but its last row: a busy,
+  /// locked or failing database never passes for an empty or short answer.
+  template <class F>
+  bool each(F&& row) {
+    int rc;
+    while ((rc = step()) == SQLITE_ROW) row();
+    return rc == SQLITE_DONE;
+  }
+  std::string text(int col) {
+    auto p = sqlite3_column_text(stmt_, col);
+    return p != nullptr
+             ? std::string{reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))}
+             : std::string{};
+  }
+  int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+
+private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+inline messages::failure sql_failure(sqlite3* db, const std::string& what, const char* store = "journal") {
+  std::string why = sqlite3_errmsg(db);
+  auto code = sqlite3_errcode(db);
+  auto hint = code == SQLITE_FULL       ? " (the disk is full)"
+              : code == SQLITE_READONLY ? " (the workspace is read-only)"
+                                        : "";
+  return messages::make_failure(messages::errc::io, std::string{store} + ": " + what + ": " + why + hint);
+}
+
+} // namespace grove::journal::detail
