@@ -64,26 +64,12 @@ std::string final_states_sql() {
 } // namespace
 
 messages::result<std::unique_ptr<journal>> journal::open(const std::filesystem::path& repo) {
-  std::error_code ec;
-  std::filesystem::create_directories(repo / ".grove", ec);
-  auto path = repo / ".grove" / "journal.db";
-  sqlite3* db = nullptr;
-  int rc =
-    sqlite3_open_v2(path.c_str(), &db,
-                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
-  if (rc != SQLITE_OK) {
-    auto f = sql_failure(db, "open " + path.string());
-    sqlite3_close(db);
-    return f;
-  }
-  std::unique_ptr<journal> j{new journal(db)};
-  sqlite3_busy_timeout(db, 5000);
   // WAL survives a killed process with synchronous=NORMAL; FULL also survives power loss.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", "PRAGMA foreign_keys=ON;"}) {
-    if (auto s = j->exec(pragma); !s) return s.error();
-  }
-  if (auto s = j->exec(schema); !s) return s.error();
-  return j;
+  auto db =
+    detail::open_store(repo, "journal.db", "journal",
+                       {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", "PRAGMA foreign_keys=ON;", schema});
+  if (!db) return db.error();
+  return std::unique_ptr<journal>{new journal(*db)};
 }
 
 journal::~journal() {
@@ -91,15 +77,7 @@ journal::~journal() {
 }
 
 messages::status journal::exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string why = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    auto f = sql_failure(db_, "exec");
-    f.message += " [" + why + "]";
-    return f;
-  }
-  return messages::ok();
+  return detail::exec_sql(db_, sql, "journal");
 }
 
 messages::status journal::begin_job(const std::string& id, const std::string& request, int64_t now_ms) {

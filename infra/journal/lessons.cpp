@@ -75,40 +75,14 @@ std::string kind_of(const std::string& component) {
 }
 
 messages::result<std::unique_ptr<lesson_store>> lesson_store::open(const std::filesystem::path& repo) {
-  std::error_code ec;
-  std::filesystem::create_directories(repo / ".grove", ec);
-  auto path = repo / ".grove" / "lessons.db";
-  sqlite3* db = nullptr;
-  int rc =
-    sqlite3_open_v2(path.c_str(), &db,
-                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
-  if (rc != SQLITE_OK) {
-    auto f = failure(db, "open " + path.string());
-    sqlite3_close(db);
-    return f;
-  }
-  std::unique_ptr<lesson_store> s{new lesson_store(db)};
-  sqlite3_busy_timeout(db, 5000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema}) {
-    if (auto ok = s->exec(sql); !ok) return ok.error();
-  }
-  return s;
+  auto db = detail::open_store(repo, "lessons.db", "lessons",
+                               {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema});
+  if (!db) return db.error();
+  return std::unique_ptr<lesson_store>{new lesson_store(*db)};
 }
 
 lesson_store::~lesson_store() {
   sqlite3_close(db_);
-}
-
-messages::status lesson_store::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string why = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    auto f = failure(db_, "exec");
-    f.message += " [" + why + "]";
-    return f;
-  }
-  return messages::ok();
 }
 
 messages::status lesson_store::learn(const std::string& kind, const std::string& code, const std::string& what,

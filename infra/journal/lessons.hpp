@@ -49,7 +49,6 @@ public:
 
 private:
   explicit lesson_store(sqlite3* db) : db_(db) {}
-  messages::status exec(const char* sql);
   sqlite3* db_;
 };
 

@@ -4,6 +4,8 @@
 // statement that keeps its first error, and an error that names the store.
 
 #include <cstdint>
+#include <filesystem>
+#include <initializer_list>
 #include <string>
 
 #include <sqlite3.h>
@@ -60,6 +62,46 @@ inline messages::failure sql_failure(sqlite3* db, const std::string& what, const
               : code == SQLITE_READONLY ? " (the workspace is read-only)"
                                         : "";
   return messages::make_failure(messages::errc::io, std::string{store} + ": " + what + ": " + why + hint);
+}
+
+/// Runs `sql` (one or more statements); an error names the store and what SQLite said.
+inline messages::status exec_sql(sqlite3* db, const std::string& sql, const char* store) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    auto f = sql_failure(db, "exec", store);
+    f.message += " [" + why + "]";
+    return f;
+  }
+  return messages::ok();
+}
+
+/// Opens (creating) `<repo>/.grove/<file>` without following a link, with a
+/// busy timeout, and runs each of `setup` (pragmas, the schema). On failure
+/// nothing stays open.
+inline messages::result<sqlite3*> open_store(const std::filesystem::path& repo, const char* file, const char* store,
+                                             std::initializer_list<const char*> setup) {
+  std::error_code ec;
+  std::filesystem::create_directories(repo / ".grove", ec);
+  auto path = repo / ".grove" / file;
+  sqlite3* db = nullptr;
+  int rc =
+    sqlite3_open_v2(path.c_str(), &db,
+                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
+  if (rc != SQLITE_OK) {
+    auto f = sql_failure(db, "open " + path.string(), store);
+    sqlite3_close(db);
+    return f;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* sql : setup) {
+    if (auto s = exec_sql(db, sql, store); !s) {
+      sqlite3_close(db);
+      return s.error();
+    }
+  }
+  return db;
 }
 
 } // namespace grove::journal::detail
