@@ -190,6 +190,25 @@ for x in rows:
 PY
 )
 
+# P9: the memory of past mistakes (benchmarks/lessons.py): a model that repeats one mistake unless told.
+echo "P9: lessons of past mistakes, with and without the memory ..." >&2
+lessons_args=()
+[[ $smoke -eq 1 ]] && lessons_args=(--jobs 3 --components 2)
+python3 "$here/lessons.py" "$grove" "$tools" "${lessons_args[@]}" > "$tmp/lessons.json"
+p9_row=$(python3 - "$tmp/lessons.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+w, wo = r["with"], r["without"]
+cut = 100.0 * (1 - w["later_tokens"] / w["job1_tokens"]) if w["job1_tokens"] else 0
+print(f"| P9 lessons: {r['jobs']} jobs x {r['components']} new components, a model that repeats one mistake unless "
+      f"told; first-attempt pass rate job 1 / jobs 2-{r['jobs']}, tokens per landed component job 1 / later; with the "
+      f"memory (grove) and without it (reference column) | {w['job1_first_pct']}% / {w['later_first_pct']}%, "
+      f"{w['job1_tokens']} / {w['later_tokens']} tokens ({cut:.0f}% fewer; {w['landed']}/{w['planned']} landed) | "
+      f"without: {wo['job1_first_pct']}% / {wo['later_first_pct']}%, {wo['job1_tokens']} / {wo['later_tokens']} tokens | "
+      f"| jobs 2+ ≥ 90% first time, ≥ 40% fewer tokens |")
+PY
+)
+
 machine="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g 2>/dev/null | awk '/Mem:/{print $2}') GiB"
 table=$(cat <<TABLE
 | scenario | grove | reference | ratio | target |
@@ -204,6 +223,7 @@ table=$(cat <<TABLE
 | P6 cluster: $p6_n components, 500 ms model, workers capped at 8, serving node generating nothing: 1 / 2 / 3 workers (s, medians; rounds $p6_all) | $p6_1 / $p6_2 / $p6_3 ($p6_status) | | ${p6_x2}x / ${p6_x3}x of one worker | 3 workers ≥ 2.7x |
 | P7 cluster: SIGSTOP of a generating worker to its work starting on another node (ms, p50 / max of $p7_n: $p7_all) | $p7_p50 / $p7_max | | | detection < 2 s |
 $p8_rows
+$p9_row
 TABLE
 )
 echo "machine: $machine"

@@ -1,6 +1,9 @@
 // Load tools for benchmarks/run.sh:
 //   bench_tools fake-model LATENCY_MS   an OpenAI-compatible model on 127.0.0.1:<port>
 //                                       answering after LATENCY_MS; prints the port, runs until stdin closes
+//   bench_tools forgetful-model         the same, answering at once, but every component it generates has
+//                                       an input without a label unless the prompt names input_label;
+//                                       tokens are billed from the text (4 bytes a token)
 //   bench_tools ws-load URL CLIENTS     CLIENTS WebSocket clients at once, each submits a one-component
 //                                       job; prints {"clients","ok","errors","p50_ms","p99_ms","wall_ms"}
 
@@ -30,6 +33,30 @@ int fake_model(long latency_ms) {
       200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body))));
     r.delay = std::chrono::milliseconds{latency_ms};
     return r;
+  }};
+  std::printf("%u\n", server.port());
+  std::fflush(stdout);
+  std::string line;
+  while (std::getline(std::cin, line)) {}
+  return 0;
+}
+
+// A model that repeats one mistake unless its prompt names it (the lessons scenario, P9).
+int forgetful_model() {
+  grove::test::fake_llm_server server{[](const grove::test::fake_request& req, int) {
+    auto prompt = grove::test::prompt_of("openai", req.body);
+    auto text = grove::test::competent_answer(prompt);
+    if (prompt.find("Component: ") != std::string::npos && prompt.find("input_label") == std::string::npos) {
+      auto doc = json::parse(text, nullptr, false);
+      if (doc.is_object() && doc.contains("html")) {
+        auto html = doc["html"].get<std::string>();
+        html.insert(html.find('>') + 1, "\n<input name=\"extra\">");
+        doc["html"] = html;
+        text = doc.dump();
+      }
+    }
+    return grove::test::reply(200, grove::test::openai_body(text, static_cast<int>(prompt.size() / 4),
+                                                            static_cast<int>(text.size() / 4)));
   }};
   std::printf("%u\n", server.port());
   std::fflush(stdout);
@@ -98,6 +125,7 @@ int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "fake-model" && argc == 3) return fake_model(std::stol(argv[2]));
   if (cmd == "ws-load" && argc == 4) return ws_load(argv[2], std::stoi(argv[3]));
-  std::fprintf(stderr, "usage: bench_tools fake-model LATENCY_MS | ws-load URL CLIENTS\n");
+  if (cmd == "forgetful-model" && argc == 2) return forgetful_model();
+  std::fprintf(stderr, "usage: bench_tools fake-model LATENCY_MS | forgetful-model | ws-load URL CLIENTS\n");
   return 2;
 }
