@@ -194,9 +194,10 @@ bool control_labelled(const markup_facts& f, const markup_facts::control& c) {
   return id != nullptr && f.labelled_ids.count(trim(*id)) > 0;
 }
 
-// Whether the name or description names a kind: an ASCII key starts one of
-// their words ("nav" in navbar, not in canvas); a Korean key appears anywhere
-// (Korean words carry their particles).
+// Whether the name or description names a kind: an ASCII key is one of their
+// words, or its plural ("nav" is not in canvas, "graph" not in graphql: a
+// generic component must not be held to a promise it never made); a Korean
+// key appears anywhere (Korean words carry their particles).
 bool mentions(const messages::component_spec& spec, std::initializer_list<const char*> keys) {
   auto text = lower(spec.name + " " + spec.description);
   std::vector<std::string> ascii_words;
@@ -212,7 +213,7 @@ bool mentions(const messages::component_spec& spec, std::initializer_list<const 
   return std::any_of(keys.begin(), keys.end(), [&](const char* k) {
     if (static_cast<unsigned char>(k[0]) >= 0x80) return text.find(k) != std::string::npos;
     return std::any_of(ascii_words.begin(), ascii_words.end(),
-                       [&](const std::string& w) { return w.rfind(k, 0) == 0; });
+                       [&](const std::string& w) { return w == k || w == std::string{k} + "s"; });
   });
 }
 
@@ -236,11 +237,12 @@ void purpose(const messages::component_spec& spec, const markup_facts& f, std::v
     }
   }
   // A data table, not a pricing table (plans side by side).
-  if (mentions(spec, {"table", "테이블"}) && !mentions(spec, {"pricing", "price", "요금"}) && !f.table_header) {
+  if (mentions(spec, {"table", "datatable", "datagrid", "테이블"}) && !mentions(spec, {"pricing", "price", "요금"}) &&
+      !f.table_header) {
     out.push_back({"purpose_table", severity::error, "a data table without header cells",
                    "give the table a header row of <th scope=\"col\"> cells"});
   }
-  if (mentions(spec, {"chart", "graph", "차트", "그래프"})) {
+  if (mentions(spec, {"chart", "graph", "barchart", "linechart", "차트", "그래프"})) {
     const token* graphic = nullptr;
     for (auto& t : f.starts) {
       auto role = t.attr("role") ? lower(trim(*t.attr("role"))) : std::string{};
@@ -263,11 +265,12 @@ void purpose(const messages::component_spec& spec, const markup_facts& f, std::v
       }
     }
   }
-  if (mentions(spec, {"nav", "menu", "내비게이션", "메뉴"}) && !f.nav_with_link) {
+  if (mentions(spec, {"nav", "navbar", "navigation", "menu", "menubar", "topbar", "내비게이션", "메뉴"}) &&
+      !f.nav_with_link) {
     out.push_back({"purpose_nav", severity::error, "a navigation without a <nav> landmark holding links",
                    "wrap the links (<a href>) in a <nav aria-label=\"…\">"});
   }
-  if (mentions(spec, {"search", "검색"})) {
+  if (mentions(spec, {"search", "searchbar", "검색"})) {
     bool found = false, labelled = false;
     for (auto& c : f.controls) {
       if (input_of(c.tag, "search")) {

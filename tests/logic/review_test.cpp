@@ -117,6 +117,13 @@ TEST(review, a_navbar_is_a_nav_landmark_holding_links) {
 TEST(review, kinds_are_read_from_whole_words_of_the_name_and_description) {
   auto plain = root("canvas_widget", "<p>Draw here</p>");
   EXPECT_TRUE(review(spec("canvas_widget", "A canvas to draw on"), plain, "").empty()) << "nav is not in canvas";
+  for (auto* name : {"graphql_explorer", "research_notes", "timetable", "navigator_status", "loginless_hint"}) {
+    auto s = spec(name, std::string{"A "} + name);
+    auto fs =
+      logic::review::review_artifact(s, logic::builtin::component_json(name, logic::builtin::render_component(s)));
+    EXPECT_TRUE(fs.empty()) << name << " is a generic component, held to no kind's promise:\n" << joined(fs);
+  }
+  EXPECT_TRUE(has(review(spec("sales_charts"), root("sales_charts", "<p>x</p>"), ""), "purpose_chart")) << "plural";
   EXPECT_TRUE(has(review(spec("top_menu", "Menu"), root("top_menu", "<p>x</p>"), ""), "purpose_nav"));
   EXPECT_TRUE(has(review(spec("box", "Navigation for the docs"), root("box", "<p>x</p>"), ""), "purpose_nav"));
   EXPECT_TRUE(has(review(spec("box", "검색 상자"), root("box", "<p>x</p>"), ""), "purpose_search"));
