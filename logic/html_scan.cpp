@@ -8,6 +8,19 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  size_t a = 0, b = s.size();
+  while (a < b && is_space(s[a])) ++a;
+  while (b > a && is_space(s[b - 1])) --b;
+  return std::string{s.substr(a, b - a)};
+}
+
 const std::string* token::attr(std::string_view n) const {
   for (auto& a : attributes) {
     if (a.name == n) return &a.value;
@@ -17,7 +30,7 @@ const std::string* token::attr(std::string_view n) const {
 
 namespace {
 
-char lower(char c) {
+char lower_char(char c) {
   return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
 
@@ -28,12 +41,12 @@ bool is_alpha(char c) {
 // Reads a tag's name and attributes from `j` (just past its name's start) to its '>'; returns the index after it.
 size_t read_tag(std::string_view h, size_t j, token& t) {
   size_t n = h.size();
-  while (j < n && !is_space(h[j]) && h[j] != '/' && h[j] != '>') t.name += lower(h[j++]);
+  while (j < n && !is_space(h[j]) && h[j] != '/' && h[j] != '>') t.name += lower_char(h[j++]);
   while (j < n && h[j] != '>') {
     while (j < n && (is_space(h[j]) || h[j] == '/')) ++j;
     if (j >= n || h[j] == '>') break;
     attribute a;
-    while (j < n && !is_space(h[j]) && h[j] != '/' && h[j] != '>' && h[j] != '=') a.name += lower(h[j++]);
+    while (j < n && !is_space(h[j]) && h[j] != '/' && h[j] != '>' && h[j] != '=') a.name += lower_char(h[j++]);
     while (j < n && is_space(h[j])) ++j;
     if (j < n && h[j] == '=') {
       ++j;

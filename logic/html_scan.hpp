@@ -38,4 +38,10 @@ std::vector<token> start_tags(std::string_view markup);
 
 bool is_space(char c);
 
+/// ASCII lower case (markup names, attribute values compared without case).
+std::string lower(std::string_view s);
+
+/// Without HTML whitespace at either end.
+std::string trim(std::string_view s);
+
 } // namespace grove::logic::html
