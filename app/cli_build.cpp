@@ -93,15 +93,25 @@ int build(build_args& a) {
   return exit_code(*result);
 }
 
+namespace {
+
+// A listing of a store the workspace has not made yet: an empty JSON list, or a line saying so.
+bool nothing_stored(const status_args& a, const char* file, const char* what) {
+  auto root = std::filesystem::path{a.repo};
+  if (std::filesystem::exists(root / ".grove" / file)) return false;
+  if (a.json) {
+    std::cout << "[]\n";
+  } else {
+    std::fprintf(stderr, "grove: no %s in %s yet\n", what, root.c_str());
+  }
+  return true;
+}
+
+} // namespace
+
 int lessons(status_args& a) {
   auto root = std::filesystem::path{a.repo};
-  if (!std::filesystem::exists(root / ".grove" / "lessons.db")) {
-    if (a.json)
-      std::cout << "[]\n";
-    else
-      std::fprintf(stderr, "grove: no lessons in %s yet\n", root.c_str());
-    return exit_ok;
-  }
+  if (nothing_stored(a, "lessons.db", "lessons")) return exit_ok;
   auto store = journal::lesson_store::open(root);
   if (!store) return usage_error("cannot open the lessons: " + store.error().message);
   auto all = (*store)->all();
@@ -127,13 +137,7 @@ int lessons(status_args& a) {
 
 int status(status_args& a) {
   auto root = std::filesystem::path{a.repo};
-  if (!std::filesystem::exists(root / ".grove" / "journal.db")) {
-    if (a.json)
-      std::cout << "[]\n";
-    else
-      std::fprintf(stderr, "grove: no jobs in %s yet\n", root.c_str());
-    return exit_ok;
-  }
+  if (nothing_stored(a, "journal.db", "jobs")) return exit_ok;
   auto jr = journal::journal::open(root);
   if (!jr) return usage_error("cannot open the job journal: " + jr.error().message);
   auto jobs = (*jr)->recent(50);

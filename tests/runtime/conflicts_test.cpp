@@ -22,6 +22,7 @@
 #include "logic/edits.hpp"
 #include "logic/metrics.hpp"
 #include "runtime/node.hpp"
+#include "runtime/node_fixture.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -139,10 +140,6 @@ actors::event_sink_actor::behavior_type collect(actors::event_sink_actor::pointe
 
 class conflicts : public ::testing::Test {
 protected:
-  struct system_config : caf::actor_system_config {
-    system_config() { runtime::configure(*this, grove::config::settings{}); }
-  };
-
   void SetUp() override {
     auto r = git::repository::open_or_init(root());
     ASSERT_TRUE(r) << r.error().message;
@@ -210,7 +207,7 @@ protected:
 
   test::temp_dir dir;
   grove::config::settings settings;
-  system_config cfg;
+  test::node_system_config cfg;
   caf::actor_system sys{cfg};
   std::shared_ptr<gated_provider> provider;
   std::optional<runtime::node> node;

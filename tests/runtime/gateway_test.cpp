@@ -17,6 +17,7 @@
 #include "infra/git/git.hpp"
 #include "infra/http/ws_client.hpp"
 #include "runtime/node.hpp"
+#include "runtime/node_fixture.hpp"
 #include "support.hpp"
 
 #include <arpa/inet.h>
@@ -68,10 +69,6 @@ struct frames {
 
 class gateway_protocol : public ::testing::Test {
 protected:
-  struct system_config : caf::actor_system_config {
-    system_config() { runtime::configure(*this, config::settings{}); }
-  };
-
   void start(std::chrono::milliseconds model_delay = 0ms, std::string token = {}, uint32_t max_jobs = 64,
              size_t max_connections = 256, uint32_t per_connection = 8, uint32_t max_queued = 1024) {
     ASSERT_TRUE(git::repository::open_or_init(root()));
@@ -153,7 +150,7 @@ protected:
   size_t queued_cap = 4 * 1024 * 1024;
   int send_buffer = 256 * 1024;
   test::temp_dir dir;
-  system_config cfg;
+  test::node_system_config cfg;
   caf::actor_system sys{cfg};
   std::unique_ptr<runtime::node> node;
   actors::job_registry_actor registry;

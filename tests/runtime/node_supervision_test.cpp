@@ -22,6 +22,7 @@
 #include "logic/templates.hpp"
 #include "messages/codec.hpp"
 #include "runtime/node.hpp"
+#include "runtime/node_fixture.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -91,10 +92,6 @@ messages::job_start twelve_component_job(const std::string& id, bool planned) {
   return job;
 }
 
-struct system_config : caf::actor_system_config {
-  system_config() { runtime::configure(*this, config::settings{}); }
-};
-
 class node_supervision : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
@@ -159,7 +156,7 @@ protected:
 
   test::temp_dir dir;
   config::settings settings;
-  system_config cfg;
+  test::node_system_config cfg;
   caf::actor_system sys{cfg};
   std::mutex mtx;
   std::string given_up;

@@ -13,6 +13,7 @@
 #include "logic/templates.hpp"
 #include "infra/git/git.hpp"
 #include "runtime/node.hpp"
+#include "runtime/node_fixture.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -77,10 +78,6 @@ actors::generator_actor::behavior_type crashing_generator(actors::generator_acto
 
 class pipeline : public ::testing::Test {
 protected:
-  struct system_config : caf::actor_system_config {
-    system_config() { runtime::configure(*this, grove::config::settings{}); }
-  };
-
   void SetUp() override {
     auto r = git::repository::open_or_init(root());
     ASSERT_TRUE(r) << r.error().message;
@@ -129,7 +126,7 @@ protected:
 
   test::temp_dir dir;
   grove::config::settings settings;
-  system_config cfg;
+  test::node_system_config cfg;
   caf::actor_system sys{cfg};
   messages::telemetry_stats stats;
 };
