@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "logic/metrics.hpp"
@@ -27,6 +28,9 @@ std::shared_ptr<telemetry_book> make_telemetry_book() {
 struct telemetry_state {
   std::shared_ptr<telemetry_book> book;
   int log = -1; ///< .grove/telemetry.jsonl, opened without following links
+  uint64_t log_bytes = 0; ///< its size so far
+  std::filesystem::path log_path;
+  telemetry_log_limits limits;
   ~telemetry_state() {
     if (log >= 0) ::close(log);
   }
@@ -35,13 +39,42 @@ struct telemetry_state {
 
 namespace {
 
+// Opens (or creates) the log; its folder (.grove) is made if missing and
+// neither it nor the file may be a link.
+void open_log(telemetry_state& st) {
+  auto& log = st.log_path;
+  auto rel = (log.parent_path().filename() / log.filename()).string();
+  if (auto fd = git::open_append_under(log.parent_path().parent_path(), rel)) {
+    st.log = *fd;
+    struct stat info {};
+    st.log_bytes = ::fstat(st.log, &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
+  }
+}
+
+// The log is full: shift `<log>.k` to `<log>.k+1` (the oldest goes), the log
+// to `<log>.1`, and begin a new one. Renames inside .grove, which grove owns;
+// a rename moves a link itself, never what it points at.
+void rotate_log(telemetry_state& st) {
+  ::close(st.log);
+  st.log = -1;
+  auto name = [&](uint32_t k) { return k == 0 ? st.log_path.string() : st.log_path.string() + "." + std::to_string(k); };
+  if (st.limits.keep == 0) {
+    ::unlink(name(0).c_str());
+  } else {
+    ::unlink(name(st.limits.keep).c_str());
+    for (uint32_t k = st.limits.keep; k > 0; --k) ::rename(name(k - 1).c_str(), name(k).c_str());
+  }
+  open_log(st);
+}
+
 telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telemetry_state> self,
-                                         std::filesystem::path log, std::shared_ptr<telemetry_book> book) {
+                                         std::filesystem::path log, std::shared_ptr<telemetry_book> book,
+                                         telemetry_log_limits limits) {
   self->state.book = std::move(book);
+  self->state.limits = limits;
   if (!log.empty()) {
-    // Its folder (.grove) is made if missing; neither it nor the file may be a link.
-    auto rel = (log.parent_path().filename() / log.filename()).string();
-    if (auto fd = git::open_append_under(log.parent_path().parent_path(), rel)) self->state.log = *fd;
+    self->state.log_path = std::move(log);
+    open_log(self->state);
   }
   return {
     [self](messages::telemetry_event& ev) {
@@ -68,6 +101,8 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
         if (::write(self->state.log, text.data(), text.size()) < 0) {
           ::close(self->state.log);
           self->state.log = -1;
+        } else if ((self->state.log_bytes += text.size()) >= self->state.limits.max_bytes) {
+          rotate_log(self->state);
         }
       }
       for (auto& sink : self->state.book->sinks) self->send(sink, ev);
@@ -85,8 +120,8 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
 } // namespace
 
 telemetry_actor spawn_telemetry(caf::actor_system& sys, std::filesystem::path log,
-                                std::shared_ptr<telemetry_book> book) {
-  return sys.spawn(telemetry, std::move(log), book ? std::move(book) : make_telemetry_book());
+                                std::shared_ptr<telemetry_book> book, telemetry_log_limits limits) {
+  return sys.spawn(telemetry, std::move(log), book ? std::move(book) : make_telemetry_book(), limits);
 }
 
 } // namespace grove::actors

@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(python3 openssl chromium clang libclang-rt-dev iproute2)
+  packages+=(python3 openssl chromium fonts-noto-cjk clang libclang-rt-dev iproute2)
 fi
 
 missing=()

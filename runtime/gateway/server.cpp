@@ -96,8 +96,9 @@ private:
   }
 
   void upgrade(bhttp::request<bhttp::string_body> req) {
-    if (path_of(req.target()) != "/ws") {
-      return reply(req, {404, "application/json", json_error("not_found", "WebSocket endpoint is /ws")});
+    // The endpoint is /ws; a client pointed at the bare server URL is answered there too.
+    if (auto path = path_of(req.target()); path != "/ws" && path != "/") {
+      return reply(req, {404, "application/json", json_error("not_found", "the WebSocket endpoint is /ws (or /)")});
     }
     if (!srv_->authorized(req)) {
       return reply(req, {401, "application/json", json_error("unauthorized", "missing or wrong token")});
@@ -119,6 +120,11 @@ private:
       return reply(req, {405, "application/json", json_error("method_not_allowed", "only GET")});
     }
     if (path == "/healthz") return reply(req, {200, "text/plain; charset=utf-8", "ok\n"});
+    if (path == "/ws") {
+      return reply(req, {426, "application/json",
+                         json_error("upgrade_required", "/ws is the WebSocket endpoint: connect with a WebSocket client "
+                                                        "(ws:// or wss://), e.g. grove submit ws://HOST:PORT/ws")});
+    }
     if (!srv_->authorized(req)) {
       return reply(req, {401, "application/json", json_error("unauthorized", "missing or wrong token")});
     }

@@ -168,6 +168,20 @@ protected:
       if (link != "link") std::this_thread::sleep_for(100ms);
     }
     EXPECT_EQ(link, "link") << "the page is linked";
+    // The Korean request is in the row and readable: drawn in the row's own font, two different
+    // syllables give different pictures, and neither is the box a font-less character gets (U+E000).
+    EXPECT_EQ(dt.eval("document.querySelector('tr[data-job=\"" + job + "\"] .req').textContent"),
+              "대시보드 페이지와 로그인 폼 만들어줘");
+    auto glyph = [&](const std::string& ch) {
+      return dt.eval("(() => { const font = getComputedStyle(document.querySelector('tr[data-job=\"" + job +
+                     "\"] .req')).font; const c = document.createElement('canvas'); c.width = 64; c.height = 64; "
+                     "const g = c.getContext('2d'); g.font = font.replace(/\\d+(\\.\\d+)?px/, '40px'); "
+                     "g.fillText('" + ch + "', 4, 48); return c.toDataURL(); })()");
+    };
+    auto dae = glyph("대"), si = glyph("시"), box = glyph("\\uE000");
+    EXPECT_FALSE(dae.empty());
+    EXPECT_NE(dae, si) << "Korean renders as identical boxes: no CJK font (scripts/setup.sh --tests installs fonts-noto-cjk)";
+    EXPECT_NE(dae, box) << "Korean renders as the missing-glyph box";
     // Keep a screenshot as a test artefact.
     EXPECT_GT(chrome.screenshot(token.empty() ? "dashboard.png" : "dashboard-token.png"), 1000u);
     serve->signal(SIGTERM);

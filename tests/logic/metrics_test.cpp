@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "logic/metrics.hpp"
+#include "prometheus.hpp"
 
 using namespace grove;
 using messages::stage;
@@ -106,4 +107,53 @@ TEST(metrics, cluster_nodes_get_gauges_and_counters_by_node) {
         "# TYPE grove_node_up gauge"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
+}
+
+TEST(metrics, every_line_parses_as_prometheus_text_with_shortest_bucket_labels) {
+  logic::metrics m;
+  m.observe(ev("j", "", stage::started));
+  for (auto [component, latency] : {std::pair{"navbar", 3}, {"footer", 40}, {"hero", 2500}}) {
+    auto merged = ev("j", component, stage::merged);
+    merged.latency_ms = latency;
+    merged.attempt = 1;
+    m.observe(merged);
+    auto model = ev("j", component, stage::model);
+    model.provider = "fake \"quoted\"\\provider";
+    model.latency_ms = latency;
+    model.tokens_in = 100;
+    model.tokens_out = 50;
+    m.observe(model);
+    m.observe(ev("j", component, stage::landed));
+  }
+  auto failed = ev("j", "faq", stage::model_failed);
+  failed.provider = "line\nbreak";
+  m.observe(failed);
+  m.observe(ev("j", "", stage::done));
+  messages::node_info w1;
+  w1.name = "w1";
+  w1.up = true;
+  auto text = m.render() + logic::metrics::render_nodes({w1});
+  auto check = test::check_prometheus_text(text);
+  for (auto& p : check.problems) ADD_FAILURE() << p;
+  EXPECT_GT(check.samples, 40u);
+  EXPECT_NE(text.find("le=\"0.005\"}"), std::string::npos) << text;
+  EXPECT_EQ(text.find("0.0050000"), std::string::npos) << text;
+}
+
+TEST(metrics, the_format_checker_finds_what_breaks_the_format) {
+  auto problems = [](const std::string& text) { return test::check_prometheus_text(text).problems.size(); };
+  EXPECT_EQ(problems("# HELP a_total x\n# TYPE a_total counter\na_total{k=\"v\"} 1\n"), 0u);
+  EXPECT_GT(problems("a-b 1\n"), 0u);                                           // bad name
+  EXPECT_GT(problems("a{k=\"v} 1\n"), 0u);                                      // unterminated value
+  EXPECT_GT(problems("a{k=\"\\t\"} 1\n"), 0u);                                  // bad escape
+  EXPECT_GT(problems("a 1.2.3\n"), 0u);                                         // not a float
+  EXPECT_GT(problems("a{k=\"1\"} 1\nb 2\na{k=\"2\"} 3\n"), 0u);                 // split family
+  EXPECT_GT(problems("a 1\na 2\n"), 0u);                                        // series twice
+  EXPECT_GT(problems("# TYPE h histogram\nh_bucket{le=\"0.0050000000000000001\"} 1\n"
+                     "h_bucket{le=\"+Inf\"} 1\nh_sum 0.001\nh_count 1\n"),
+            0u); // long label
+  EXPECT_GT(problems("# TYPE h histogram\nh_bucket{le=\"0.1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 0\nh_count 1\n"),
+            0u); // not cumulative
+  EXPECT_GT(problems("# TYPE h histogram\nh_bucket{le=\"0.1\"} 1\nh_sum 0\nh_count 1\n"), 0u); // no +Inf
+  EXPECT_GT(problems("# TYPE a gauge\n# TYPE a counter\na 1\n"), 0u);            // two TYPEs
 }

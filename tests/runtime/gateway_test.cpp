@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <regex>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -18,6 +17,7 @@
 #include "infra/http/ws_client.hpp"
 #include "runtime/node.hpp"
 #include "runtime/node_fixture.hpp"
+#include "prometheus.hpp"
 #include "support.hpp"
 
 #include <arpa/inet.h>
@@ -411,33 +411,10 @@ TEST_F(gateway_protocol, metrics_are_prometheus_text) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
   EXPECT_NE(m->content_type.find("text/plain"), std::string::npos);
-  // Every line is a HELP/TYPE comment or `name{labels} value`, and each sample's family was TYPEd.
-  std::regex sample{
-    R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)"};
-  std::regex type_line{R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)"};
-  std::set<std::string> typed;
-  std::istringstream in{m->body};
-  std::string line;
-  size_t samples = 0;
-  while (std::getline(in, line)) {
-    std::smatch mm;
-    if (std::regex_match(line, mm, type_line)) {
-      typed.insert(mm[1]);
-      continue;
-    }
-    if (line.rfind("# HELP ", 0) == 0) continue;
-    ASSERT_TRUE(std::regex_match(line, mm, sample)) << "not Prometheus text: " << line;
-    auto family = mm[1].str();
-    for (auto suffix : {"_bucket", "_sum", "_count"}) {
-      if (family.size() > strlen(suffix) &&
-          family.compare(family.size() - strlen(suffix), strlen(suffix), suffix) == 0 &&
-          typed.count(family.substr(0, family.size() - strlen(suffix)))) {
-        family = family.substr(0, family.size() - strlen(suffix));
-      }
-    }
-    EXPECT_TRUE(typed.count(family)) << "sample before its TYPE: " << line;
-    ++samples;
-  }
+  // Every line parses as Prometheus text exposition format (tests/prometheus.hpp).
+  auto check = test::check_prometheus_text(m->body);
+  for (auto& p : check.problems) ADD_FAILURE() << p;
+  auto samples = check.samples;
   EXPECT_GT(samples, 20u);
   EXPECT_NE(m->body.find("grove_jobs_total{status=\"done\"} 1"), std::string::npos);
   EXPECT_NE(m->body.find("grove_components_total{result=\"landed\"} 1"), std::string::npos);
@@ -455,6 +432,48 @@ TEST_F(gateway_protocol, shutting_down_refuses_new_jobs) {
   auto c = connect();
   auto refused = ask(*c, {{"type", "build"}, {"request", "a navbar"}});
   EXPECT_EQ(refused["code"], "shutting_down") << refused.dump();
+}
+
+namespace {
+
+// The head of the answer to one raw request on a fresh connection.
+std::string raw_head(uint16_t port, const std::string& req) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  std::string head;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    ssize_t n;
+    while (head.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0) head.append(buf, n);
+  }
+  ::close(fd);
+  return head;
+}
+
+std::string upgrade_request(const std::string& target) {
+  return "GET " + target +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+} // namespace
+
+TEST_F(gateway_protocol, websocket_upgrades_on_ws_and_on_the_bare_url_and_a_plain_get_of_ws_says_how) {
+  start();
+  EXPECT_EQ(raw_head(server->port(), upgrade_request("/ws")).rfind("HTTP/1.1 101", 0), 0u);
+  EXPECT_EQ(raw_head(server->port(), upgrade_request("/")).rfind("HTTP/1.1 101", 0), 0u);
+  EXPECT_EQ(raw_head(server->port(), upgrade_request("/other")).rfind("HTTP/1.1 404", 0), 0u);
+  auto other = http::http_get(http_url("/ws"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 426);
+  EXPECT_NE(other->body.find("WebSocket client"), std::string::npos) << other->body;
+  EXPECT_NE(other->body.find("upgrade_required"), std::string::npos) << other->body;
 }
 
 TEST_F(gateway_protocol, dashboard_assets_are_served) {
