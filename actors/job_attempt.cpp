@@ -210,7 +210,8 @@ void spawn_attempt(self_ptr self, size_t idx) {
   if (st.deps.lessons && !s.lessons_asked && !cached && st.deps.settings.lessons_injected > 0) {
     s.lessons_asked = true;
     self
-      ->request(st.deps.lessons, std::chrono::seconds{2},
+      ->request(st.deps.lessons,
+                std::chrono::milliseconds{2000 + (cfg.embeddings.enabled() ? cfg.embeddings.timeout_ms : 0)},
                 messages::lessons_request{s.spec, st.deps.settings.lessons_injected})
       .then(
         [self, idx](std::vector<messages::lesson>& given) {
@@ -218,7 +219,10 @@ void spawn_attempt(self_ptr self, size_t idx) {
           s.lessons = std::move(given);
           if (!s.lessons.empty()) {
             std::string which;
-            for (auto& l : s.lessons) which += (which.empty() ? "" : "; ") + l.code + " (" + l.kind + ")";
+            for (auto& l : s.lessons) {
+              which += (which.empty() ? "" : "; ") + l.code + " (" + l.kind + (l.matched.empty() ? "" : ", ") +
+                       l.matched + ")";
+            }
             emit(self, s.spec.name, messages::stage::lessons_given, s.report.attempts, false, which);
           }
           if (s.at == phase::generating) spawn_attempt(self, idx);

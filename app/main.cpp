@@ -15,7 +15,7 @@ void add_common(CLI::App* cmd, cli::common_args& c) {
                   "Config file (JSON; see config/grove.example.json, config/models.example.json)");
   cmd->add_option(
     "--provider", c.provider,
-    "Route every role to one provider: NAME[:MODEL], NAME a configured provider or builtin, openai, ollama, gemini");
+    "Route every role to one provider: NAME[:MODEL], NAME a configured provider or builtin, openai, ollama, gemini, anthropic");
   cmd->add_option("--max-attempts", c.max_attempts, "QA attempts per component (default 3)")->check(CLI::Range(1, 20));
   cmd->add_option("--parallel", c.parallel, "Components in flight per job (default 16)")->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", c.threads, "Actor scheduler threads (default: one per core)")->check(CLI::Range(1, 256));

@@ -64,7 +64,7 @@ struct reader {
   }
 };
 
-const std::vector<std::string> provider_types = {"builtin", "openai", "ollama", "gemini"};
+const std::vector<std::string> provider_types = {"builtin", "openai", "ollama", "gemini", "anthropic"};
 
 std::string read_provider(const std::string& name, const json& obj, provider_settings& p) {
   if (!obj.is_object()) return "providers." + name + ": expected an object";
@@ -89,7 +89,7 @@ std::string read_provider(const std::string& name, const json& obj, provider_set
   r.read("price_out_per_mtok", p.price_out_per_mtok, 0, 1e6);
   if (!r.error.empty()) return r.error;
   if (std::find(provider_types.begin(), provider_types.end(), p.type) == provider_types.end()) {
-    return "providers." + name + ".type: \"" + p.type + "\" is not one of builtin, openai, ollama, gemini";
+    return "providers." + name + ".type: \"" + p.type + "\" is not one of builtin, openai, ollama, gemini, anthropic";
   }
   if (p.model.empty()) p.model = default_model(p.type);
   return {};
@@ -152,6 +152,7 @@ std::string default_model(const std::string& type) {
   if (type == "openai") return "gpt-4o-mini";
   if (type == "ollama") return "qwen2.5-coder";
   if (type == "gemini") return "gemini-1.5-flash";
+  if (type == "anthropic") return "claude-sonnet-4-5";
   return "builtin";
 }
 
@@ -197,7 +198,7 @@ messages::result<settings> apply_provider_flag(settings base, const std::string&
     if (std::find(provider_types.begin(), provider_types.end(), name) == provider_types.end()) {
       return make_failure(
         errc::invalid_config,
-        "--provider: \"" + name + "\" is neither a configured provider nor a type (builtin, openai, ollama, gemini)");
+        "--provider: \"" + name + "\" is neither a configured provider nor a type (builtin, openai, ollama, gemini, anthropic)");
     }
     provider_settings p;
     p.type = name;
@@ -223,7 +224,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   reader top{doc, "", ""};
   top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
             "restart", "service_restart", "providers", "routes", "retry_prefer", "self_correction_attempts",
-            "max_tokens_per_job", "cluster", "review", "lessons", "lessons_injected"});
+            "max_tokens_per_job", "cluster", "review", "lessons", "lessons_injected", "embeddings",
+            "telemetry_log_max_mb", "telemetry_log_keep"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
@@ -233,6 +235,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   top.read("review", base.review);
   top.read("lessons", base.lessons);
   top.read("lessons_injected", base.lessons_injected, 0, 10);
+  top.read("telemetry_log_max_mb", base.telemetry_log_max_mb, 1, 65536);
+  top.read("telemetry_log_keep", base.telemetry_log_keep, 0, 100);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
   if (auto err = check_review_mode(base.review, "review"); !err.empty()) return make_failure(errc::invalid_config, err);
   // The same policy shape for generators (restart) and for the node's services (service_restart).
@@ -268,6 +272,25 @@ messages::result<settings> apply_settings(const std::string& text, settings base
       return make_failure(errc::invalid_config,
                           "cluster.connection_timeout_ms must be longer than cluster.heartbeat_interval_ms");
     }
+  }
+  if (auto e = doc.find("embeddings"); e != doc.end()) {
+    if (!e->is_object()) return make_failure(errc::invalid_config, "embeddings: expected an object");
+    reader sub{*e, "embeddings.", ""};
+    sub.only({"type", "model", "base_url", "api_key_env", "ca_file", "timeout_ms", "min_similarity"});
+    auto& k = base.embeddings;
+    sub.read("type", k.type);
+    sub.read("model", k.model);
+    sub.read("base_url", k.base_url);
+    sub.read("api_key_env", k.api_key_env);
+    sub.read("ca_file", k.ca_file);
+    sub.read("timeout_ms", k.timeout_ms, 1, 10000);
+    sub.read("min_similarity", k.min_similarity, -1, 1);
+    if (!sub.error.empty()) return make_failure(errc::invalid_config, sub.error);
+    if (k.type != "openai" && k.type != "ollama") {
+      return make_failure(errc::invalid_config,
+                          "embeddings.type: \"" + k.type + "\" is not an embeddings format (openai, ollama)");
+    }
+    if (k.model.empty()) k.model = k.type == "openai" ? "text-embedding-3-small" : "nomic-embed-text";
   }
   base.models.providers.try_emplace("builtin", provider_settings{});
   if (auto err = read_models(doc, base.models); !err.empty()) return make_failure(errc::invalid_config, err);

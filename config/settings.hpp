@@ -20,7 +20,7 @@ struct restart_settings {
 
 /// One configured model: a wire format, where it lives, and the router's policy for it.
 struct provider_settings {
-  std::string type = "builtin"; ///< builtin, openai, ollama, gemini
+  std::string type = "builtin"; ///< builtin, openai, ollama, gemini, anthropic
   std::string model;            ///< empty: the type's default model
   std::string base_url;         ///< empty: from the environment, else the type's default
   std::string api_key_env;      ///< variable holding the key; empty: the type's convention
@@ -60,7 +60,8 @@ std::vector<std::string> route_for(const model_settings& m, const std::string& r
 /// model helps, self-critique little); none: the builtin reviewer.
 std::vector<std::string> review_route(const model_settings& m);
 
-/// The type's default model name (openai: gpt-4o-mini, ollama: qwen2.5-coder, gemini: gemini-1.5-flash).
+/// The type's default model name (openai: gpt-4o-mini, ollama: qwen2.5-coder, gemini: gemini-1.5-flash,
+/// anthropic: claude-sonnet-4-5).
 std::string default_model(const std::string& type);
 
 /// The cluster (grove serve --cluster-port, grove node --join): CAF's
@@ -74,6 +75,20 @@ struct cluster_settings {
   std::string key;
   std::string ca_file;
   bool tls() const { return !certificate.empty() || !key.empty() || !ca_file.empty(); }
+};
+
+/// Embeddings for recalling lessons by meaning (`"embeddings"` in the config);
+/// without them lessons are recalled by words (SQLite FTS5), as they are
+/// whenever the endpoint fails.
+struct embedding_settings {
+  std::string type;            ///< openai (POST {base}/embeddings) or ollama (POST {base}/api/embed); empty: off
+  std::string model;           ///< empty: text-embedding-3-small (openai), nomic-embed-text (ollama)
+  std::string base_url;        ///< empty: OPENAI_BASE_URL / OLLAMA_HOST, else the public default
+  std::string api_key_env;     ///< empty: OPENAI_API_KEY for openai, none for ollama
+  std::string ca_file;         ///< extra CA bundle for TLS
+  uint32_t timeout_ms = 2000;  ///< one recall's embedding call, at most
+  double min_similarity = 0.4; ///< cosine below this is no match
+  bool enabled() const { return !type.empty(); }
 };
 
 /// Everything a run can be configured with; defaults are sane for a laptop.
@@ -96,6 +111,10 @@ struct settings {
   /// The memory of past mistakes (.grove/lessons.db): on, and how many lessons a generation is given.
   bool lessons = true;
   uint32_t lessons_injected = 2;
+  embedding_settings embeddings;
+  /// .grove/telemetry.jsonl: renamed telemetry.jsonl.1 past this size, this many old files kept.
+  uint32_t telemetry_log_max_mb = 16;
+  uint32_t telemetry_log_keep = 3;
 };
 
 /// The reviewer modes, in order of strictness.
@@ -109,7 +128,7 @@ messages::result<settings> load_settings(const std::string& path);
 messages::result<settings> apply_settings(const std::string& text, settings base);
 
 /// `--provider NAME[:MODEL]`: routes every role to one provider, a configured
-/// name or a type (builtin, openai, ollama, gemini) set up from the environment.
+/// name or a type (builtin, openai, ollama, gemini, anthropic) set up from the environment.
 messages::result<settings> apply_provider_flag(settings base, const std::string& flag);
 
 /// Empty when `mode` is a review mode; else an error naming `what` (the key or flag).

@@ -1,10 +1,12 @@
 #pragma once
 
-// The three HTTP wire formats as pure functions: build a request body and
+// The four HTTP wire formats as pure functions: build a request body and
 // headers from a prompt, and read the answer and token counts back.
-//   openai: POST {base}/chat/completions   (OpenAI, vLLM, llama.cpp, LM Studio, OpenRouter)
-//   ollama: POST {base}/api/chat            (format: json, stream: false)
-//   gemini: POST {base}/models/{model}:generateContent (responseMimeType: application/json)
+//   openai:    POST {base}/chat/completions   (OpenAI, vLLM, llama.cpp, LM Studio, OpenRouter)
+//   ollama:    POST {base}/api/chat            (format: json, stream: false)
+//   gemini:    POST {base}/models/{model}:generateContent (responseMimeType: application/json)
+//   anthropic: POST {base}/v1/messages         (x-api-key, anthropic-version; the answer is
+//              prefilled with "{", the API's way to a JSON-only answer, and "{" + text read back)
 
 #include <string>
 #include <string_view>
@@ -15,9 +17,9 @@
 
 namespace grove::logic::wire {
 
-enum class format { openai, ollama, gemini };
+enum class format { openai, ollama, gemini, anthropic };
 
-/// Parses "openai", "ollama", "gemini".
+/// Parses "openai", "ollama", "gemini", "anthropic".
 messages::result<format> format_from(std::string_view type);
 
 /// What to send.
@@ -40,5 +42,21 @@ outgoing make_request(format f, const std::string& base_url, const std::string& 
 
 /// Reads a 2xx body; a body that is not the format's JSON envelope is an error.
 messages::result<answer> parse_response(format f, std::string_view body);
+
+// Embeddings, for the memory of past mistakes:
+//   openai: POST {base}/embeddings  {"model", "input": [...]} -> {"data": [{"index", "embedding"}]}
+//   ollama: POST {base}/api/embed   {"model", "input": [...]} -> {"embeddings": [[...]]}
+
+/// The version header every Anthropic request carries.
+inline constexpr const char* anthropic_version = "2023-06-01";
+
+/// The request embedding `inputs` (openai or ollama; the others have no such endpoint here).
+outgoing make_embed_request(format f, const std::string& base_url, const std::string& model, const std::string& key,
+                            const std::vector<std::string>& inputs);
+
+/// Reads a 2xx embeddings body: one vector per input, in input order, all of
+/// one non-zero dimension with finite values; anything else is an error.
+messages::result<std::vector<std::vector<float>>> parse_embed_response(format f, std::string_view body,
+                                                                       size_t inputs);
 
 } // namespace grove::logic::wire

@@ -54,6 +54,7 @@ struct lesson {
   std::string advice; ///< what fixed it
   int64_t strength = 0;
   bool retired = false;
+  std::string matched; ///< how it was recalled: "words" (FTS5) or "embeddings 0.87"; empty in listings
   bool operator==(const lesson&) const = default;
 };
 
@@ -99,7 +100,8 @@ typename Inspector::result_type inspect(Inspector& f, violation& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lesson& x) {
-  return f(caf::meta::type_name("lesson"), x.id, x.kind, x.code, x.what, x.advice, x.strength, x.retired);
+  return f(caf::meta::type_name("lesson"), x.id, x.kind, x.code, x.what, x.advice, x.strength, x.retired,
+           x.matched);
 }
 
 template <class Inspector>

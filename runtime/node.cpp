@@ -24,6 +24,7 @@
 #include "actors/telemetry.hpp"
 #include "messages/registry.hpp"
 #include "infra/http/http_client.hpp"
+#include "infra/models/embedder.hpp"
 
 namespace grove::runtime {
 
@@ -56,6 +57,9 @@ messages::status check_providers(const config::settings& settings) {
       return messages::make_failure(messages::errc::invalid_config,
                                     "provider " + name + ": base URL: " + u.error().message);
     }
+  }
+  if (settings.embeddings.enabled()) {
+    if (auto e = models::embedder::make(settings.embeddings, nullptr); !e) return e.error();
   }
   return messages::ok();
 }
@@ -100,9 +104,20 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   integrator_ = caf::actor_cast<actors::integrator_actor>(proxy["integrator"]);
   leases_ = caf::actor_cast<actors::lease_actor>(proxy["leases"]);
   if (opts_.journal) journal_ = caf::actor_cast<actors::journal_actor>(proxy["journal"]);
-  if (opts_.settings.lessons) lessons_ = actors::spawn_lessons(sys_, opts_.repo);
+  if (opts_.settings.lessons) {
+    actors::lessons_options lo;
+    if (auto& e = opts_.settings.embeddings; e.enabled()) {
+      auto& client = http_[e.ca_file];
+      if (!client) client = std::make_shared<http::client>(http::client_options{e.ca_file});
+      if (auto made = models::embedder::make(e, client)) lo.embedder = std::move(*made);
+      lo.min_similarity = e.min_similarity;
+    }
+    lessons_ = actors::spawn_lessons(sys_, opts_.repo, std::move(lo));
+  }
 
   auto log = opts_.telemetry_log ? opts_.repo / ".grove" / "telemetry.jsonl" : std::filesystem::path{};
+  actors::telemetry_log_limits log_limits{uint64_t{opts_.settings.telemetry_log_max_mb} * 1024 * 1024,
+                                          opts_.settings.telemetry_log_keep};
   auto rc = router_setup(opts_.settings, opts_.provider, telemetry_, http_);
   // The reviewer: a model on its own route when one is configured (config::review_route), else the builtin.
   actors::qa_config qc;
@@ -122,7 +137,9 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   auto integrator_ran = std::make_shared<bool>(false); // a later start is a restart: recover first
   std::map<std::string, std::function<caf::actor()>> start{
     {"telemetry",
-     [&sys, log, events] { return caf::actor_cast<caf::actor>(actors::spawn_telemetry(sys, log, events)); }},
+     [&sys, log, events, log_limits] {
+       return caf::actor_cast<caf::actor>(actors::spawn_telemetry(sys, log, events, log_limits));
+     }},
     {"llm_router", [&sys, rc] { return caf::actor_cast<caf::actor>(actors::spawn_llm_router(sys, rc)); }},
     {"customer_agent",
      [&sys, router] { return caf::actor_cast<caf::actor>(actors::spawn_customer_agent(sys, router)); }},

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstring>
 
 #include <sqlite3.h>
 
 #include "infra/journal/sqlite.hpp"
+#include "logic/similarity.hpp"
 
 namespace grove::journal {
 
@@ -28,6 +31,8 @@ CREATE TABLE IF NOT EXISTS lessons (
   retired INTEGER NOT NULL DEFAULT 0,
   created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL,
+  embed_model TEXT,
+  embedding BLOB,
   UNIQUE(kind, code)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS lessons_fts USING fts5(kind, code, what, advice, content='lessons', content_rowid='id');
@@ -68,6 +73,15 @@ messages::lesson row(statement& st) {
 
 } // namespace
 
+std::string lesson_text(const std::string& kind, const std::string& code, const std::string& what,
+                        const std::string& advice) {
+  return kind + " (" + code + "): " + what + ". Advice: " + advice;
+}
+
+std::string query_text(const messages::component_spec& spec) {
+  return kind_of(spec.name) + ": " + spec.description;
+}
+
 std::string kind_of(const std::string& component) {
   std::string out = component;
   std::replace(out.begin(), out.end(), '_', ' ');
@@ -78,6 +92,15 @@ messages::result<std::unique_ptr<lesson_store>> lesson_store::open(const std::fi
   auto db = detail::open_store(repo, "lessons.db", "lessons",
                                {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema});
   if (!db) return db.error();
+  // A store of an earlier version has no embedding columns yet.
+  if (!statement{*db, "SELECT embed_model, embedding FROM lessons LIMIT 0"}.ok()) {
+    auto added = detail::exec_sql(*db, "ALTER TABLE lessons ADD COLUMN embed_model TEXT;"
+                                       "ALTER TABLE lessons ADD COLUMN embedding BLOB;", "lessons");
+    if (!added) {
+      sqlite3_close(*db);
+      return added.error();
+    }
+  }
   return std::unique_ptr<lesson_store>{new lesson_store(*db)};
 }
 
@@ -91,7 +114,8 @@ messages::status lesson_store::learn(const std::string& kind, const std::string&
   statement st{db_,
                "INSERT INTO lessons(kind, code, what, advice, created_ms, updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?5) "
                "ON CONFLICT(kind, code) DO UPDATE SET what = ?3, advice = ?4, updated_ms = ?5, "
-               "retired = 0, strength = MAX(strength, 0)"};
+               "retired = 0, strength = MAX(strength, 0), "
+               "embedding = CASE WHEN what = ?3 AND advice = ?4 THEN embedding END"};
   if (st.bind(1, kind).bind(2, code).bind(3, what).bind(4, advice).bind(5, now_ms).step() != SQLITE_DONE) {
     return failure(db_, "learn");
   }
@@ -101,14 +125,67 @@ messages::status lesson_store::learn(const std::string& kind, const std::string&
 messages::result<std::vector<messages::lesson>> lesson_store::recall(const messages::component_spec& spec,
                                                                      size_t limit) {
   std::vector<messages::lesson> out;
-  auto q = match_query(kind_of(spec.name) + " " + spec.description);
+  auto q = match_query(query_text(spec));
   if (q.empty() || limit == 0) return out;
   statement st{db_,
                "SELECT l.id, l.kind, l.code, l.what, l.advice, l.strength, l.retired FROM lessons_fts f "
                "JOIN lessons l ON l.id = f.rowid WHERE lessons_fts MATCH ?1 AND l.retired = 0 "
                "ORDER BY bm25(lessons_fts), l.strength DESC LIMIT ?2"};
   st.bind(1, q).bind(2, static_cast<int64_t>(limit));
-  if (!st.each([&] { out.push_back(row(st)); })) return failure(db_, "recall");
+  if (!st.each([&] {
+        out.push_back(row(st));
+        out.back().matched = "words";
+      })) {
+    return failure(db_, "recall");
+  }
+  return out;
+}
+
+messages::result<std::vector<lesson_store::unembedded>> lesson_store::without_embedding(const std::string& model,
+                                                                                         size_t limit) {
+  std::vector<unembedded> out;
+  statement st{db_,
+               "SELECT id, kind, code, what, advice FROM lessons WHERE retired = 0 AND "
+               "(embedding IS NULL OR embed_model IS NOT ?1) ORDER BY id LIMIT ?2"};
+  st.bind(1, model).bind(2, static_cast<int64_t>(limit));
+  if (!st.each([&] { out.push_back({st.integer(0), lesson_text(st.text(1), st.text(2), st.text(3), st.text(4))}); })) {
+    return failure(db_, "unembedded");
+  }
+  return out;
+}
+
+messages::status lesson_store::set_embedding(int64_t id, const std::string& model, const std::vector<float>& vec) {
+  statement st{db_, "UPDATE lessons SET embed_model = ?2, embedding = ?3 WHERE id = ?1"};
+  st.bind(1, id).bind(2, model).bind_blob(3, vec.data(), vec.size() * sizeof(float));
+  if (st.step() != SQLITE_DONE) return failure(db_, "embedding");
+  return messages::ok();
+}
+
+messages::result<std::vector<messages::lesson>> lesson_store::recall_near(const std::vector<float>& query,
+                                                                          const std::string& model, size_t limit,
+                                                                          double min_similarity) {
+  std::vector<messages::lesson> live;
+  std::vector<std::vector<float>> vectors;
+  statement st{db_,
+               "SELECT id, kind, code, what, advice, strength, retired, embedding FROM lessons "
+               "WHERE retired = 0 AND embed_model IS ?1 AND embedding IS NOT NULL ORDER BY strength DESC, id"};
+  st.bind(1, model);
+  if (!st.each([&] {
+        live.push_back(row(st));
+        auto bytes = st.blob(7);
+        std::vector<float> v(bytes.size() / sizeof(float));
+        std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+        vectors.push_back(std::move(v));
+      })) {
+    return failure(db_, "recall by embedding");
+  }
+  std::vector<messages::lesson> out;
+  for (auto& hit : logic::similarity::nearest(query, vectors, limit, min_similarity)) {
+    char score[32];
+    std::snprintf(score, sizeof score, "embeddings %.2f", hit.score);
+    out.push_back(std::move(live[hit.index]));
+    out.back().matched = score;
+  }
   return out;
 }
 

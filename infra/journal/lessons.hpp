@@ -47,6 +47,27 @@ public:
   /// Every lesson, live first, strongest first.
   messages::result<std::vector<messages::lesson>> all();
 
+  // Recall by meaning: each live lesson's text embedded once per model,
+  // kept beside it (float32), compared by cosine with the new component's.
+
+  /// A live lesson that has no embedding by `model` yet, and the text to embed.
+  struct unembedded {
+    int64_t id = 0;
+    std::string text;
+  };
+  /// At most `limit` of them, oldest first.
+  messages::result<std::vector<unembedded>> without_embedding(const std::string& model, size_t limit);
+
+  /// Keeps `vec` as lesson `id`'s embedding by `model`.
+  messages::status set_embedding(int64_t id, const std::string& model, const std::vector<float>& vec);
+
+  /// At most `limit` live lessons whose embedding by `model` is nearest
+  /// `query` (cosine at least `min_similarity`), best first; each lesson's
+  /// `matched` says the score.
+  messages::result<std::vector<messages::lesson>> recall_near(const std::vector<float>& query,
+                                                              const std::string& model, size_t limit,
+                                                              double min_similarity);
+
 private:
   explicit lesson_store(sqlite3* db) : db_(db) {}
   sqlite3* db_;
@@ -54,5 +75,12 @@ private:
 
 /// The kind of a component, for lessons: its name's words (login_form -> "login form").
 std::string kind_of(const std::string& component);
+
+/// The text a lesson is embedded by: its kind, code, what and advice.
+std::string lesson_text(const std::string& kind, const std::string& code, const std::string& what,
+                        const std::string& advice);
+
+/// The text a new component is matched by: its kind and description.
+std::string query_text(const messages::component_spec& spec);
 
 } // namespace grove::journal

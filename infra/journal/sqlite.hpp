@@ -31,6 +31,10 @@ public:
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
+  statement& bind_blob(int i, const void* data, size_t bytes) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_blob(stmt_, i, data, static_cast<int>(bytes), SQLITE_TRANSIENT);
+    return *this;
+  }
   int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
 
   /// Steps through every row with `row`; false (and the error on the
@@ -49,6 +53,11 @@ public:
              : std::string{};
   }
   int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string blob(int col) {
+    auto p = sqlite3_column_blob(stmt_, col);
+    return p != nullptr ? std::string{static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))}
+                        : std::string{};
+  }
 
 private:
   sqlite3_stmt* stmt_ = nullptr;

@@ -22,6 +22,7 @@ std::string key_variable(const config::provider_settings& cfg) {
   if (!cfg.api_key_env.empty()) return cfg.api_key_env;
   if (cfg.type == "openai") return "OPENAI_API_KEY";
   if (cfg.type == "gemini") return "GEMINI_API_KEY";
+  if (cfg.type == "anthropic") return "ANTHROPIC_API_KEY";
   return {};
 }
 
@@ -119,6 +120,10 @@ std::string resolve_base_url(const config::provider_settings& cfg) {
   if (cfg.type == "gemini") {
     auto v = env("GEMINI_BASE_URL");
     return v.empty() ? "https://generativelanguage.googleapis.com/v1beta" : v;
+  }
+  if (cfg.type == "anthropic") {
+    auto v = env("ANTHROPIC_BASE_URL");
+    return v.empty() ? "https://api.anthropic.com" : v;
   }
   return {};
 }

@@ -154,6 +154,16 @@ TEST_P(router_formats, happy_path_speaks_the_wire_format) {
     EXPECT_EQ(body["format"], "json");
     EXPECT_EQ(body["stream"], false);
     EXPECT_EQ(req.headers.count("authorization"), 0u);
+  } else if (format == "anthropic") {
+    EXPECT_EQ(req.target, "/v1/messages");
+    EXPECT_EQ(req.headers["x-api-key"], secret_key);
+    EXPECT_EQ(req.headers["anthropic-version"], "2023-06-01");
+    EXPECT_EQ(req.headers.count("authorization"), 0u);
+    EXPECT_EQ(body["model"], "test-model");
+    EXPECT_GT(body["max_tokens"].get<int>(), 0);
+    EXPECT_TRUE(body["system"].is_string());
+    EXPECT_EQ(body["messages"].back()["role"], "assistant") << "the answer is prefilled";
+    EXPECT_EQ(body["messages"].back()["content"], "{");
   } else {
     EXPECT_EQ(req.target, "/v1beta/models/test-model:generateContent");
     EXPECT_EQ(req.headers["x-goog-api-key"], secret_key);
@@ -173,6 +183,19 @@ TEST_P(router_formats, rate_limit_is_retried_after_retry_after) {
   ASSERT_TRUE(a.ok) << a.error;
   EXPECT_EQ(server.requests(), 2);
   EXPECT_GE(a.elapsed, 1000ms) << "Retry-After: 1 must be honoured over a 10 ms backoff";
+}
+
+// Anthropic's 529 "overloaded" (and any 5xx) is retried like a 500.
+TEST_P(router_formats, an_overloaded_server_is_retried) {
+  auto format = GetParam();
+  test::fake_llm_server server{[format](const fake_request& req, int n) {
+    if (n == 1) return test::reply(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+    return test::reply(200, test::body_for(format, test::competent_answer(test::prompt_of(format, req.body))));
+  }};
+  auto r = make_router(single(format, provider_for(format, server.url())));
+  auto a = ask(r, generate("navbar"));
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(server.requests(), 2);
 }
 
 TEST_P(router_formats, server_errors_are_retried_then_fall_back) {
@@ -298,7 +321,7 @@ TEST_P(router_formats, keys_never_appear_in_errors_or_telemetry) {
   EXPECT_EQ(log.find(secret_key), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(wire, router_formats, ::testing::Values("openai", "ollama", "gemini"));
+INSTANTIATE_TEST_SUITE_P(wire, router_formats, ::testing::Values("openai", "ollama", "gemini", "anthropic"));
 
 TEST_F(router, repeated_failures_open_the_circuit_and_the_provider_is_skipped) {
   test::fake_llm_server flaky{[](const fake_request&, int) { return test::reply(503, "{}"); }};

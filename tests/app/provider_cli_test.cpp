@@ -77,6 +77,53 @@ TEST(provider_cli, build_against_a_fake_openai_server) {
   EXPECT_EQ(grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl").find(key), std::string::npos);
 }
 
+// Anthropic's messages API: a whole build through it, the first answer a 401
+// that echoes the key, 429 with retry-after and 529 overloaded on the way;
+// the key is in every request's x-api-key and nowhere grove writes.
+TEST(provider_cli, build_against_a_fake_anthropic_server) {
+  grove::test::temp_dir dir;
+  const std::string akey = "sk-ant-api03-SECRET-4b2e9f7a1c";
+  grove::test::fake_llm_server server{[&](const fake_request& req, int n) {
+    if (n == 1) return grove::test::reply(429, R"({"type":"error","error":{"type":"rate_limit_error"}})",
+                                          {{"retry-after", "1"}});
+    if (n == 2) return grove::test::reply(529, R"({"type":"error","error":{"type":"overloaded_error"}})");
+    if (n == 3) return grove::test::reply(500, "upstream failed for x-api-key " + akey);
+    auto prompt = grove::test::prompt_of("anthropic", req.body);
+    return grove::test::reply(200, grove::test::anthropic_body(grove::test::competent_answer(prompt), 100, 200));
+  }};
+  grove::test::write_file(dir.path() / "grove.json",
+                          R"({"providers": {"claude": {"type": "anthropic", "model": "claude-test", "backoff_base_ms": 10,
+                               "backoff_max_ms": 50, "max_retries": 3}}, "routes": {"default": ["claude"]}})");
+  auto cmd = "cd '" + dir.path().string() + "' && ANTHROPIC_BASE_URL='" + server.url() + "' ANTHROPIC_API_KEY='" +
+             akey + "' '" + grove_bin +
+             "' build 'a navbar and a footer' --repo ws --config grove.json --json 2>stderr.txt";
+  auto r = grove::test::run(cmd);
+  auto err = grove::test::read_file(dir.path() / "stderr.txt");
+  ASSERT_EQ(r.status, 0) << r.out << err;
+  auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["status"], "done");
+  EXPECT_EQ(report["components"].size(), 2u);
+  auto& usage = report["usage"];
+  EXPECT_TRUE(usage["by_provider"].contains("claude:claude-test")) << usage.dump();
+  EXPECT_EQ(usage["tokens_in"], 300) << "plan and two components, each 100 in: " << usage.dump();
+  EXPECT_EQ(server.requests(), 6) << "three failures retried, then plan + 2 components";
+  for (auto& req : server.seen()) {
+    EXPECT_EQ(req.target, "/v1/messages");
+    EXPECT_EQ(req.headers["x-api-key"], akey);
+    EXPECT_EQ(req.headers["anthropic-version"], "2023-06-01");
+  }
+  auto page = grove::test::read_file(dir.path() / "ws/output/builder_output.html");
+  EXPECT_NE(page.find("data-component=\"navbar\""), std::string::npos);
+  grove::test::expect_clean_repository(dir.path() / "ws");
+  auto objects = grove::test::run("cd '" + (dir.path() / "ws").string() +
+                                  "' && git cat-file --batch-all-objects --batch 2>/dev/null")
+                   .out;
+  for (auto& where : {r.out, err, grove::test::read_file(dir.path() / "ws/.grove/telemetry.jsonl"), objects}) {
+    EXPECT_EQ(where.find(akey), std::string::npos) << where.substr(0, 2000);
+    EXPECT_EQ(where.find("SECRET-4b2e"), std::string::npos);
+  }
+}
+
 TEST(provider_cli, configured_route_with_a_concurrency_cap) {
   grove::test::temp_dir dir;
   grove::test::fake_llm_server server{openai_with_one_bad_answer(std::chrono::milliseconds{60})};

@@ -115,3 +115,23 @@ TEST(settings, the_reviewer_mode_is_blocking_by_default_and_checked) {
     << bad.error().message;
   EXPECT_FALSE(apply_settings(R"({"review": true})", defaults()));
 }
+
+TEST(settings, embeddings_are_off_by_default_and_checked) {
+  EXPECT_FALSE(defaults().embeddings.enabled());
+  auto openai = apply_settings(R"({"embeddings": {"type": "openai"}})", defaults());
+  ASSERT_TRUE(openai) << openai.error().message;
+  EXPECT_TRUE(openai->embeddings.enabled());
+  EXPECT_EQ(openai->embeddings.model, "text-embedding-3-small");
+  auto ollama = apply_settings(
+    R"({"embeddings": {"type": "ollama", "base_url": "http://127.0.0.1:11434", "min_similarity": 0.6}})", defaults());
+  ASSERT_TRUE(ollama) << ollama.error().message;
+  EXPECT_EQ(ollama->embeddings.model, "nomic-embed-text");
+  EXPECT_DOUBLE_EQ(ollama->embeddings.min_similarity, 0.6);
+  EXPECT_NE(error_of(R"({"embeddings": {"type": "gemini"}})").find("embeddings.type: \"gemini\" is not"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"embeddings": {"type": "openai", "timeout_ms": 60000}})").find("embeddings.timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"embeddings": {"type": "openai", "dims": 3}})").find("embeddings.dims: unknown setting"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"embeddings": "openai"})").find("embeddings: expected an object"), std::string::npos);
+}

@@ -206,7 +206,21 @@ std::string gemini_body(const std::string& text, int tokens_in, int tokens_out) 
     .dump();
 }
 
+std::string anthropic_body(const std::string& text, int tokens_in, int tokens_out) {
+  // A real model continues the prefilled "{" of the request.
+  auto rest = text.rfind('{', 0) == 0 ? text.substr(1) : text;
+  return json{{"id", "msg_1"},
+              {"type", "message"},
+              {"role", "assistant"},
+              {"model", "m"},
+              {"content", json::array({{{"type", "text"}, {"text", rest}}})},
+              {"stop_reason", "end_turn"},
+              {"usage", {{"input_tokens", tokens_in}, {"output_tokens", tokens_out}}}}
+    .dump();
+}
+
 std::string body_for(const std::string& format, const std::string& text, int tokens_in, int tokens_out) {
+  if (format == "anthropic") return anthropic_body(text, tokens_in, tokens_out);
   if (format == "ollama") return ollama_body(text, tokens_in, tokens_out);
   if (format == "gemini") return gemini_body(text, tokens_in, tokens_out);
   return openai_body(text, tokens_in, tokens_out);

@@ -80,8 +80,10 @@ private:
 std::string openai_body(const std::string& text, int tokens_in = 10, int tokens_out = 20);
 std::string ollama_body(const std::string& text, int tokens_in = 10, int tokens_out = 20);
 std::string gemini_body(const std::string& text, int tokens_in = 10, int tokens_out = 20);
+/// Anthropic's messages envelope; `text` loses a leading "{" (the request prefilled it).
+std::string anthropic_body(const std::string& text, int tokens_in = 10, int tokens_out = 20);
 
-/// The body for `format` ("openai", "ollama", "gemini").
+/// The body for `format` ("openai", "ollama", "gemini", "anthropic").
 std::string body_for(const std::string& format, const std::string& text, int tokens_in = 10, int tokens_out = 20);
 
 /// The user prompt inside a request body of `format`.

@@ -2,6 +2,7 @@
 
 #include "logic/prompts.hpp"
 #include "logic/routing.hpp"
+#include "logic/similarity.hpp"
 #include "logic/wire_formats.hpp"
 
 using namespace grove::logic;
@@ -81,6 +82,76 @@ TEST(wire, envelopes_parse_or_fail_clearly) {
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("unexpected response envelope"), std::string::npos);
   EXPECT_FALSE(wire::parse_response(wire::format::gemini, "<html>"));
+}
+
+TEST(wire, anthropic_messages_prefill_the_json_answer_and_read_usage) {
+  auto a = wire::make_request(wire::format::anthropic, "http://h/", "claude-x", "k3y", "sys", "p");
+  EXPECT_EQ(a.url, "http://h/v1/messages");
+  EXPECT_EQ(a.url.find("k3y"), std::string::npos);
+  ASSERT_EQ(a.headers.size(), 2u);
+  EXPECT_EQ(a.headers[0], (std::pair<std::string, std::string>{"x-api-key", "k3y"}));
+  EXPECT_EQ(a.headers[1], (std::pair<std::string, std::string>{"anthropic-version", "2023-06-01"}));
+  auto keyless = wire::make_request(wire::format::anthropic, "http://h", "m", "", "sys", "p");
+  EXPECT_EQ(keyless.headers.size(), 1u);
+  // The answer continues the prefilled "{"; a whole object (a server that ignored the prefill) stays whole.
+  auto cont = wire::parse_response(
+    wire::format::anthropic,
+    R"({"content":[{"type":"text","text":"\"a\": 1}"}],"usage":{"input_tokens":5,"output_tokens":6}})");
+  ASSERT_TRUE(cont) << cont.error().message;
+  EXPECT_EQ(cont->text, R"({"a": 1})");
+  EXPECT_EQ(cont->tokens_in, 5u);
+  EXPECT_EQ(cont->tokens_out, 6u);
+  auto whole = wire::parse_response(wire::format::anthropic, R"({"content":[{"type":"text","text":" {\"a\": 1}"}]})");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->text, R"( {"a": 1})");
+  EXPECT_FALSE(wire::parse_response(wire::format::anthropic, R"({"type":"error"})"));
+  EXPECT_FALSE(wire::parse_response(wire::format::anthropic, R"({"content":"x"})"));
+  ASSERT_TRUE(wire::format_from("anthropic"));
+}
+
+TEST(wire, embeddings_requests_and_envelopes_in_both_formats) {
+  auto o = wire::make_embed_request(wire::format::openai, "http://h/v1/", "e", "k3y", {"a", "b"});
+  EXPECT_EQ(o.url, "http://h/v1/embeddings");
+  EXPECT_EQ(o.headers.at(0).second, "Bearer k3y");
+  EXPECT_NE(o.body.find(R"("input":["a","b"])"), std::string::npos) << o.body;
+  auto l = wire::make_embed_request(wire::format::ollama, "http://h:11434", "n", "", {"a"});
+  EXPECT_EQ(l.url, "http://h:11434/api/embed");
+  EXPECT_TRUE(l.headers.empty());
+  // OpenAI orders by "index".
+  auto ok = wire::parse_embed_response(
+    wire::format::openai, R"({"data":[{"index":1,"embedding":[0,1]},{"index":0,"embedding":[1,0]}]})", 2);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ((*ok)[0], (std::vector<float>{1, 0}));
+  EXPECT_EQ((*ok)[1], (std::vector<float>{0, 1}));
+  auto ol = wire::parse_embed_response(wire::format::ollama, R"({"embeddings":[[0.5,0.25]]})", 1);
+  ASSERT_TRUE(ol);
+  EXPECT_EQ((*ol)[0], (std::vector<float>{0.5f, 0.25f}));
+  // Garbage of every shape is an error, never a short or mixed answer.
+  for (auto* bad : {R"({"data":[{"embedding":[1,0]}]})", R"({"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]})",
+                    R"({"data":[{"embedding":[1,0]},{"embedding":[1]}]})", R"({"data":[{"embedding":[]},{"embedding":[]}]})",
+                    R"({"data":[{"embedding":["x",0]},{"embedding":[1,0]}]})", R"({"data":{}})", "[]", "nope",
+                    R"({"data":[{"index":7,"embedding":[1]},{"embedding":[1]}]})"}) {
+    EXPECT_FALSE(wire::parse_embed_response(wire::format::openai, bad, 2)) << bad;
+  }
+  EXPECT_FALSE(wire::parse_embed_response(wire::format::ollama, R"({"embeddings":[[1],[2]]})", 1));
+  EXPECT_FALSE(wire::parse_embed_response(wire::format::ollama, R"({"embeddings":[[1e999]]})", 1));
+}
+
+TEST(similarity, nearest_by_cosine_with_a_floor_and_a_limit) {
+  using similarity::cosine;
+  using similarity::nearest;
+  EXPECT_NEAR(cosine({1, 0}, {2, 0}), 1.0, 1e-9);
+  EXPECT_NEAR(cosine({1, 0}, {0, 3}), 0.0, 1e-9);
+  EXPECT_EQ(cosine({1, 0}, {1, 0, 0}), 0.0) << "other dimensions never match";
+  EXPECT_EQ(cosine({0, 0}, {1, 0}), 0.0);
+  std::vector<std::vector<float>> c{{0, 1}, {1, 1}, {1, 0}, {1, 0, 0}, {-1, 0}};
+  auto best = nearest({1, 0}, c, 2, 0.5);
+  ASSERT_EQ(best.size(), 2u);
+  EXPECT_EQ(best[0].index, 2u);
+  EXPECT_EQ(best[1].index, 1u);
+  EXPECT_NEAR(best[1].score, 0.7071, 1e-3);
+  EXPECT_EQ(nearest({1, 0}, c, 5, 0.8).size(), 1u);
+  EXPECT_TRUE(nearest({1, 0}, c, 0, 0).empty());
 }
 
 TEST(prompts, generation_prompt_carries_rules_schema_and_feedback) {
