@@ -68,7 +68,7 @@ std::string match_query(const std::string& text) {
 }
 
 messages::lesson row(statement& st) {
-  return {st.integer(0), st.text(1), st.text(2), st.text(3), st.text(4), st.integer(5), st.integer(6) != 0};
+  return {st.integer(0), st.text(1), st.text(2), st.text(3), st.text(4), st.integer(5), st.integer(6) != 0, {}};
 }
 
 } // namespace

@@ -175,8 +175,9 @@ std::string between(const std::string& text, const std::string& from, const std:
   return text.substr(at, text.find(to, at) - at);
 }
 
-// A model for parallel edits: an edit prompt waits (up to 2 s) until the
-// edits in flight pair up, so two jobs truly overlap, then answers the
+// A model for parallel edits: an edit to one of the two rival titles waits
+// (up to 10 s) until the rival edit arrives too, so the two jobs truly
+// overlap (the restoring edit in between takes no part), then answers the
 // builtin's edit of the prompt's current version; a resolve prompt is
 // counted and answered with main's version carrying both titles.
 struct overlapping_model {
@@ -200,14 +201,16 @@ struct overlapping_model {
         theirs, "change the title of the contact form to \"Write to us | Get in touch\"");
       text = out ? *out : "not a component";
     } else if (prompt.rfind("You are a generation agent editing", 0) == 0) {
-      {
+      auto instruction = between(prompt, "Instruction: ", "\n");
+      auto paired = instruction.ends_with("\"Write to us\"") || instruction.ends_with("\"Get in touch\"");
+      if (paired) {
         std::unique_lock<std::mutex> lock{mtx};
         ++edits;
         cv.notify_all();
-        cv.wait_for(lock, std::chrono::seconds{2}, [&] { return edits % 2 == 0; });
+        cv.wait_for(lock, std::chrono::seconds{10}, [&] { return edits % 2 == 0; });
       }
-      auto out = grove::logic::builtin::apply_edit(between(prompt, "Current version:\n", "\n\nRules"),
-                                                   between(prompt, "Instruction: ", "\n"));
+      auto out =
+        grove::logic::builtin::apply_edit(between(prompt, "Current version:\n", "\n\nRules"), instruction);
       text = out ? *out : "cannot";
     } else {
       text = grove::test::competent_answer(prompt);
