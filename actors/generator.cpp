@@ -10,6 +10,7 @@
 #include "logic/qa_rules.hpp"
 #include "messages/secrets.hpp"
 #include "actors/telemetry.hpp"
+#include "actors/caf_error.hpp"
 #include "actors/service_call.hpp"
 
 namespace grove::actors {
@@ -82,8 +83,11 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
         [self, rp, res, budget](caf::error& err) mutable {
           res.ok = false;
           res.timed_out = err == caf::sec::request_timeout;
-          res.error = res.timed_out ? "no answer from the model within " + std::to_string(budget.count()) + " ms"
-                                    : self->system().render(err);
+          auto grove_err = from_caf(err);
+          res.over_budget = grove_err && grove_err->code == messages::errc::budget;
+          res.error = res.timed_out     ? "no answer from the model within " + std::to_string(budget.count()) + " ms"
+                      : res.over_budget ? "budget: " + grove_err->message
+                                        : self->system().render(err);
           rp.deliver(std::move(res));
           self->quit();
         });

@@ -110,6 +110,12 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
           timed_out(self, idx, r.error);
           return;
         }
+        if (!r.ok && r.over_budget) {
+          // A spending limit: no retry, the job goes on with what needs no model.
+          if (self->state.budget_error.empty()) self->state.budget_error = r.error;
+          drop(self, idx, std::move(r.error));
+          return;
+        }
         if (!r.ok) {
           if (r.violations.empty()) r.violations.push_back({"generation_failed", r.error});
           reject(self, idx, std::move(r.violations));

@@ -80,6 +80,7 @@ struct job_supervisor_state {
   std::chrono::steady_clock::time_point deadline; ///< the job's wall-clock deadline
   bool deadline_passed = false;
   std::string failure;
+  std::string budget_error; ///< the first call a spending limit refused: the job's error unless it failed otherwise
   bool cancelled = false;
   bool composing = false;
   bool finishing = false;

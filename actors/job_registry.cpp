@@ -42,6 +42,7 @@ struct registry_state {
   std::vector<caf::typed_response_promise<bool>> drain_waiters;
   logic::fair_queue queue;
   journal_actor journal;
+  job_admission admit;
   static inline const char* name = "job_registry";
 };
 
@@ -202,6 +203,9 @@ void start_waiting(self_ptr self) {
 caf::result<std::string> submit(self_ptr self, messages::submit_job& req, job_sink_actor sink) {
   auto& st = self->state;
   if (auto no = refusal(st)) return std::move(*no);
+  if (st.admit) {
+    if (auto no = st.admit(req.start)) return make_caf_error(no->code, no->message);
+  }
   auto job = job_id_for(req.start, st.jobs);
   req.start.job = job;
   auto& e = st.jobs[job];
@@ -324,8 +328,9 @@ caf::result<bool> drain(self_ptr self, bool cancel_running) {
 }
 
 job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, registry_limits limits,
-                                           journal_actor journal) {
+                                           journal_actor journal, job_admission admit) {
   self->state.spawn = std::move(spawn);
+  self->state.admit = std::move(admit);
   self->state.limits = limits;
   self->state.journal = std::move(journal);
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -354,8 +359,8 @@ job_registry_actor::behavior_type registry(self_ptr self, job_spawner spawn, reg
 } // namespace
 
 job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits,
-                                      journal_actor journal) {
-  return sys.spawn(registry, std::move(spawn), limits, std::move(journal));
+                                      journal_actor journal, job_admission admit) {
+  return sys.spawn(registry, std::move(spawn), limits, std::move(journal), std::move(admit));
 }
 
 } // namespace grove::actors

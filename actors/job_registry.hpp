@@ -1,13 +1,19 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "actors/interfaces.hpp"
+#include "messages/errors.hpp"
 
 namespace grove::actors {
 
 /// How the registry starts a job supervisor.
 using job_spawner = std::function<job_supervisor_actor()>;
+
+/// Why a submitted job is refused before it is queued (the server's daily
+/// budget is spent and the job needs a model), or none.
+using job_admission = std::function<std::optional<messages::failure>(const messages::job_start&)>;
 
 /// Limits of a node's registry.
 struct registry_limits {
@@ -23,8 +29,9 @@ struct registry_limits {
 /// the telemetry actor. Jobs beyond `max_jobs_in_flight` wait in a fair
 /// queue (logic::fair_queue, one line per submitting sink) and hear
 /// `queued` events with their position; with a `journal` they are recorded
-/// as queued, so a restart resumes them.
+/// as queued, so a restart resumes them. `admit`, when set, may refuse a
+/// submission (its failure's code and message go to the client).
 job_registry_actor spawn_job_registry(caf::actor_system& sys, job_spawner spawn, registry_limits limits,
-                                      journal_actor journal = {});
+                                      journal_actor journal = {}, job_admission admit = {});
 
 } // namespace grove::actors

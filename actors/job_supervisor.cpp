@@ -117,7 +117,7 @@ void finish(self_ptr self) {
   r.request = st.plan.request;
   r.output = st.output;
   r.composition_commit = st.composition_commit;
-  r.error = st.failure;
+  r.error = st.failure.empty() ? st.budget_error : st.failure;
   r.elapsed_ms =
     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.started).count();
   size_t landed = 0;

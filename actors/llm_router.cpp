@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
+#include "logic/budget.hpp"
 #include "logic/prompts.hpp"
 #include "logic/routing.hpp"
 #include "messages/secrets.hpp"
@@ -35,6 +36,9 @@ struct call_state {
   uint32_t corrections = 0;
   std::string correction;
   std::vector<std::string> errors;
+  bool admitted = false; ///< let through by the spending limits: reserved_* are held until it ends
+  double reserved_job = 0;
+  double reserved_day = 0;
 };
 
 struct job_account {
@@ -51,6 +55,10 @@ struct router_state {
   std::vector<std::string> secrets;
   std::map<uint64_t, call_state> calls;
   std::map<std::string, job_account> jobs;
+  std::map<std::string, logic::budget::scope> job_budgets;
+  logic::budget::scope day; ///< spent is read from the ledger before each decision
+  std::shared_ptr<journal::spend_ledger> ledger;
+  std::deque<uint64_t> budget_waiting; ///< calls that wait for calls in flight to settle
   uint64_t next_call = 1;
   std::mt19937_64 rng{std::random_device{}()};
   ~router_state() {
@@ -90,6 +98,66 @@ void fail(self_ptr self, uint64_t id) {
   st.calls.erase(it);
 }
 
+// The spending limits that apply to a call to `slot`: go (reserved), wait
+// (queued until a call settles) or refuse (the call fails with errc::budget).
+logic::budget::verdict admit(self_ptr self, call_state& c, const provider_slot& slot) {
+  using logic::budget::verdict;
+  auto& st = self->state;
+  bool priced = slot.cfg.price_in_per_mtok > 0 || slot.cfg.price_out_per_mtok > 0;
+  if (!priced || c.admitted) return verdict::go;
+  auto& job = st.job_budgets[c.req.job];
+  job.limit = st.models.max_cost_usd;
+  auto now = now_ms();
+  if (st.ledger) {
+    st.day.limit = st.ledger->limit_usd();
+    st.day.spent = st.ledger->spent(now);
+  }
+  auto vj = logic::budget::admit(job);
+  auto vd = st.ledger ? logic::budget::admit(st.day) : verdict::go;
+  if (vj == verdict::refuse || vd == verdict::refuse) {
+    std::string why;
+    if (vj == verdict::refuse) {
+      why = logic::budget::refusal(job, "the job's budget (max_cost_usd)");
+    } else {
+      auto frees = st.ledger->frees_at(now);
+      why = logic::budget::refusal(st.day, "the server's budget per " + logic::budget::window_text(st.ledger->window_ms()) +
+                                             " (budget_usd_per_day)") +
+            (frees > 0 ? "; spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s" : "");
+    }
+    emit(self, c, messages::stage::model_skipped, slot.impl->name() + " not called: " + why);
+    c.errors.push_back(why);
+    return verdict::refuse;
+  }
+  if (vj == verdict::wait || vd == verdict::wait) return verdict::wait;
+  c.admitted = true;
+  c.reserved_job = logic::budget::reserve(job);
+  c.reserved_day = st.ledger ? logic::budget::reserve(st.day) : 0;
+  return verdict::go;
+}
+
+// An admitted call ended: what it cost is spent (journaled for the server's
+// budget), and the calls that waited for a price decide again.
+void settle_budget(self_ptr self, call_state& c, const std::string& who, double cost) {
+  auto& st = self->state;
+  if (!c.admitted) return;
+  c.admitted = false;
+  logic::budget::settle(st.job_budgets[c.req.job], c.reserved_job, cost);
+  if (st.ledger) {
+    logic::budget::settle(st.day, c.reserved_day, cost);
+    if (auto s = st.ledger->add(now_ms(), c.req.job, who, cost); !s) {
+      emit(self, c, messages::stage::error, "the spend journal: " + s.error().message);
+    }
+  }
+}
+
+void dispatch(self_ptr self, uint64_t id);
+
+void wake_budget_waiters(self_ptr self) {
+  auto waiting = std::move(self->state.budget_waiting);
+  self->state.budget_waiting.clear();
+  for (auto id : waiting) dispatch(self, id);
+}
+
 void dispatch(self_ptr self, uint64_t id) {
   auto& st = self->state;
   auto cit = st.calls.find(id);
@@ -111,6 +179,15 @@ void dispatch(self_ptr self, uint64_t id) {
   if (slot.in_flight >= slot.cfg.max_concurrency) {
     slot.waiting.push_back(id);
     return;
+  }
+  switch (admit(self, c, slot)) {
+    case logic::budget::verdict::go: break;
+    case logic::budget::verdict::wait: st.budget_waiting.push_back(id); return;
+    case logic::budget::verdict::refuse: {
+      c.rp.deliver(make_caf_error(messages::errc::budget, messages::redact(c.errors.back(), st.secrets)));
+      st.calls.erase(cit);
+      return;
+    }
   }
   ++slot.in_flight;
   auto handle = caf::actor_cast<router_actor>(self);
@@ -180,7 +257,8 @@ void account_usage(self_ptr self, const call_state& c, provider_slot& slot, cons
 }
 
 // One telemetry event per model call, ok or not, with its figures.
-void report_call(self_ptr self, const call_state& c, const std::string& who, const messages::provider_done& d) {
+void report_call(self_ptr self, const call_state& c, const std::string& who, const messages::provider_done& d,
+                 double cost) {
   auto ev =
     event(self, c, d.ok ? messages::stage::model : messages::stage::model_failed,
           who + " " + (d.ok ? "ok" : "failed") + (d.http_status != 0 ? " http " + std::to_string(d.http_status) : "") +
@@ -191,6 +269,7 @@ void report_call(self_ptr self, const call_state& c, const std::string& who, con
   ev.latency_ms = d.latency_ms;
   ev.tokens_in = d.reply.tokens_in;
   ev.tokens_out = d.reply.tokens_out;
+  ev.cost_usd = cost;
   self->send(self->state.telemetry, std::move(ev));
 }
 
@@ -252,20 +331,26 @@ void on_done(self_ptr self, messages::provider_done& d) {
   if (sit == st.providers.end()) return fail(self, d.call);
   auto& slot = sit->second;
   auto who = slot.impl->name();
+  auto cost = logic::budget::cost_of(d.reply.tokens_in, d.reply.tokens_out, slot.cfg.price_in_per_mtok,
+                                     slot.cfg.price_out_per_mtok);
+  // Settled before the slot lets the next call through, so that call sees this one's price.
+  settle_budget(self, c, who, cost);
   release(self, slot);
   account_usage(self, c, slot, who, d);
-  report_call(self, c, who, d);
+  report_call(self, c, who, d, cost);
   if (d.ok) {
     on_answer(self, d.call, slot, who, d);
   } else {
     on_failure(self, d.call, slot, who, d);
   }
+  wake_budget_waiters(self);
 }
 
 router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
   auto& st = self->state;
   st.models = std::move(cfg.models);
   st.telemetry = cfg.telemetry;
+  st.ledger = std::move(cfg.ledger);
   for (auto& [name, impl] : cfg.providers) {
     provider_slot slot;
     slot.impl = impl;

@@ -93,6 +93,7 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
           line["http_status"] = ev.http_status;
           line["tokens_in"] = ev.tokens_in;
           line["tokens_out"] = ev.tokens_out;
+          line["cost_usd"] = ev.cost_usd;
         }
         if (ev.latency_ms != 0) line["latency_ms"] = ev.latency_ms;
         if (!ev.node.empty()) line["node"] = ev.node;

@@ -31,6 +31,7 @@ struct common_args {
   uint32_t parallel = 0;
   uint32_t threads = 0;
   std::string review; ///< empty: the config's (default blocking)
+  double max_cost = -1; ///< --max-cost: each job's model spend cap in US dollars; <0: the config's
 };
 
 /// Cluster flags shared by serve and node (over the config's "cluster" section).
@@ -67,6 +68,7 @@ struct serve_args {
   bool cluster = false;      ///< --cluster-port given (0 picks a free port)
   std::string cluster_host = "127.0.0.1";
   int64_t local_capacity = -1; ///< generations this node runs itself; -1: the config's
+  double budget_usd_per_day = -1; ///< --budget-usd-per-day; <0: the config's
   cluster_args cl;
 };
 

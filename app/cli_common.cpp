@@ -169,6 +169,7 @@ messages::result<config::settings> load(const common_args& a) {
   if (a.max_attempts != 0) settings.max_attempts = a.max_attempts;
   if (a.parallel != 0) settings.parallel = a.parallel;
   if (a.threads != 0) settings.threads = a.threads;
+  if (a.max_cost >= 0) settings.models.max_cost_usd = a.max_cost;
   if (!a.review.empty()) {
     if (auto err = config::check_review_mode(a.review, "--review"); !err.empty()) {
       return messages::make_failure(messages::errc::invalid_config, err);
@@ -225,6 +226,14 @@ void print_summary(const messages::job_report& r) {
                  static_cast<unsigned long long>(r.model_usage.total.requests),
                  static_cast<unsigned long long>(r.model_usage.total.tokens_in),
                  static_cast<unsigned long long>(r.model_usage.total.tokens_out), r.model_usage.total.cost_usd);
+    if (r.model_usage.by_provider.size() > 1 || r.model_usage.total.cost_usd > 0) {
+      for (auto& u : r.model_usage.by_provider) {
+        std::fprintf(stderr, "  %s: %llu requests, %llu tokens in, %llu out, ~$%.4f\n",
+                     messages::redact(u.provider).c_str(), static_cast<unsigned long long>(u.requests),
+                     static_cast<unsigned long long>(u.tokens_in), static_cast<unsigned long long>(u.tokens_out),
+                     u.cost_usd);
+      }
+    }
   }
   if (!r.output.empty()) std::fprintf(stderr, "page: %s\n", r.output.c_str());
 }

@@ -13,6 +13,8 @@
 #include <caf/all.hpp>
 
 #include "actors/job_registry.hpp"
+#include "logic/budget.hpp"
+#include "messages/clock.hpp"
 #include "messages/secrets.hpp"
 #include "app/cli.hpp"
 #include "app/node_host.hpp"
@@ -118,6 +120,7 @@ int serve(serve_args& a) {
   jr->reset();
 
   if (a.local_capacity >= 0) settings->cluster.local_capacity = static_cast<uint32_t>(a.local_capacity);
+  if (a.budget_usd_per_day >= 0) settings->budget_usd_per_day = a.budget_usd_per_day;
   if (auto ok = apply_cluster_flags(*settings, a.cl); !ok) return usage_error(ok.error().message);
   node_host host{ws->root, *settings, a.cluster};
   if (!host.cluster_status) return usage_error(host.cluster_status.error().message);
@@ -136,6 +139,12 @@ int serve(serve_args& a) {
   auto made = runtime::node::make(sys, opts);
   if (!made) return usage_error(made.error().message);
   auto& n = **made;
+  if (auto ledger = n.ledger()) {
+    auto now = messages::now_ms();
+    std::fprintf(stderr, "grove: budget: %s of model spend per %s, %s spent within it (.grove/spend.db)\n",
+                 logic::budget::dollars(ledger->limit_usd()).c_str(), logic::budget::window_text(ledger->window_ms()).c_str(),
+                 logic::budget::dollars(ledger->spent(now)).c_str());
+  }
   // Before the registry: every job, resumed ones included, places its generators through the cluster.
   if (a.cluster) {
     auto cluster = n.start_cluster(host_name(), [](const std::string& line) {
@@ -170,6 +179,7 @@ int serve(serve_args& a) {
   deps.integrator = caf::actor_cast<caf::weak_actor_ptr>(n.integrator());
   deps.max_jobs_per_connection = a.jobs_per_connection;
   deps.cluster = caf::actor_cast<caf::actor>(n.cluster());
+  deps.ledger = n.ledger();
   auto so = server_options_from(a);
   // The token is a secret like an API key: never echoed in any spelling.
   messages::register_secret(so.token);

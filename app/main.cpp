@@ -22,6 +22,10 @@ void add_common(CLI::App* cmd, cli::common_args& c) {
   cmd->add_option("--review", c.review,
                   "The reviewer in the QA gate: off, advisory (findings recorded) or blocking (default: an error "
                   "finding is a rejection, retried with its advice)");
+  cmd->add_option("--max-cost", c.max_cost,
+                  "A job's model spend cap in US dollars at the providers' prices (0: none; default: the config's "
+                  "max_cost_usd); the components it leaves ungenerated are dropped with a budget error")
+    ->check(CLI::Range(0.0, 1e9));
 }
 
 void add_cluster(CLI::App* cmd, cli::cluster_args& c) {
@@ -78,6 +82,11 @@ int main(int argc, char** argv) {
   serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")
     ->capture_default_str();
   add_common(serve, s.common);
+  serve
+    ->add_option("--budget-usd-per-day", s.budget_usd_per_day,
+                 "Model spend allowed within any rolling day (config budget_window_ms), journaled in "
+                 ".grove/spend.db; past it, jobs that need a model are refused with budget (0: none)")
+    ->check(CLI::Range(0.0, 1e9));
   serve
     ->add_option("--cluster-port", s.cluster_port,
                  "Accept worker nodes (grove node --join) on this port (0: any free port, printed at start)")

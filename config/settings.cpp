@@ -143,6 +143,7 @@ std::string read_models(const json& doc, model_settings& m) {
   reader top{doc, "", ""};
   top.read("self_correction_attempts", m.self_correction_attempts, 0, 10);
   top.read("max_tokens_per_job", m.max_tokens_per_job, 0, 1e15);
+  top.read("max_cost_usd", m.max_cost_usd, 0, 1e9);
   return top.error;
 }
 
@@ -225,7 +226,7 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   top.only({"max_attempts", "parallel", "threads", "generator_timeout_ms", "component_timeout_ms", "job_timeout_ms",
             "restart", "service_restart", "providers", "routes", "retry_prefer", "self_correction_attempts",
             "max_tokens_per_job", "cluster", "review", "lessons", "lessons_injected", "embeddings",
-            "telemetry_log_max_mb", "telemetry_log_keep"});
+            "telemetry_log_max_mb", "telemetry_log_keep", "max_cost_usd", "budget_usd_per_day", "budget_window_ms"});
   top.read("max_attempts", base.max_attempts, 1, 20);
   top.read("parallel", base.parallel, 1, 10000);
   top.read("threads", base.threads, 0, 256);
@@ -237,6 +238,8 @@ messages::result<settings> apply_settings(const std::string& text, settings base
   top.read("lessons_injected", base.lessons_injected, 0, 10);
   top.read("telemetry_log_max_mb", base.telemetry_log_max_mb, 1, 65536);
   top.read("telemetry_log_keep", base.telemetry_log_keep, 0, 100);
+  top.read("budget_usd_per_day", base.budget_usd_per_day, 0, 1e9);
+  top.read("budget_window_ms", base.budget_window_ms, 1000, 31 * 86400000.0);
   if (!top.error.empty()) return make_failure(errc::invalid_config, top.error);
   if (auto err = check_review_mode(base.review, "review"); !err.empty()) return make_failure(errc::invalid_config, err);
   // The same policy shape for generators (restart) and for the node's services (service_restart).

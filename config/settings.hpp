@@ -48,6 +48,7 @@ struct model_settings {
   std::map<std::string, std::string> retry_prefer;
   uint32_t self_correction_attempts = 2; ///< re-asks after invalid JSON or schema errors
   uint64_t max_tokens_per_job = 0;       ///< 0: no cap
+  double max_cost_usd = 0;               ///< a job's model spend cap in US dollars (providers' prices); 0: no cap
 };
 
 /// The route for a role and tier: "role.tier", else "role", else "default", else builtin.
@@ -115,6 +116,10 @@ struct settings {
   /// .grove/telemetry.jsonl: renamed telemetry.jsonl.1 past this size, this many old files kept.
   uint32_t telemetry_log_max_mb = 16;
   uint32_t telemetry_log_keep = 3;
+  /// grove serve: model spend allowed within any rolling window of
+  /// budget_window_ms (a day by default), journaled in .grove/spend.db; 0: none.
+  double budget_usd_per_day = 0;
+  uint32_t budget_window_ms = 86400000;
 };
 
 /// The reviewer modes, in order of strictness.

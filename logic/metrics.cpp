@@ -136,6 +136,7 @@ void metrics::observe(const messages::telemetry_event& ev) {
     model_latency_[ev.provider].add(static_cast<double>(ev.latency_ms) / 1000.0);
     tokens_[{ev.provider, "in"}] += ev.tokens_in;
     tokens_[{ev.provider, "out"}] += ev.tokens_out;
+    cost_[ev.provider] += ev.cost_usd;
   }
 }
 
@@ -209,6 +210,10 @@ std::string metrics::render() const {
     sample(out, "grove_model_tokens_total", "provider=\"" + escape(key.first) + "\",direction=\"" + key.second + "\"",
            static_cast<double>(n));
   }
+  header(out, "grove_model_cost_usd_total", "counter", "Model spend in US dollars at the providers' prices, by provider.");
+  for (auto& [provider, usd] : cost_) {
+    sample(out, "grove_model_cost_usd_total", "provider=\"" + escape(provider) + "\"", usd);
+  }
   header(out, "grove_merge_latency_seconds", "histogram", "Time to land one merge batch on main.");
   render_histogram(out, "grove_merge_latency_seconds", "", merge_latency_);
   scalar(out, "grove_merged_components_total", "counter", "Components merged into main.",
@@ -216,6 +221,20 @@ std::string metrics::render() const {
   scalar(out, "grove_worktrees_in_flight", "gauge", "Component worktrees that exist now.",
          static_cast<double>(worktrees_in_flight_));
   scalar(out, "grove_telemetry_events_total", "counter", "Telemetry events seen.", static_cast<double>(counts_.events));
+  return out;
+}
+
+std::string metrics::render_budget(double limit_usd, int64_t window_ms, const std::map<std::string, double>& spent) {
+  std::string out;
+  double total = 0;
+  for (auto& [_, usd] : spent) total += usd;
+  scalar(out, "grove_budget_limit_usd", "gauge", "The server's model spend allowed within its rolling window.",
+         limit_usd);
+  scalar(out, "grove_budget_window_seconds", "gauge", "The length of the budget's rolling window.",
+         static_cast<double>(window_ms) / 1000.0);
+  scalar(out, "grove_budget_spent_usd", "gauge", "Model spend within the rolling window.", total);
+  header(out, "grove_budget_spent_by_provider_usd", "gauge", "Model spend within the rolling window, by provider.");
+  for (auto& [provider, usd] : spent) sample(out, "grove_budget_spent_by_provider_usd", "provider=\"" + escape(provider) + "\"", usd);
   return out;
 }
 

@@ -35,6 +35,10 @@ public:
   /// Per-node gauges and counters of a cluster (appended to render()'s text by a serving node).
   static std::string render_nodes(const std::vector<messages::node_info>& nodes);
 
+  /// The server's rolling budget (grove serve --budget-usd-per-day): limit,
+  /// what was spent within the window, by provider, and the window's length.
+  static std::string render_budget(double limit_usd, int64_t window_ms, const std::map<std::string, double>& spent);
+
 private:
   messages::event_counts counts_;                // what every view counts alike
   std::map<messages::job_state, uint64_t> jobs_; // by final state
@@ -42,6 +46,7 @@ private:
   std::map<std::pair<std::string, std::string>, uint64_t> model_requests_; // provider, outcome
   std::map<std::string, histogram> model_latency_;                         // by provider
   std::map<std::pair<std::string, std::string>, uint64_t> tokens_;         // provider, direction
+  std::map<std::string, double> cost_;                                    // provider: US dollars
   histogram merge_latency_;
   uint64_t merged_components_ = 0;
   int64_t worktrees_in_flight_ = 0;

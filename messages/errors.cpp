@@ -24,6 +24,7 @@ const char* to_string(errc x) {
     case errc::shutting_down: return "shutting_down";
     case errc::service_down: return "service_down";
     case errc::stale_base: return "stale_base";
+    case errc::budget: return "budget";
   }
   return "unknown";
 }

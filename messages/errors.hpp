@@ -29,6 +29,7 @@ enum class errc : uint8_t {
   shutting_down, ///< the node is stopping and takes no new work
   service_down,  ///< a node service stopped before answering (it is being restarted): ask again
   stale_base,    ///< main changed a branch's file since the branch started: rebase it and merge again
+  budget,        ///< a spending limit (the job's max_cost_usd, the server's daily budget) is reached
 };
 
 /// A stable, lower-case name for `x`.

@@ -106,6 +106,7 @@ struct generation_result {
   uint32_t corrections = 0;
   bool timed_out = false;            ///< no answer before the deadline: the attempt is spent, nothing crashed
   std::vector<violation> violations; ///< why an answer was refused where it was made (`ok == false`): secret_leak
+  bool over_budget = false;          ///< the router refused the call: a spending limit is reached (no retry)
   bool operator==(const generation_result&) const = default;
 };
 
@@ -155,7 +156,7 @@ typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
   return f(caf::meta::type_name("generation_result"), x.component, x.attempt, x.ok, x.cache_hit, x.artifact, x.prompt,
-           x.provider, x.error, x.corrections, x.timed_out, x.violations);
+           x.provider, x.error, x.corrections, x.timed_out, x.violations, x.over_budget);
 }
 
 } // namespace grove::messages

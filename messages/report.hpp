@@ -30,6 +30,7 @@ struct telemetry_event {
   uint64_t tokens_in = 0;
   uint64_t tokens_out = 0;
   std::string node; ///< where the work ran
+  double cost_usd = 0; ///< model events: what the call cost at its provider's prices
   bool operator==(const telemetry_event&) const = default;
 };
 
@@ -94,6 +95,7 @@ struct component_status {
   int64_t updated_ms = 0;
   uint64_t tokens_in = 0;
   uint64_t tokens_out = 0;
+  double cost_usd = 0;
   bool operator==(const component_status&) const = default;
 };
 
@@ -107,6 +109,7 @@ struct job_status {
   std::vector<component_status> components;
   uint64_t tokens_in = 0;
   uint64_t tokens_out = 0;
+  double cost_usd = 0;
   std::vector<std::string> errors; ///< recent error details, newest last
   bool finished = false;
   job_report report;
@@ -174,7 +177,7 @@ struct generator_restart {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, telemetry_event& x) {
   return f(caf::meta::type_name("telemetry_event"), x.job, x.component, x.stage, x.attempt, x.cache_hit, x.detail,
-           x.ts_ms, x.provider, x.http_status, x.latency_ms, x.tokens_in, x.tokens_out, x.node);
+           x.ts_ms, x.provider, x.http_status, x.latency_ms, x.tokens_in, x.tokens_out, x.node, x.cost_usd);
 }
 
 template <class Inspector>
@@ -199,13 +202,13 @@ typename Inspector::result_type inspect(Inspector& f, job_report& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, component_status& x) {
   return f(caf::meta::type_name("component_status"), x.name, x.stage, x.attempt, x.restarts, x.cache_hit, x.detail,
-           x.node, x.started_ms, x.updated_ms, x.tokens_in, x.tokens_out);
+           x.node, x.started_ms, x.updated_ms, x.tokens_in, x.tokens_out, x.cost_usd);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_status& x) {
   return f(caf::meta::type_name("job_status"), x.job, x.request, x.state, x.started_ms, x.updated_ms, x.components,
-           x.tokens_in, x.tokens_out, x.errors, x.finished, x.report);
+           x.tokens_in, x.tokens_out, x.cost_usd, x.errors, x.finished, x.report);
 }
 
 template <class Inspector>

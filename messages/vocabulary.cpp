@@ -152,6 +152,8 @@ void apply_event(job_status& js, const telemetry_event& ev) {
     js.tokens_out += ev.tokens_out;
     cs->tokens_in += ev.tokens_in;
     cs->tokens_out += ev.tokens_out;
+    js.cost_usd += ev.cost_usd;
+    cs->cost_usd += ev.cost_usd;
   }
   if (is_model_call(ev.stage) || ev.stage == stage::merged) return; // not a step of the component
   if (ev.stage == stage::crashed) ++cs->restarts;

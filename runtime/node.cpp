@@ -25,6 +25,10 @@
 #include "messages/registry.hpp"
 #include "infra/http/http_client.hpp"
 #include "infra/models/embedder.hpp"
+#include "logic/budget.hpp"
+#include "messages/clock.hpp"
+#include "logic/library.hpp"
+#include "logic/planner.hpp"
 
 namespace grove::runtime {
 
@@ -47,6 +51,54 @@ actors::router_config router_setup(const config::settings& settings, std::shared
     if (auto impl = models::make_provider(name, p, client)) rc.providers[name] = impl;
   }
   return rc;
+}
+
+namespace {
+
+// A route that would call a priced provider first (for any difficulty tier).
+bool priced_route(const config::model_settings& m, const std::string& role) {
+  for (const char* tier : {"simple", "hard"}) {
+    auto route = config::route_for(m, role, tier);
+    if (route.empty()) continue;
+    auto p = m.providers.find(route.front());
+    if (p != m.providers.end() && (p->second.price_in_per_mtok > 0 || p->second.price_out_per_mtok > 0)) return true;
+  }
+  return false;
+}
+
+bool builtin_route(const config::model_settings& m, const std::string& role) {
+  auto route = config::route_for(m, role, "hard");
+  if (route.empty()) return true;
+  auto p = m.providers.find(route.front());
+  return p == m.providers.end() ? route.front() == "builtin" : p->second.type == "builtin";
+}
+
+} // namespace
+
+bool needs_priced_model(const config::settings& settings, const std::filesystem::path& repo,
+                        const messages::job_start& start) {
+  auto& m = settings.models;
+  std::vector<messages::component_spec> components;
+  if (start.has_plan) {
+    components = start.ready_plan.components;
+  } else if (priced_route(m, "plan")) {
+    return true;
+  } else if (builtin_route(m, "plan")) {
+    components = logic::builtin::plan_components(start.request);
+  } else {
+    return priced_route(m, "generate") || priced_route(m, "edit");
+  }
+  for (auto& c : components) {
+    if (c.action == "edit") {
+      if (priced_route(m, "edit")) return true;
+      continue;
+    }
+    std::error_code ec;
+    bool cached = !start.fresh && c.action == "create" &&
+                  std::filesystem::is_regular_file(repo / "output" / "components" / logic::library::file(c.name), ec);
+    if (!cached && priced_route(m, "generate")) return true;
+  }
+  return false;
 }
 
 messages::status check_providers(const config::settings& settings) {
@@ -79,6 +131,14 @@ messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_
   }
   if (!opts.provider) {
     if (auto ok = check_providers(opts.settings); !ok) return ok.error();
+  }
+  if (opts.settings.budget_usd_per_day > 0 && !opts.ledger) {
+    auto ledger = journal::spend_ledger::open(opts.repo, opts.settings.budget_usd_per_day,
+                                              opts.settings.budget_window_ms, messages::now_ms());
+    if (!ledger) {
+      return messages::make_failure(messages::errc::workspace, "cannot open the spend journal: " + ledger.error().message);
+    }
+    opts.ledger = std::move(*ledger);
   }
   return std::make_unique<node>(sys, std::move(opts));
 }
@@ -119,6 +179,7 @@ node::node(caf::actor_system& sys, node_options opts) : sys_(sys), opts_(std::mo
   actors::telemetry_log_limits log_limits{uint64_t{opts_.settings.telemetry_log_max_mb} * 1024 * 1024,
                                           opts_.settings.telemetry_log_keep};
   auto rc = router_setup(opts_.settings, opts_.provider, telemetry_, http_);
+  rc.ledger = opts_.ledger;
   // The reviewer: a model on its own route when one is configured (config::review_route), else the builtin.
   actors::qa_config qc;
   qc.review_mode = opts_.settings.review;
@@ -243,8 +304,26 @@ actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight, uint32_t 
     actors::registry_limits limits;
     limits.max_jobs_in_flight = max_jobs_in_flight;
     limits.max_queued = max_queued;
+    actors::job_admission admit;
+    if (auto ledger = opts_.ledger) {
+      admit = [ledger, settings = opts_.settings, repo = opts_.repo](const messages::job_start& start)
+        -> std::optional<messages::failure> {
+        auto now = messages::now_ms();
+        auto spent = ledger->spent(now);
+        if (spent < ledger->limit_usd() || !needs_priced_model(settings, repo, start)) return std::nullopt;
+        auto frees = ledger->frees_at(now);
+        return messages::make_failure(
+          messages::errc::budget,
+          "the server's budget of " + logic::budget::dollars(ledger->limit_usd()) + " per " +
+            logic::budget::window_text(ledger->window_ms()) + " (budget_usd_per_day) is spent (" +
+            logic::budget::dollars(spent) + "): jobs that need a model are refused" +
+            (frees > 0 ? " until spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s"
+                       : std::string{}) +
+            "; jobs served from the library still run");
+      };
+    }
     registry_ = actors::spawn_job_registry(
-      sys_, [this] { return spawn_job(); }, limits, journal_);
+      sys_, [this] { return spawn_job(); }, limits, journal_, std::move(admit));
     subscribe(registry_);
   }
   return registry_;

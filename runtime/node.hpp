@@ -14,6 +14,7 @@
 #include "actors/generator.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/llm_router.hpp"
+#include "infra/journal/spend.hpp"
 #include "infra/models/provider.hpp"
 #include "config/settings.hpp"
 
@@ -38,7 +39,19 @@ struct node_options {
   /// limit: the front end stops the node and exits with the message.
   std::function<void(const std::string& why)> on_give_up;
   std::string node_name = "local"; ///< this node in reports, events and the cluster
+  /// The rolling budget (settings.budget_usd_per_day); node::make opens
+  /// `.grove/spend.db` when the settings ask for one and this is unset.
+  std::shared_ptr<journal::spend_ledger> ledger;
 };
+
+/// Whether a job would call a priced provider (a provider with prices): its
+/// planner's route is priced, or a component it plans (by the builtin
+/// planner, when that plans) is not in the library, or is an edit, or is
+/// regenerated, and the route for generating or editing it is priced. When
+/// planning is done by a model whose plan cannot be foreseen, the generate
+/// route decides.
+bool needs_priced_model(const config::settings& settings, const std::filesystem::path& repo,
+                        const messages::job_start& start);
 
 /// The router of a node: `one` for every role (tests), else a provider per
 /// configured model, HTTP clients shared per CA file in `http`.
@@ -114,6 +127,9 @@ public:
 
   /// The node's integrator (the one writer of main; also reads composed pages).
   actors::integrator_actor integrator() const { return integrator_; }
+
+  /// The rolling budget's ledger, or null when none is configured.
+  std::shared_ptr<journal::spend_ledger> ledger() const { return opts_.ledger; }
 
 private:
   caf::actor_system& sys_;

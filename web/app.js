@@ -14,7 +14,7 @@
   const compFinal = (s) => ["landed", "cached", "dropped"].includes(s);
 
   function job(id) {
-    if (!jobs.has(id)) jobs.set(id, { job: id, request: "", state: "queued", started: Date.now(), updated: Date.now(), components: new Map(), tokens: 0, report: null });
+    if (!jobs.has(id)) jobs.set(id, { job: id, request: "", state: "queued", started: Date.now(), updated: Date.now(), components: new Map(), tokens: 0, cost: 0, report: null });
     return jobs.get(id);
   }
 
@@ -22,8 +22,10 @@
     const j = job(js.job);
     j.request = js.request; j.state = js.state; j.started = js.started_ms; j.updated = js.updated_ms;
     j.tokens = (js.tokens_in || 0) + (js.tokens_out || 0);
+    // A job restored from the journal after a restart has its report's figures only.
+    j.cost = js.cost_usd || (js.report && js.report.usage ? js.report.usage.cost_usd || 0 : 0);
     for (const c of js.components) {
-      j.components.set(c.name, { name: c.name, stage: c.stage, attempt: c.attempt, restarts: c.restarts, cache: c.cache_hit, node: c.node, started: c.started_ms, updated: c.updated_ms, tokens: c.tokens_in + c.tokens_out });
+      j.components.set(c.name, { name: c.name, stage: c.stage, attempt: c.attempt, restarts: c.restarts, cache: c.cache_hit, node: c.node, started: c.started_ms, updated: c.updated_ms, tokens: c.tokens_in + c.tokens_out, cost: c.cost_usd || 0 });
     }
     if (js.finished && js.report) j.report = js.report;
     for (const e of js.errors || []) pushError(js.job, e);
@@ -46,10 +48,13 @@
       return;
     }
     let c = j.components.get(ev.component);
-    if (!c) { c = { name: ev.component, stage: "", attempt: 0, restarts: 0, cache: false, node: ev.node || "local", nodes: [], started: ev.ts_ms, updated: ev.ts_ms, tokens: 0 }; j.components.set(ev.component, c); }
+    if (!c) { c = { name: ev.component, stage: "", attempt: 0, restarts: 0, cache: false, node: ev.node || "local", nodes: [], started: ev.ts_ms, updated: ev.ts_ms, tokens: 0, cost: 0 }; j.components.set(ev.component, c); }
     if (ev.stage === "generating" && ev.node) { c.node = ev.node; c.nodes = (c.nodes || []).concat([ev.node]); }
     c.updated = ev.ts_ms;
-    if (ev.stage === "model" || ev.stage === "model_failed") { c.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); j.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); return; }
+    if (ev.stage === "model" || ev.stage === "model_failed") {
+      c.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0); j.tokens += (ev.tokens_in || 0) + (ev.tokens_out || 0);
+      c.cost += ev.cost_usd || 0; j.cost += ev.cost_usd || 0; return;
+    }
     if (["model_retry", "model_cooldown", "model_skipped", "correcting", "worktree_opened", "worktree_removed"].includes(ev.stage)) return;
     if (ev.stage === "crashed") c.restarts += 1;
     if (ev.stage === "rebasing") c.rebases = (c.rebases || 0) + 1;
@@ -81,7 +86,7 @@
     const body = $("jobs");
     if (list.length === 0) return;
     let html = "";
-    let running = 0, done = 0, bad = 0, comps = 0, tokens = 0;
+    let running = 0, done = 0, bad = 0, comps = 0, tokens = 0, cost = 0;
     for (const j of list) {
       const cs = [...j.components.values()];
       const finished = cs.filter((c) => compFinal(c.stage)).length;
@@ -89,11 +94,11 @@
       const elapsed = (final(j.state) && j.report ? j.report.elapsed_ms : (final(j.state) ? j.updated - j.started : Date.now() - j.started));
       const page = j.report && j.report.composition_commit ? `<a href="/output/${encodeURIComponent(j.job)}${token ? "?token=" + encodeURIComponent(token) : ""}" target="_blank" rel="noopener">open</a>` : "–";
       if (final(j.state)) { if (j.state === "done") done++; else bad++; } else running++;
-      comps += cs.length; tokens += j.tokens;
+      comps += cs.length; tokens += j.tokens; cost += j.cost;
       html += `<tr class="job" data-job="${esc(j.job)}"><td><code>${esc(j.job)}</code></td><td class="req" title="${esc(j.request)}">${esc(j.request)}</td>` +
         `<td><span class="state ${esc(j.state)}">${esc(j.state)}</span></td>` +
         `<td>${finished}/${cs.length}<div class="bar" role="progressbar" aria-valuenow="${pct}" aria-valuemin="0" aria-valuemax="100"><i style="width:${pct}%"></i></div></td>` +
-        `<td class="num">${j.tokens}</td><td class="num">${seconds(elapsed)}</td><td>${page}</td></tr>`;
+        `<td class="num">${j.tokens}</td><td class="num">${dollars(j.cost)}</td><td class="num">${seconds(elapsed)}</td><td>${page}</td></tr>`;
       for (const c of cs) {
         const t = compFinal(c.stage) ? c.updated - c.started : Date.now() - c.started;
         html += `<tr class="comp" data-component="${esc(c.name)}"><td>${esc(c.name)}</td><td>attempt ${c.attempt}${c.restarts ? ` · ${c.restarts} restart(s)` : ""} · node ${esc(c.nodes && c.nodes.length > 1 ? c.nodes.join(" → ") : c.node)}</td>` +
@@ -102,14 +107,28 @@
           `${c.lessons ? `<span class="cache" title="${esc(c.lessons)}">lessons: ${c.lessons.split("; ").length}</span>` : ""}` +
           `${c.findings ? `<span class="cache" title="${esc(c.findings)}">review: ${c.findings.split(",").length} finding(s)</span>` : ""}` +
           `${c.resolver ? `<span class="cache" title="${esc(c.conflict || "")}">resolved by ${esc(c.resolver)}</span>` : (c.conflict ? `<span class="cache" title="${esc(c.conflict)}">conflict</span>` : "")}</td><td></td>` +
-          `<td class="num">${c.tokens}</td><td class="num">${seconds(t)}</td><td></td></tr>`;
+          `<td class="num">${c.tokens}</td><td class="num">${dollars(c.cost)}</td><td class="num">${seconds(t)}</td><td></td></tr>`;
       }
     }
     body.innerHTML = html;
     $("s-running").textContent = running; $("s-done").textContent = done; $("s-failed").textContent = bad;
-    $("s-components").textContent = comps; $("s-tokens").textContent = tokens;
+    $("s-components").textContent = comps; $("s-tokens").textContent = tokens; $("s-cost").textContent = dollars(cost);
     const el = $("errors");
     el.innerHTML = errors.length ? errors.slice().reverse().map((e) => `<li><code>${esc(e.job)}</code> ${esc(e.text)}</li>`).join("") : '<li class="muted">None.</li>';
+  }
+
+  // Spend at the providers' prices: a cent and more in cents, less to a hundredth of a cent.
+  function dollars(usd) { return usd > 0 ? "$" + usd.toFixed(usd >= 0.01 ? 2 : 4) : "–"; }
+
+  // The server's rolling budget (grove serve --budget-usd-per-day), when one is set.
+  function loadBudget() {
+    fetch("/api/budget", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).then((b) => {
+      if (!b || !b.configured) return;
+      const box = $("s-budget-box"); box.hidden = false;
+      $("s-budget").textContent = "$" + b.spent_usd.toFixed(2) + " / $" + b.limit_usd.toFixed(2);
+      box.title = Object.entries(b.by_provider || {}).map(([p, usd]) => p + ": $" + usd.toFixed(4)).join("\n") || "nothing spent";
+      box.classList.toggle("spent", b.left_usd <= 0);
+    }).catch(() => {});
   }
 
   let nodes = [];
@@ -160,6 +179,8 @@
   });
   setInterval(() => { if ([...jobs.values()].some((j) => !final(j.state))) render(); }, 1000);
   setInterval(loadNodes, 2000);
+  setInterval(loadBudget, 2000);
   loadNodes();
+  loadBudget();
   connect();
 })();

@@ -31,6 +31,10 @@ public:
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
+  statement& bind_real(int i, double v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
   statement& bind_blob(int i, const void* data, size_t bytes) {
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_blob(stmt_, i, data, static_cast<int>(bytes), SQLITE_TRANSIENT);
     return *this;
@@ -53,6 +57,7 @@ public:
              : std::string{};
   }
   int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) { return sqlite3_column_double(stmt_, col); }
   std::string blob(int col) {
     auto p = sqlite3_column_blob(stmt_, col);
     return p != nullptr ? std::string{static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))}

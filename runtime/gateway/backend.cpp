@@ -1,6 +1,7 @@
 #include "runtime/gateway/backend.hpp"
 
 #include "logic/metrics.hpp"
+#include "messages/clock.hpp"
 
 #include <set>
 
@@ -42,6 +43,7 @@ std::pair<std::string, std::string> protocol_error(caf::actor_system& sys, const
     case messages::errc::not_found: return {"unknown_job", f->message};
     case messages::errc::shutting_down: return {"shutting_down", f->message};
     case messages::errc::service_down: return {"unavailable", f->message};
+    case messages::errc::budget: return {"budget", f->message};
     default: return {"internal", f->message};
   }
 }
@@ -180,7 +182,11 @@ public:
       if (path == "/metrics") {
         self->request(deps.telemetry, ask_timeout, actors::metrics_atom::value)
           .then(
-            [self, done, cluster, fail](const std::string& text) {
+            [self, done, cluster, fail, ledger = deps.ledger](std::string text) {
+              if (ledger) {
+                text += logic::metrics::render_budget(ledger->limit_usd(), ledger->window_ms(),
+                                                      ledger->spent_by_provider(messages::now_ms()));
+              }
               if (!cluster) {
                 done({200, "text/plain; version=0.0.4; charset=utf-8", text});
                 self->quit();
@@ -195,6 +201,20 @@ public:
                   fail);
             },
             fail);
+        return;
+      }
+      if (path == "/api/budget") {
+        protocol::budget_view b;
+        if (auto& l = deps.ledger) {
+          auto now = messages::now_ms();
+          b.configured = true;
+          b.limit_usd = l->limit_usd();
+          b.window_ms = l->window_ms();
+          b.spent_by_provider = l->spent_by_provider(now);
+          b.frees_at_ms = l->frees_at(now);
+        }
+        done({200, "application/json", protocol::budget_json(b)});
+        self->quit();
         return;
       }
       if (path == "/api/nodes") {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "actors/interfaces.hpp"
+#include "infra/journal/spend.hpp"
 #include "runtime/gateway/protocol.hpp"
 #include "runtime/gateway/server.hpp"
 
@@ -21,6 +22,7 @@ struct backend_deps {
   /// outlives the node would keep its thread, and the actor system, waiting.
   caf::weak_actor_ptr integrator;
   caf::actor cluster; ///< the cluster actor of a serving node (actors::cluster_actor), else null
+  std::shared_ptr<journal::spend_ledger> ledger; ///< the rolling budget (/api/budget, /metrics), or null
   protocol::limits limits;
   uint32_t max_jobs_per_connection = 8;
 };

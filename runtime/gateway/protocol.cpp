@@ -29,7 +29,8 @@ json job_json(const messages::job_status& js) {
                      {"started_ms", c.started_ms},
                      {"updated_ms", c.updated_ms},
                      {"tokens_in", c.tokens_in},
-                     {"tokens_out", c.tokens_out}});
+                     {"tokens_out", c.tokens_out},
+                     {"cost_usd", c.cost_usd}});
   }
   json out = {{"job", js.job},
               {"request", js.request},
@@ -38,6 +39,7 @@ json job_json(const messages::job_status& js) {
               {"updated_ms", js.updated_ms},
               {"tokens_in", js.tokens_in},
               {"tokens_out", js.tokens_out},
+              {"cost_usd", js.cost_usd},
               {"errors", js.errors},
               {"components", comps},
               {"finished", js.finished}};
@@ -144,6 +146,7 @@ std::string event(const messages::telemetry_event& ev) {
     j["provider"] = ev.provider;
     j["tokens_in"] = ev.tokens_in;
     j["tokens_out"] = ev.tokens_out;
+    j["cost_usd"] = ev.cost_usd;
   }
   if (ev.latency_ms != 0) j["latency_ms"] = ev.latency_ms;
   if (!ev.node.empty()) j["node"] = ev.node;
@@ -191,6 +194,20 @@ std::string pong(const std::string& id) {
   json j = {{"type", "pong"}};
   if (!id.empty()) j["id"] = id;
   return dump(j);
+}
+
+std::string budget_json(const budget_view& b) {
+  if (!b.configured) return json{{"configured", false}}.dump();
+  double spent = 0;
+  for (auto& [_, usd] : b.spent_by_provider) spent += usd;
+  return json{{"configured", true},
+              {"limit_usd", b.limit_usd},
+              {"window_ms", b.window_ms},
+              {"spent_usd", spent},
+              {"left_usd", std::max(0.0, b.limit_usd - spent)},
+              {"by_provider", b.spent_by_provider},
+              {"frees_at_ms", b.frees_at_ms}}
+    .dump();
 }
 
 std::string nodes_json(const std::vector<messages::node_info>& nodes) {

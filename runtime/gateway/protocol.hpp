@@ -3,6 +3,7 @@
 // The WebSocket protocol as pure functions: client frames in, server frames
 // out, all JSON text. Documented in README.md ("WebSocket protocol").
 
+#include <map>
 #include <optional>
 #include <variant>
 #include <string>
@@ -49,6 +50,16 @@ std::string pong(const std::string& id);
 
 /// The job-status JSON used by status frames and the dashboard's /api/jobs.
 std::string jobs_json(const messages::status_reply& reply);
+
+/// GET /api/budget: the server's rolling budget ({"configured": false} without one).
+struct budget_view {
+  bool configured = false;
+  double limit_usd = 0;
+  int64_t window_ms = 0;
+  std::map<std::string, double> spent_by_provider; ///< within the window
+  int64_t frees_at_ms = 0;                         ///< when the oldest spend leaves the window (0: nothing spent)
+};
+std::string budget_json(const budget_view& b);
 
 /// GET /api/nodes: the cluster's nodes as a JSON array (empty without a cluster).
 std::string nodes_json(const std::vector<messages::node_info>& nodes);

@@ -136,7 +136,7 @@ private:
       }
       return reply(req, std::move(r));
     }
-    if (path == "/metrics" || path == "/api/jobs" || path == "/api/nodes" || path.rfind("/output/", 0) == 0) {
+    if (path == "/metrics" || path == "/api/jobs" || path == "/api/nodes" || path == "/api/budget" || path.rfind("/output/", 0) == 0) {
       auto self = shared_from_this();
       auto keep = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
       srv_->be->get(path, [self, keep](http_reply r) {

@@ -73,7 +73,7 @@ struct server_options {
 };
 
 /// Routes: GET / (dashboard), /app.js, /style.css, /healthz, /metrics,
-/// /api/jobs, /output/<job>; WebSocket upgrade on /ws. With a token set,
+/// /api/jobs, /api/nodes, /api/budget, /output/<job>; WebSocket upgrade on /ws. With a token set,
 /// everything but /healthz needs `Authorization: Bearer <token>`,
 /// `?token=<token>` (compared in constant time), or the session cookie that
 /// `/?token=<token>` sets so the dashboard's own scripts and styles load.

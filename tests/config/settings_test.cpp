@@ -135,3 +135,18 @@ TEST(settings, embeddings_are_off_by_default_and_checked) {
             std::string::npos);
   EXPECT_NE(error_of(R"({"embeddings": "openai"})").find("embeddings: expected an object"), std::string::npos);
 }
+
+TEST(settings, budgets_are_off_by_default_and_checked) {
+  auto d = defaults();
+  EXPECT_EQ(d.models.max_cost_usd, 0.0);
+  EXPECT_EQ(d.budget_usd_per_day, 0.0);
+  EXPECT_EQ(d.budget_window_ms, 86'400'000u);
+  auto s = apply_settings(R"({"max_cost_usd": 0.25, "budget_usd_per_day": 20, "budget_window_ms": 3600000})", d);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->models.max_cost_usd, 0.25);
+  EXPECT_DOUBLE_EQ(s->budget_usd_per_day, 20.0);
+  EXPECT_EQ(s->budget_window_ms, 3'600'000u);
+  EXPECT_NE(error_of(R"({"max_cost_usd": -1})").find("max_cost_usd"), std::string::npos);
+  EXPECT_NE(error_of(R"({"budget_usd_per_day": "ten"})").find("budget_usd_per_day"), std::string::npos);
+  EXPECT_NE(error_of(R"({"budget_window_ms": 10})").find("budget_window_ms"), std::string::npos);
+}

@@ -11,6 +11,7 @@
 
 #include "infra/journal/journal.hpp"
 #include "infra/journal/lessons.hpp"
+#include "infra/journal/spend.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -161,4 +162,44 @@ TEST(lessons, recall_by_likeness_strength_retirement_and_a_restart) {
   auto back = (*again)->recall({"admin_login", "login form"}, 2);
   ASSERT_TRUE(back);
   EXPECT_FALSE(back->empty());
+}
+
+// The server's rolling budget: spend within the window counts, across a
+// reopen (a restart); spend older than the window leaves it, and the store
+// keeps only one window's rows.
+TEST(spend_ledger, spend_survives_a_reopen_and_leaves_with_the_window) {
+  test::temp_dir dir;
+  const int64_t t0 = 1'000'000'000'000;
+  {
+    auto l = journal::spend_ledger::open(dir.path(), 1.0, 10'000, t0);
+    ASSERT_TRUE(l) << l.error().message;
+    EXPECT_EQ((*l)->spent(t0), 0.0);
+    EXPECT_EQ((*l)->frees_at(t0), 0);
+    ASSERT_TRUE((*l)->add(t0 + 1000, "job-a", "openai:m", 0.25));
+    ASSERT_TRUE((*l)->add(t0 + 500, "job-b", "anthropic:c", 0.5)); // ends out of order
+    ASSERT_TRUE((*l)->add(t0 + 600, "job-b", "anthropic:c", 0.0)); // free: not recorded
+    EXPECT_DOUBLE_EQ((*l)->spent(t0 + 2000), 0.75);
+    EXPECT_EQ((*l)->frees_at(t0 + 2000), t0 + 500 + 10'000);
+    auto by = (*l)->spent_by_provider(t0 + 2000);
+    EXPECT_DOUBLE_EQ(by["openai:m"], 0.25);
+    EXPECT_DOUBLE_EQ(by["anthropic:c"], 0.5);
+  }
+  auto again = journal::spend_ledger::open(dir.path(), 1.0, 10'000, t0 + 3000);
+  ASSERT_TRUE(again);
+  EXPECT_DOUBLE_EQ((*again)->spent(t0 + 3000), 0.75) << "a restart does not reset the budget";
+  EXPECT_DOUBLE_EQ((*again)->spent(t0 + 10'500), 0.25) << "the first spend left the window";
+  EXPECT_DOUBLE_EQ((*again)->spent(t0 + 11'000), 0.0);
+  ASSERT_TRUE((*again)->add(t0 + 12'000, "job-c", "openai:m", 0.125));
+  again->reset();
+  auto later = journal::spend_ledger::open(dir.path(), 1.0, 10'000, t0 + 12'500);
+  ASSERT_TRUE(later);
+  EXPECT_DOUBLE_EQ((*later)->spent(t0 + 12'500), 0.125);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / ".grove/spend.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM spend", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1) << "rows that left the window were pruned on open";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }

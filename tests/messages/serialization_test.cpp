@@ -86,14 +86,14 @@ TEST_F(serialization, git_and_qa_messages_round_trip) {
 
 TEST_F(serialization, reports_and_telemetry_round_trip) {
   round_trip(
-    telemetry_event{"job", "x", stage::model, 2, true, "detail", 1234567, "openai:m", 429, 1500, 10, 20, "node-a"});
+    telemetry_event{"job", "x", stage::model, 2, true, "detail", 1234567, "openai:m", 429, 1500, 10, 20, "node-a", 0.0125});
   round_trip(telemetry_stats{1, 2, 3, 4, 5, 6, 7});
   component_report cr{"x", "dropped", 3, 1, 2, false, "", {a_violation}, "why", {"serve", "w1"}};
   round_trip(cr);
   round_trip(job_report{
     "job", "req", "partial", {cr}, "out.html", "c0ffee", 42, "err", job_usage{usage{"", 1, 0, 5, 6, 0.1}, {}}});
   round_trip(generator_restart{"x"});
-  component_status cs{"navbar", stage::qa, 2, 1, true, "d", "node-a", 10, 20, 30, 40};
+  component_status cs{"navbar", stage::qa, 2, 1, true, "d", "node-a", 10, 20, 30, 40, 0.25};
   job_status js{"job",
                 "req",
                 job_state::running,
@@ -102,6 +102,7 @@ TEST_F(serialization, reports_and_telemetry_round_trip) {
                 {cs},
                 5,
                 6,
+                0.5,
                 {"oops"},
                 true,
                 job_report{"job", "req", "done", {cr}, "o", "c", 1, "", {}}};
