@@ -90,6 +90,7 @@ struct submit_args {
   std::string plan_file;
   std::string url = "ws://127.0.0.1:8080";
   std::string token;  ///< also from GROVE_TOKEN
+  std::string cacert; ///< wss://: the CA (PEM) the server's certificate must be signed by
   bool fresh = false; ///< regenerate every planned component
   bool json = false;
   bool quiet = false;

@@ -79,6 +79,8 @@ gateway::server_options server_options_from(const serve_args& a) {
   so.max_connections = a.max_connections;
   so.max_frame_bytes = a.max_frame_bytes;
   so.max_queued_bytes = a.max_queued_bytes;
+  so.tls_cert = a.cl.tls_cert;
+  so.tls_key = a.cl.tls_key;
   return so;
 }
 
@@ -121,7 +123,14 @@ int serve(serve_args& a) {
 
   if (a.local_capacity >= 0) settings->cluster.local_capacity = static_cast<uint32_t>(a.local_capacity);
   if (a.budget_usd_per_day >= 0) settings->budget_usd_per_day = a.budget_usd_per_day;
-  if (auto ok = apply_cluster_flags(*settings, a.cl); !ok) return usage_error(ok.error().message);
+  // --tls-cert and --tls-key serve HTTPS and WSS; with --tls-ca (or a cluster section) they are
+  // the cluster port's too, which needs all three.
+  if (a.cluster || !a.cl.tls_ca.empty()) {
+    if (auto ok = apply_cluster_flags(*settings, a.cl); !ok) return usage_error(ok.error().message);
+  }
+  if (a.cl.tls_cert.empty() != a.cl.tls_key.empty()) {
+    return usage_error("HTTPS needs --tls-cert and --tls-key together");
+  }
   node_host host{ws->root, *settings, a.cluster};
   if (!host.cluster_status) return usage_error(host.cluster_status.error().message);
   auto& sys = host.sys;
@@ -188,11 +197,24 @@ int serve(serve_args& a) {
     n.shutdown();
     return usage_error(err);
   }
-  if (a.host != "127.0.0.1" && a.host != "::1" && a.host != "localhost" && so.token.empty()) {
+  bool loopback = a.host == "127.0.0.1" || a.host == "::1" || a.host == "localhost";
+  if (!loopback && !server.tls() && so.token.empty()) {
+    std::fprintf(stderr,
+                 "grove: warning: listening on %s without TLS and without a token: anyone who reaches the port can "
+                 "run jobs and read every page; set GROVE_TOKEN and --tls-cert/--tls-key\n",
+                 a.host.c_str());
+  } else if (!loopback && so.token.empty()) {
     std::fprintf(stderr, "grove: warning: listening on %s without a token; set GROVE_TOKEN\n", a.host.c_str());
+  } else if (!loopback && !server.tls()) {
+    std::fprintf(stderr,
+                 "grove: warning: listening on %s without TLS: the token and every page cross the network in the "
+                 "clear; set --tls-cert and --tls-key\n",
+                 a.host.c_str());
   }
-  std::fprintf(stderr, "grove: serving %s on http://%s:%u (dashboard), ws://%s:%u/ws\n", ws->root.c_str(),
-               a.host.c_str(), server.port(), a.host.c_str(), server.port());
+  const char* http = server.tls() ? "https" : "http";
+  const char* wsx = server.tls() ? "wss" : "ws";
+  std::fprintf(stderr, "grove: serving %s on %s://%s:%u (dashboard), %s://%s:%u/ws\n", ws->root.c_str(), http,
+               a.host.c_str(), server.port(), wsx, a.host.c_str(), server.port());
   std::fflush(stderr);
 
   int sig = 0;

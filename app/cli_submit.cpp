@@ -32,7 +32,7 @@ messages::telemetry_event event_from(const json& f) {
 int submit(submit_args& a) {
   auto job = job_from(a.request, a.plan_file);
   if (!job) return usage_error(job.error().message);
-  auto client = http::ws_client::connect(a.url, token_from(a.token));
+  auto client = http::ws_client::connect(a.url, token_from(a.token), std::chrono::seconds{10}, a.cacert);
   if (!client) return usage_error("cannot reach " + a.url + ": " + client.error().message);
   json frame = {{"type", "build"}, {"id", "submit"}};
   if (a.fresh) frame["fresh"] = true;

@@ -28,11 +28,14 @@ void add_common(CLI::App* cmd, cli::common_args& c) {
     ->check(CLI::Range(0.0, 1e9));
 }
 
-void add_cluster(CLI::App* cmd, cli::cluster_args& c) {
+void add_cluster(CLI::App* cmd, cli::cluster_args& c, bool serving) {
   cmd->add_option("--name", c.name, "This node's name in the cluster (unique)");
   cmd->add_option("--tls-cert", c.tls_cert,
-                  "TLS between nodes: this node's certificate (PEM; with --tls-key, --tls-ca)");
-  cmd->add_option("--tls-key", c.tls_key, "TLS between nodes: this node's private key (PEM)");
+                  serving ? "Serve HTTPS and WSS with this certificate chain (PEM; with --tls-key); with --tls-ca, "
+                            "TLS between nodes too"
+                          : "TLS between nodes: this node's certificate (PEM; with --tls-key, --tls-ca)");
+  cmd->add_option("--tls-key", c.tls_key,
+                  serving ? "The private key of --tls-cert (PEM)" : "TLS between nodes: this node's private key (PEM)");
   cmd->add_option("--tls-ca", c.tls_ca, "TLS between nodes: the CA every node's certificate must be signed by");
 }
 
@@ -94,7 +97,7 @@ int main(int argc, char** argv) {
   serve->add_option("--cluster-host", s.cluster_host, "Address the cluster port binds")->capture_default_str();
   serve->add_option("--local-capacity", s.local_capacity, "Generations this node runs itself in a cluster (default 8)")
     ->check(CLI::Range(0, 100000));
-  add_cluster(serve, s.cl);
+  add_cluster(serve, s.cl, true);
 
   cli::node_args nd;
   auto* node = app.add_subcommand("node", "Run a worker node: join a grove serve and run generators for it");
@@ -110,7 +113,7 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1, 100000));
   node->add_option("--threads", nd.threads, "Actor scheduler threads (default: one per core)")
     ->check(CLI::Range(1, 256));
-  add_cluster(node, nd.cl);
+  add_cluster(node, nd.cl, false);
 
   cli::status_args st;
   auto* status = app.add_subcommand("status", "List the jobs of a workspace and their state, from its journal");
@@ -126,8 +129,10 @@ int main(int argc, char** argv) {
   auto* submit = app.add_subcommand("submit", "Send a build to a running grove serve and stream its progress");
   submit->add_option("request", u.request, "What to build");
   submit->add_option("--plan", u.plan_file, "Send a ready plan (JSON) instead of a request");
-  submit->add_option("--url", u.url, "The server's WebSocket URL")->capture_default_str();
+  submit->add_option("--url", u.url, "The server's WebSocket URL (ws:// or wss://)")->capture_default_str();
   submit->add_option("--token", u.token, "Bearer token (else GROVE_TOKEN)");
+  submit->add_option("--cacert", u.cacert,
+                     "wss://: trust this CA (PEM) for the server's certificate instead of the system's store");
   submit->add_flag("--fresh", u.fresh, "Regenerate every planned component as a new version (no cache hit)");
   submit->add_flag("--json", u.json, "Print the final report as JSON on stdout");
   submit->add_flag("-q,--quiet", u.quiet, "No progress on stderr");

@@ -5,7 +5,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "runtime/gateway/server_impl.hpp"
 #include "runtime/gateway/web_assets.hpp"
@@ -69,22 +71,38 @@ using namespace detail;
 
 namespace {
 
-// One HTTP connection: static assets, health, dynamic routes, or the upgrade.
-class http_session final : public std::enable_shared_from_this<http_session> {
-public:
-  http_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv)
-    : stream_(std::move(socket)), srv_(std::move(srv)) {}
+// The stream of a connection: plain TCP, or TLS over it.
+beast::tcp_stream make_stream(tcp::socket&& socket, server::impl&) { return beast::tcp_stream{std::move(socket)}; }
+tls_stream make_tls_stream(tcp::socket&& socket, server::impl& srv) { return tls_stream{std::move(socket), *srv.tls}; }
 
-  void run() { read(); }
+// One HTTP connection: static assets, health, dynamic routes, or the upgrade.
+// `Stream` is beast::tcp_stream, or tls_stream (HTTPS, then WSS).
+template <class Stream>
+class http_session final : public std::enable_shared_from_this<http_session<Stream>> {
+public:
+  http_session(Stream&& stream, std::shared_ptr<server::impl> srv) : stream_(std::move(stream)), srv_(std::move(srv)) {}
+
+  void run() {
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      // The handshake is bounded like a request: a client that connects and says nothing is cut off.
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{30});
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return; // not TLS, an untrusted or broken client: nothing was opened
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
 
 private:
   void read() {
     parser_.emplace();
     parser_->body_limit(srv_->opts.max_http_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds{30});
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{30});
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+                      beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -107,11 +125,11 @@ private:
       return reply(
         req, {503, "application/json", json_error("too_many_connections", "the server is at its connection limit")});
     }
-    stream_.expires_never();
-    auto socket = stream_.release_socket();
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.expires_never();
     beast::error_code ec;
-    socket.set_option(net::socket_base::send_buffer_size(srv_->opts.socket_send_buffer_bytes), ec);
-    start_ws_session(std::move(socket), srv_, std::move(req));
+    lowest.socket().set_option(net::socket_base::send_buffer_size(srv_->opts.socket_send_buffer_bytes), ec);
+    start_ws_session(std::move(stream_), srv_, std::move(req));
   }
 
   void handle(bhttp::request<bhttp::string_body> req) {
@@ -137,7 +155,7 @@ private:
       return reply(req, std::move(r));
     }
     if (path == "/metrics" || path == "/api/jobs" || path == "/api/nodes" || path == "/api/budget" || path.rfind("/output/", 0) == 0) {
-      auto self = shared_from_this();
+      auto self = this->shared_from_this();
       auto keep = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
       srv_->be->get(path, [self, keep](http_reply r) {
         // The backend answers on an actor thread: hop back onto the stream's executor.
@@ -160,7 +178,7 @@ private:
     res->keep_alive(req.keep_alive());
     if (req.method() != bhttp::verb::head) res->body() = std::move(r.body);
     res->prepare_payload();
-    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec) return;
       if (!res->keep_alive()) return self->close();
       self->read();
@@ -168,11 +186,20 @@ private:
   }
 
   void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      // close_notify, then the socket; bounded by the stream's timeout.
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{5});
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ec;
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+      });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<server::impl> srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -183,7 +210,11 @@ private:
 void server::impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
-    if (!ec) std::make_shared<http_session>(std::move(socket), self)->run();
+    if (!ec && self->tls) {
+      std::make_shared<http_session<tls_stream>>(make_tls_stream(std::move(socket), *self), self)->run();
+    } else if (!ec) {
+      std::make_shared<http_session<beast::tcp_stream>>(make_stream(std::move(socket), *self), self)->run();
+    }
     self->accept();
   });
 }
@@ -214,6 +245,26 @@ server::~server() {
 
 std::string server::start() {
   beast::error_code ec;
+  if (impl_->opts.tls_cert.empty() != impl_->opts.tls_key.empty()) {
+    return "TLS needs both a certificate (--tls-cert) and its private key (--tls-key)";
+  }
+  if (!impl_->opts.tls_cert.empty()) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    ctx->use_certificate_chain_file(impl_->opts.tls_cert, ec);
+    if (ec) return "cannot load the TLS certificate " + impl_->opts.tls_cert + ": " + ec.message();
+    ctx->use_private_key_file(impl_->opts.tls_key, ssl::context::pem, ec);
+    auto mismatch = "the TLS private key " + impl_->opts.tls_key + " does not match the certificate " +
+                    impl_->opts.tls_cert;
+    if (ec) {
+      bool wrong_key = ec.category() == net::error::get_ssl_category() &&
+                       ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+      return wrong_key ? mismatch : "cannot load the TLS private key " + impl_->opts.tls_key + ": " + ec.message();
+    }
+    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) return mismatch;
+    impl_->tls = std::move(ctx);
+  }
   auto address = net::ip::make_address(impl_->opts.host, ec);
   if (ec) return "bad listen address " + impl_->opts.host + ": " + ec.message();
   tcp::endpoint ep{address, impl_->opts.port};
@@ -226,6 +277,10 @@ std::string server::start() {
   impl_->accept();
   impl_->thread = std::thread{[i = impl_] { i->ioc.run(); }};
   return {};
+}
+
+bool server::tls() const {
+  return impl_->tls != nullptr;
 }
 
 uint16_t server::port() const {

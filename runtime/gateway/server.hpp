@@ -70,6 +70,10 @@ struct server_options {
   /// The kernel's send buffer per WebSocket connection (SO_SNDBUF): what a
   /// client that does not read can hold beyond max_queued_bytes.
   int socket_send_buffer_bytes = 256 * 1024;
+  /// Both set: HTTPS and WSS only (OpenSSL through Beast), this certificate
+  /// chain and private key (PEM); both empty: plain HTTP and WS.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 /// Routes: GET / (dashboard), /app.js, /style.css, /healthz, /metrics,
@@ -89,6 +93,9 @@ public:
 
   /// The bound port (after start).
   uint16_t port() const;
+
+  /// Whether it serves HTTPS and WSS (after start()).
+  bool tls() const;
 
   /// Stops accepting connections; open ones go on.
   void stop_accepting();

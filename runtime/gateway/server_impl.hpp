@@ -12,8 +12,10 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "runtime/gateway/server.hpp"
 
@@ -23,6 +25,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
+namespace ssl = boost::asio::ssl;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace detail {
 
@@ -54,6 +58,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::mutex mtx;
   std::vector<std::weak_ptr<connection>> sockets;
   uint16_t bound_port = 0;
+  std::unique_ptr<ssl::context> tls; ///< set: every connection is TLS (opts.tls_cert, opts.tls_key)
 
   std::string cookie; ///< session_cookie_value(opts.token), once
 
@@ -75,6 +80,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 
 /// Runs one upgraded connection: the WebSocket handshake, then frames both
 /// ways with the server's limits (ws_session.cpp).
-void start_ws_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv, bhttp::request<bhttp::string_body> req);
+void start_ws_session(beast::tcp_stream&& stream, std::shared_ptr<server::impl> srv,
+                      bhttp::request<bhttp::string_body> req);
+void start_ws_session(tls_stream&& stream, std::shared_ptr<server::impl> srv, bhttp::request<bhttp::string_body> req);
 
 } // namespace grove::gateway

@@ -6,6 +6,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "runtime/gateway/server_impl.hpp"
 
@@ -21,10 +22,15 @@ namespace {
 // at most `max_frames_in_flight` frames read ahead of their answers and
 // `max_queued_bytes` of unwritten answers (then reading pauses); a client
 // whose queue still grows past the cap is closed (1008) and its queue freed.
-class ws_session final : public connection, public std::enable_shared_from_this<ws_session> {
+// `Next` is beast::tcp_stream (ws://) or tls_stream (wss://).
+template <class Next>
+class ws_session final : public connection, public std::enable_shared_from_this<ws_session<Next>> {
+  using std::enable_shared_from_this<ws_session<Next>>::shared_from_this;
+  using std::enable_shared_from_this<ws_session<Next>>::weak_from_this;
+
 public:
-  ws_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv)
-    : srv_(std::move(srv)), ws_(std::move(socket)), grace_(ws_.get_executor()) {
+  ws_session(Next&& stream, std::shared_ptr<server::impl> srv)
+    : srv_(std::move(srv)), ws_(std::move(stream)), grace_(ws_.get_executor()) {
     ++srv_->open_connections;
   }
 
@@ -173,7 +179,7 @@ private:
   static constexpr size_t read_chunk = 16 * 1024;
 
   std::shared_ptr<server::impl> srv_; ///< first: the I/O context outlives the socket below
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Next> ws_;
   net::steady_timer grace_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
@@ -189,8 +195,13 @@ private:
 
 } // namespace
 
-void start_ws_session(tcp::socket&& socket, std::shared_ptr<server::impl> srv, bhttp::request<bhttp::string_body> req) {
-  std::make_shared<ws_session>(std::move(socket), std::move(srv))->run(std::move(req));
+void start_ws_session(beast::tcp_stream&& stream, std::shared_ptr<server::impl> srv,
+                      bhttp::request<bhttp::string_body> req) {
+  std::make_shared<ws_session<beast::tcp_stream>>(std::move(stream), std::move(srv))->run(std::move(req));
+}
+
+void start_ws_session(tls_stream&& stream, std::shared_ptr<server::impl> srv, bhttp::request<bhttp::string_body> req) {
+  std::make_shared<ws_session<tls_stream>>(std::move(stream), std::move(srv))->run(std::move(req));
 }
 
 } // namespace grove::gateway

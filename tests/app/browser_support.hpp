@@ -61,16 +61,17 @@ inline std::string base64_decode(const std::string& in) {
 }
 
 /// chromium on `url` with a fresh profile under `dir`, attached to the page
-/// whose URL holds `port`; killed when destroyed.
+/// whose URL holds `port`; killed when destroyed. `flags` go on its command line.
 class browser final {
 public:
-  browser(const std::filesystem::path& dir, const std::string& url, const std::string& port) {
+  browser(const std::filesystem::path& dir, const std::string& url, const std::string& port,
+          const std::string& flags = {}) {
     auto profile = dir / "chromium-profile";
     std::filesystem::create_directories(profile);
     process_ = std::make_unique<child_process>(
       "exec chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage "
-      "--window-size=1280,1000 --remote-debugging-port=0 --user-data-dir='" +
+      "--window-size=1280,1000 --remote-debugging-port=0 " + flags + " --user-data-dir='" +
       profile.string() + "' '" + url + "' >'" + (dir / "chromium.log").string() + "' 2>&1");
     auto devtools_port = wait_for_number_after(profile / "DevToolsActivePort", "", std::chrono::seconds{30});
     if (devtools_port.empty()) {
