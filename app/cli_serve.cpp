@@ -189,6 +189,8 @@ int serve(serve_args& a) {
   deps.max_jobs_per_connection = a.jobs_per_connection;
   deps.cluster = caf::actor_cast<caf::actor>(n.cluster());
   deps.ledger = n.ledger();
+  deps.submits_per_connection = logic::rate_limit::per_minute(a.rate_limit);
+  deps.submits_per_address = logic::rate_limit::per_minute(a.rate_limit_ip);
   auto so = server_options_from(a);
   // The token is a secret like an API key: never echoed in any spelling.
   messages::register_secret(so.token);

@@ -82,6 +82,14 @@ int main(int argc, char** argv) {
                  "Unsent bytes per WebSocket client before it is closed as not reading (1008)")
     ->capture_default_str()
     ->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
+  serve->add_option("--rate-limit", s.rate_limit,
+                    "Job submissions a minute per connection, in bursts of a quarter of that (0: no limit); past it, "
+                    "rate_limited")
+    ->capture_default_str()
+    ->check(CLI::Range(0.0, 1e6));
+  serve->add_option("--rate-limit-ip", s.rate_limit_ip, "Job submissions a minute per client address (0: no limit)")
+    ->capture_default_str()
+    ->check(CLI::Range(0.0, 1e6));
   serve->add_option("--drain-seconds", s.drain_seconds, "On SIGINT/SIGTERM, wait this long for jobs, then cancel them")
     ->capture_default_str();
   add_common(serve, s.common);

@@ -130,7 +130,7 @@ fi
 # P4: concurrent WebSocket clients, each submitting a one-component job to grove serve.
 clients=500
 [[ $smoke -eq 1 ]] && clients=20
-"$grove" serve --repo "$tmp/p4" --port 0 --max-jobs $((clients * 2)) --max-connections $((clients * 2)) 2> "$tmp/serve.log" &
+"$grove" serve --repo "$tmp/p4" --port 0 --rate-limit-ip 0 --max-jobs $((clients * 2)) --max-connections $((clients * 2)) 2> "$tmp/serve.log" &
 serve_pid=$!
 for _ in $(seq 200); do grep -q "http://127.0.0.1:" "$tmp/serve.log" 2>/dev/null && break; sleep 0.05; done
 serve_port=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/serve.log" | head -1 | cut -d: -f3)

@@ -3,6 +3,8 @@
 #include "logic/metrics.hpp"
 #include "messages/clock.hpp"
 
+#include <cstdio>
+#include <mutex>
 #include <set>
 
 #include <caf/all.hpp>
@@ -22,12 +24,33 @@ using session_actor = actors::job_sink_actor::extend<caf::reacts_to<frame_atom, 
 
 constexpr auto ask_timeout = std::chrono::seconds{30};
 
+// The submission rate of every client address, shared by the sessions (on
+// any actor thread).
+struct address_limits {
+  std::mutex mtx;
+  logic::rate_limit::keyed table;
+  explicit address_limits(logic::rate_limit::rate r) : table(r) {}
+  int64_t take(const std::string& address) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return table.take(address, messages::now_ms());
+  }
+};
+
+std::string rate_limited(double per_minute, const std::string& what, const std::string& flag, int64_t wait_ms) {
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", per_minute);
+  return std::string{"more than "} + rate + " job submissions a minute " + what + " (" + flag + "): try again in " +
+         std::to_string((wait_ms + 999) / 1000) + " s";
+}
+
 struct session_state {
   std::shared_ptr<connection> conn;
   backend_deps deps;
   std::set<std::string> running; ///< jobs this connection started and that have not ended
   std::set<std::string> ended;   ///< results that came before their `accepted`
   size_t submitting = 0;         ///< builds sent to the registry, not yet answered
+  logic::rate_limit::bucket submits; ///< this connection's submission rate
+  std::shared_ptr<address_limits> by_address;
   static inline const char* name = "gateway_session";
 };
 
@@ -73,6 +96,21 @@ void on_command(session_ptr self, protocol::command& cmd) {
                                          id));
         return;
       }
+      if (auto wait = logic::rate_limit::take(st.submits, st.deps.submits_per_connection, messages::now_ms())) {
+        conn->send(protocol::error_frame(
+          "rate_limited", rate_limited(st.deps.submits_per_connection.per_minute, "on this connection", "--rate-limit", wait),
+          id));
+        return;
+      }
+      if (st.by_address) {
+        if (auto wait = st.by_address->take(conn->peer())) {
+          conn->send(protocol::error_frame("rate_limited",
+                                           rate_limited(st.deps.submits_per_address.per_minute,
+                                                        "from this address (" + conn->peer() + ")", "--rate-limit-ip", wait),
+                                           id));
+          return;
+        }
+      }
       ++st.submitting;
       auto sink = caf::actor_cast<actors::job_sink_actor>(self);
       self->request(st.deps.registry, ask_timeout, messages::submit_job{std::move(cmd.start)}, sink)
@@ -116,9 +154,11 @@ void on_command(session_ptr self, protocol::command& cmd) {
   }
 }
 
-session_actor::behavior_type session(session_ptr self, std::shared_ptr<connection> conn, backend_deps deps) {
+session_actor::behavior_type session(session_ptr self, std::shared_ptr<connection> conn, backend_deps deps,
+                                     std::shared_ptr<address_limits> by_address) {
   self->state.conn = std::move(conn);
   self->state.deps = std::move(deps);
+  self->state.by_address = std::move(by_address);
   // Sessions end with the node: when the registry goes down, so do they.
   self->link_to(self->state.deps.registry);
   return {
@@ -165,10 +205,14 @@ bool safe_job_id(const std::string& job) {
 
 class caf_backend final : public backend {
 public:
-  caf_backend(caf::actor_system& sys, backend_deps deps) : sys_(sys), deps_(std::move(deps)) {}
+  caf_backend(caf::actor_system& sys, backend_deps deps) : sys_(sys), deps_(std::move(deps)) {
+    if (deps_.submits_per_address.per_minute > 0) {
+      by_address_ = std::make_shared<address_limits>(deps_.submits_per_address);
+    }
+  }
 
   std::unique_ptr<connection_handler> open(std::shared_ptr<connection> conn) override {
-    return std::make_unique<session_handler>(sys_.spawn(session, std::move(conn), deps_));
+    return std::make_unique<session_handler>(sys_.spawn(session, std::move(conn), deps_, by_address_));
   }
 
   void get(const std::string& path, std::function<void(http_reply)> done) override {
@@ -285,6 +329,7 @@ public:
 private:
   caf::actor_system& sys_;
   backend_deps deps_;
+  std::shared_ptr<address_limits> by_address_; ///< null: no limit per address
 };
 
 } // namespace

@@ -8,6 +8,7 @@
 
 #include "actors/interfaces.hpp"
 #include "infra/journal/spend.hpp"
+#include "logic/rate_limit.hpp"
 #include "runtime/gateway/protocol.hpp"
 #include "runtime/gateway/server.hpp"
 
@@ -25,6 +26,10 @@ struct backend_deps {
   std::shared_ptr<journal::spend_ledger> ledger; ///< the rolling budget (/api/budget, /metrics), or null
   protocol::limits limits;
   uint32_t max_jobs_per_connection = 8;
+  /// Job submissions per connection and per client address (grove serve
+  /// --rate-limit, --rate-limit-ip); per_minute 0: no limit.
+  logic::rate_limit::rate submits_per_connection;
+  logic::rate_limit::rate submits_per_address;
 };
 
 /// The backend the Beast server calls into.

@@ -24,6 +24,8 @@ public:
   /// The handler is done with one frame it was given (its answer, if any,
   /// is queued): the server reads at most `max_frames_in_flight` frames ahead.
   virtual void frame_done() = 0;
+  /// The client's address (for limits per address); empty when unknown.
+  virtual std::string peer() const { return {}; }
 };
 
 /// Receives what one connection sends; called on the I/O thread, must not block.

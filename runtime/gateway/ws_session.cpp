@@ -31,6 +31,9 @@ class ws_session final : public connection, public std::enable_shared_from_this<
 public:
   ws_session(Next&& stream, std::shared_ptr<server::impl> srv)
     : srv_(std::move(srv)), ws_(std::move(stream)), grace_(ws_.get_executor()) {
+    beast::error_code ec;
+    auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
     ++srv_->open_connections;
   }
 
@@ -65,6 +68,8 @@ public:
       if (self->queue_.empty()) self->do_close();
     });
   }
+
+  std::string peer() const override { return peer_; }
 
   void frame_done() override {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
@@ -179,6 +184,7 @@ private:
   static constexpr size_t read_chunk = 16 * 1024;
 
   std::shared_ptr<server::impl> srv_; ///< first: the I/O context outlives the socket below
+  std::string peer_;
   websocket::stream<Next> ws_;
   net::steady_timer grace_;
   beast::flat_buffer buffer_;

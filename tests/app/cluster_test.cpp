@@ -342,7 +342,15 @@ TEST_F(cluster, tls_admits_nodes_of_the_ca_and_refuses_others) {
            "' --tls-ca '" + (certs / "ca.pem").string() + "'";
   };
   grove::test::fake_llm_server server{model(50ms)};
-  c.serve("--local-capacity 0 " + tls("srv"));
+  // The serving node's cluster TLS from its config: --tls-cert/--tls-key would make its
+  // gateway HTTPS too (tests/app/tls_test.cpp), and this test talks to it over plain HTTP.
+  auto config = dir.path() / "srv.json";
+  grove::test::write_file(config, json{{"cluster",
+                                        {{"certificate", (certs / "srv.pem").string()},
+                                         {"key", (certs / "srv.key").string()},
+                                         {"ca_file", (certs / "ca.pem").string()}}}}
+                                    .dump());
+  c.serve("--local-capacity 0 --config '" + config.string() + "'");
   EXPECT_NE(grove::test::read_file(c.log("serve")).find("(TLS"), std::string::npos);
   c.worker("w1", "--provider openai:m " + tls("w1"), model_env(server));
   // A certificate from another CA, and no TLS at all: both refused, each saying why.

@@ -85,6 +85,8 @@ protected:
     deps.integrator = caf::actor_cast<caf::weak_actor_ptr>(node->integrator());
     deps.limits.max_request_bytes = 2000;
     deps.max_jobs_per_connection = per_connection;
+    deps.submits_per_connection = submits_per_connection;
+    deps.submits_per_address = submits_per_address;
     grove::gateway::server_options so;
     so.port = 0;
     so.token = std::move(token);
@@ -148,6 +150,8 @@ protected:
   }
 
   size_t queued_cap = 4 * 1024 * 1024;
+  grove::logic::rate_limit::rate submits_per_connection; ///< none unless a test sets one
+  grove::logic::rate_limit::rate submits_per_address;
   int send_buffer = 256 * 1024;
   test::temp_dir dir;
   test::node_system_config cfg;
@@ -789,4 +793,55 @@ TEST_F(gateway_protocol, fifty_clients_over_the_job_limit_wait_in_the_queue_and_
   // 50 jobs arrive within a fraction of one job's 300 ms: all but the first few wait.
   EXPECT_GE(queued_first, 40);
   for (auto& p : problems) EXPECT_EQ(p, "");
+}
+
+// Sends a build and reads until the frame that answers it (accepted or error; events in between are skipped).
+json build_answer(http::ws_client& c, const std::string& part, const std::string& id) {
+  EXPECT_TRUE(c.send_text(json{{"type", "build"}, {"id", id}, {"plan", plan_of({part})}}.dump()));
+  for (int i = 0; i < 200; ++i) {
+    auto text = c.read(10s);
+    if (!text) return json{};
+    auto f = json::parse(*text);
+    if (f.value("id", "") == id) return f;
+  }
+  return json{};
+}
+
+TEST_F(gateway_protocol, submissions_past_the_rate_per_connection_are_rate_limited_then_allowed_again) {
+  submits_per_connection = {60, 2}; // one a second, two at once
+  start();
+  auto c = connect();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(build_answer(*c, "part_a", "1")["type"], "accepted");
+  EXPECT_EQ(build_answer(*c, "part_b", "2")["type"], "accepted");
+  auto third = build_answer(*c, "part_c", "3");
+  EXPECT_EQ(third["type"], "error");
+  EXPECT_EQ(third["code"], "rate_limited") << third.dump();
+  EXPECT_NE(third.value("message", "").find("more than 60 job submissions a minute on this connection (--rate-limit): "
+                                            "try again in 1 s"),
+            std::string::npos)
+    << third.dump();
+  // Another connection from the same address has its own bucket (no limit per address here).
+  auto other = connect();
+  EXPECT_EQ(build_answer(*other, "part_d", "4")["type"], "accepted");
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(build_answer(*c, "part_c", "5")["type"], "accepted") << "the bucket refilled";
+}
+
+TEST_F(gateway_protocol, submissions_past_the_rate_per_address_are_rate_limited_across_connections) {
+  submits_per_address = {60, 3};
+  start();
+  auto a = connect();
+  auto b = connect();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(build_answer(*a, "part_a", "1")["type"], "accepted");
+  EXPECT_EQ(build_answer(*a, "part_b", "2")["type"], "accepted");
+  EXPECT_EQ(build_answer(*b, "part_c", "3")["type"], "accepted");
+  auto fourth = build_answer(*b, "part_d", "4");
+  EXPECT_EQ(fourth["code"], "rate_limited") << fourth.dump();
+  EXPECT_NE(fourth.value("message", "").find("from this address (127.0.0.1) (--rate-limit-ip)"), std::string::npos)
+    << fourth.dump();
+  // The address is limited on every connection it has.
+  auto again = build_answer(*a, "part_e", "5");
+  EXPECT_EQ(again["code"], "rate_limited") << again.dump();
 }
