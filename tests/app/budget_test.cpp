@@ -15,6 +15,7 @@
 #include "fakes/fake_llm_server.hpp"
 #include "app/browser_support.hpp"
 #include "infra/http/ws_client.hpp"
+#include "prometheus.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -164,6 +165,11 @@ TEST_F(budget_serve, past_its_budget_the_server_refuses_model_bound_jobs_until_t
   EXPECT_NEAR(budget.value("spent_usd", -1.0), 0.01, 1e-9) << budget.dump();
   EXPECT_NEAR(budget["by_provider"].value("paid:gpt-paid", -1.0), 0.01, 1e-9) << budget.dump();
   auto m = metrics();
+  // The budget's families parse as Prometheus text exposition format with the rest (tests/prometheus.hpp).
+  auto check = grove::test::check_prometheus_text(m);
+  for (auto& p : check.problems) ADD_FAILURE() << p;
+  EXPECT_EQ(check.types["grove_budget_spent_usd"], "gauge");
+  EXPECT_EQ(check.types["grove_model_cost_usd_total"], "counter");
   EXPECT_NE(m.find("grove_budget_limit_usd 0.01\n"), std::string::npos) << m;
   EXPECT_NE(m.find("grove_budget_spent_usd 0.01\n"), std::string::npos) << m;
   EXPECT_NE(m.find("grove_model_cost_usd_total{provider=\"paid:gpt-paid\"} 0.01\n"), std::string::npos) << m;
