@@ -1,5 +1,6 @@
 #include "actors/llm_router.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <random>
 
@@ -394,11 +395,19 @@ router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
       dispatch(self, r.call);
     },
     [self](const messages::usage_request& r) {
+      auto& st = self->state;
       messages::job_usage out;
-      auto it = self->state.jobs.find(r.job);
-      if (it != self->state.jobs.end()) {
+      auto it = st.jobs.find(r.job);
+      if (it != st.jobs.end()) {
         out.total = it->second.total;
         for (auto& [_, u] : it->second.by_provider) out.by_provider.push_back(u);
+      }
+      // A job asks for its usage as it finishes: its accounts go then (the router's memory
+      // stays the size of the jobs running), unless calls of it are still out.
+      bool busy = std::any_of(st.calls.begin(), st.calls.end(), [&](auto& c) { return c.second.req.job == r.job; });
+      if (!busy) {
+        st.jobs.erase(r.job);
+        st.job_budgets.erase(r.job);
       }
       return out;
     },

@@ -401,6 +401,11 @@ TEST_F(router, token_usage_is_accounted_and_capped_per_job) {
   EXPECT_NEAR(u.total.cost_usd, (20 * 1000.0 + 40 * 2000.0) / 1e6, 1e-9);
   ASSERT_EQ(u.by_provider.size(), 1u);
   EXPECT_EQ(u.by_provider[0].provider, "priced:test-model");
+  // A job asks for its usage as it finishes: the router forgets its accounts then.
+  messages::job_usage again;
+  self->request(r, 5s, messages::usage_request{"capped"})
+    .receive([&](messages::job_usage& x) { again = x; }, [](caf::error&) {});
+  EXPECT_EQ(again.total.requests, 0u);
 }
 
 TEST_F(router, refused_connection_is_retried_then_reported) {
