@@ -126,6 +126,8 @@
       if (!b || !b.configured) return;
       const box = $("s-budget-box"); box.hidden = false;
       $("s-budget").textContent = "$" + b.spent_usd.toFixed(2) + " / $" + b.limit_usd.toFixed(2);
+      const w = b.window_ms;
+      $("s-budget-window").textContent = "budget per " + (w === 86400000 ? "day" : w % 3600000 === 0 ? w / 3600000 + " h" : Math.ceil(w / 1000) + " s");
       box.title = Object.entries(b.by_provider || {}).map(([p, usd]) => p + ": $" + usd.toFixed(4)).join("\n") || "nothing spent";
       box.classList.toggle("spent", b.left_usd <= 0);
     }).catch(() => {});

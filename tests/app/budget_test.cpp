@@ -196,6 +196,8 @@ TEST_F(budget_serve, past_its_budget_the_server_refuses_model_bound_jobs_until_t
     EXPECT_EQ(chrome.wait_for("document.getElementById('s-budget').textContent", "$0.01 / $0.01", 10s), "$0.01 / $0.01");
     EXPECT_EQ(chrome.wait_for("String(document.getElementById('s-budget-box').classList.contains('spent'))", "true", 5s),
               "true");
+    EXPECT_EQ(chrome.wait_for("document.getElementById('s-budget-window').textContent", "budget per 10 s", 5s),
+              "budget per 10 s");
     EXPECT_EQ(chrome.wait_for("document.getElementById('s-cost').textContent", "$0.01", 10s), "$0.01")
       << "the restored job's spend";
   }
