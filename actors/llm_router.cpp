@@ -121,9 +121,10 @@ logic::budget::verdict admit(self_ptr self, call_state& c, const provider_slot& 
       why = logic::budget::refusal(job, "the job's budget (max_cost_usd)");
     } else {
       auto frees = st.ledger->frees_at(now);
-      why = logic::budget::refusal(st.day, "the server's budget per " + logic::budget::window_text(st.ledger->window_ms()) +
-                                             " (budget_usd_per_day)") +
-            (frees > 0 ? "; spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s" : "");
+      why =
+        logic::budget::refusal(st.day, "the server's budget per " + logic::budget::window_text(st.ledger->window_ms()) +
+                                         " (budget_usd_per_day)") +
+        (frees > 0 ? "; spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s" : "");
     }
     emit(self, c, messages::stage::model_skipped, slot.impl->name() + " not called: " + why);
     c.errors.push_back(why);

@@ -69,8 +69,8 @@ struct serve_args {
   std::string cluster_host = "127.0.0.1";
   int64_t local_capacity = -1; ///< generations this node runs itself; -1: the config's
   double budget_usd_per_day = -1; ///< --budget-usd-per-day; <0: the config's
-  double rate_limit = 60;     ///< job submissions a minute per connection (0: none)
-  double rate_limit_ip = 300; ///< job submissions a minute per client address (0: none)
+  double rate_limit = 60;         ///< job submissions a minute per connection (0: none)
+  double rate_limit_ip = 300;     ///< job submissions a minute per client address (0: none)
   cluster_args cl;
 };
 

@@ -151,7 +151,8 @@ int serve(serve_args& a) {
   if (auto ledger = n.ledger()) {
     auto now = messages::now_ms();
     std::fprintf(stderr, "grove: budget: %s of model spend per %s, %s spent within it (.grove/spend.db)\n",
-                 logic::budget::dollars(ledger->limit_usd()).c_str(), logic::budget::window_text(ledger->window_ms()).c_str(),
+                 logic::budget::dollars(ledger->limit_usd()).c_str(),
+                 logic::budget::window_text(ledger->window_ms()).c_str(),
                  logic::budget::dollars(ledger->spent(now)).c_str());
   }
   // Before the registry: every job, resumed ones included, places its generators through the cluster.

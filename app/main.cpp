@@ -22,9 +22,10 @@ void add_common(CLI::App* cmd, cli::common_args& c) {
   cmd->add_option("--review", c.review,
                   "The reviewer in the QA gate: off, advisory (findings recorded) or blocking (default: an error "
                   "finding is a rejection, retried with its advice)");
-  cmd->add_option("--max-cost", c.max_cost,
-                  "A job's model spend cap in US dollars at the providers' prices (0: none; default: the config's "
-                  "max_cost_usd); the components it leaves ungenerated are dropped with a budget error")
+  cmd
+    ->add_option("--max-cost", c.max_cost,
+                 "A job's model spend cap in US dollars at the providers' prices (0: none; default: the config's "
+                 "max_cost_usd); the components it leaves ungenerated are dropped with a budget error")
     ->check(CLI::Range(0.0, 1e9));
 }
 
@@ -82,9 +83,10 @@ int main(int argc, char** argv) {
                  "Unsent bytes per WebSocket client before it is closed as not reading (1008)")
     ->capture_default_str()
     ->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
-  serve->add_option("--rate-limit", s.rate_limit,
-                    "Job submissions a minute per connection, in bursts of a quarter of that (0: no limit); past it, "
-                    "rate_limited")
+  serve
+    ->add_option("--rate-limit", s.rate_limit,
+                 "Job submissions a minute per connection, in bursts of a quarter of that (0: no limit); past it, "
+                 "rate_limited")
     ->capture_default_str()
     ->check(CLI::Range(0.0, 1e6));
   serve->add_option("--rate-limit-ip", s.rate_limit_ip, "Job submissions a minute per client address (0: no limit)")

@@ -5,7 +5,9 @@
 
 namespace grove::logic::budget {
 
-double estimate(const scope& s) { return s.known ? s.largest_call : 0.0; }
+double estimate(const scope& s) {
+  return s.known ? s.largest_call : 0.0;
+}
 
 verdict admit(const scope& s) {
   if (s.limit <= 0) return verdict::go;
@@ -53,8 +55,8 @@ std::string window_text(int64_t window_ms) {
 }
 
 std::string refusal(const scope& s, const std::string& what) {
-  return what + " of " + dollars(s.limit) + " is reached: " + dollars(s.spent) + " spent, the next call is expected to cost " +
-         dollars(estimate(s));
+  return what + " of " + dollars(s.limit) + " is reached: " + dollars(s.spent) +
+         " spent, the next call is expected to cost " + dollars(estimate(s));
 }
 
 } // namespace grove::logic::budget

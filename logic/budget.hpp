@@ -14,9 +14,9 @@
 namespace grove::logic::budget {
 
 struct scope {
-  double limit = 0;       ///< US dollars; 0: no limit
-  double spent = 0;       ///< settled calls
-  double reserved = 0;    ///< expected cost of the calls in flight
+  double limit = 0;    ///< US dollars; 0: no limit
+  double spent = 0;    ///< settled calls
+  double reserved = 0; ///< expected cost of the calls in flight
   uint32_t in_flight = 0;
   double largest_call = 0; ///< the dearest call settled so far
   bool known = false;      ///< a call has settled, so largest_call is an estimate

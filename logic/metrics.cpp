@@ -210,7 +210,8 @@ std::string metrics::render() const {
     sample(out, "grove_model_tokens_total", "provider=\"" + escape(key.first) + "\",direction=\"" + key.second + "\"",
            static_cast<double>(n));
   }
-  header(out, "grove_model_cost_usd_total", "counter", "Model spend in US dollars at the providers' prices, by provider.");
+  header(out, "grove_model_cost_usd_total", "counter",
+         "Model spend in US dollars at the providers' prices, by provider.");
   for (auto& [provider, usd] : cost_) {
     sample(out, "grove_model_cost_usd_total", "provider=\"" + escape(provider) + "\"", usd);
   }
@@ -234,7 +235,8 @@ std::string metrics::render_budget(double limit_usd, int64_t window_ms, const st
          static_cast<double>(window_ms) / 1000.0);
   scalar(out, "grove_budget_spent_usd", "gauge", "Model spend within the rolling window.", total);
   header(out, "grove_budget_spent_by_provider_usd", "gauge", "Model spend within the rolling window, by provider.");
-  for (auto& [provider, usd] : spent) sample(out, "grove_budget_spent_by_provider_usd", "provider=\"" + escape(provider) + "\"", usd);
+  for (auto& [provider, usd] : spent)
+    sample(out, "grove_budget_spent_by_provider_usd", "provider=\"" + escape(provider) + "\"", usd);
   return out;
 }
 

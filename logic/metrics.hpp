@@ -46,7 +46,7 @@ private:
   std::map<std::pair<std::string, std::string>, uint64_t> model_requests_; // provider, outcome
   std::map<std::string, histogram> model_latency_;                         // by provider
   std::map<std::pair<std::string, std::string>, uint64_t> tokens_;         // provider, direction
-  std::map<std::string, double> cost_;                                    // provider: US dollars
+  std::map<std::string, double> cost_;                                     // provider: US dollars
   histogram merge_latency_;
   uint64_t merged_components_ = 0;
   int64_t worktrees_in_flight_ = 0;

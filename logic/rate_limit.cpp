@@ -5,7 +5,9 @@
 
 namespace grove::logic::rate_limit {
 
-rate per_minute(double n) { return {n, std::max(1.0, std::floor(n / 4))}; }
+rate per_minute(double n) {
+  return {n, std::max(1.0, std::floor(n / 4))};
+}
 
 namespace {
 

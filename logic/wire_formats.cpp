@@ -122,7 +122,7 @@ messages::result<answer> parse_response(format f, std::string_view body) {
         // with "{" (a key or "}" follows it), so a text that does is whole: a
         // server that ignored the prefill.
         auto first = out.text.find_first_not_of(" \t\r\n");
-        if (first == std::string::npos || out.text[first] != '{') out.text.insert(0, "{");
+        if (first == std::string::npos || out.text[first] != '{') out.text.insert(out.text.begin(), '{');
         if (auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
           out.tokens_in = count(*u, "input_tokens");
           out.tokens_out = count(*u, "output_tokens");

@@ -136,7 +136,8 @@ messages::result<std::unique_ptr<node>> node::make(caf::actor_system& sys, node_
     auto ledger = journal::spend_ledger::open(opts.repo, opts.settings.budget_usd_per_day,
                                               opts.settings.budget_window_ms, messages::now_ms());
     if (!ledger) {
-      return messages::make_failure(messages::errc::workspace, "cannot open the spend journal: " + ledger.error().message);
+      return messages::make_failure(messages::errc::workspace,
+                                    "cannot open the spend journal: " + ledger.error().message);
     }
     opts.ledger = std::move(*ledger);
   }
@@ -306,8 +307,8 @@ actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight, uint32_t 
     limits.max_queued = max_queued;
     actors::job_admission admit;
     if (auto ledger = opts_.ledger) {
-      admit = [ledger, settings = opts_.settings, repo = opts_.repo](const messages::job_start& start)
-        -> std::optional<messages::failure> {
+      admit = [ledger, settings = opts_.settings,
+               repo = opts_.repo](const messages::job_start& start) -> std::optional<messages::failure> {
         auto now = messages::now_ms();
         auto spent = ledger->spent(now);
         if (spent < ledger->limit_usd() || !needs_priced_model(settings, repo, start)) return std::nullopt;
@@ -317,8 +318,9 @@ actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight, uint32_t 
           "the server's budget of " + logic::budget::dollars(ledger->limit_usd()) + " per " +
             logic::budget::window_text(ledger->window_ms()) + " (budget_usd_per_day) is spent (" +
             logic::budget::dollars(spent) + "): jobs that need a model are refused" +
-            (frees > 0 ? " until spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s"
-                       : std::string{}) +
+            (frees > 0
+               ? " until spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s"
+               : std::string{}) +
             "; jobs served from the library still run");
       };
     }

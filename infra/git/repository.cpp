@@ -352,12 +352,24 @@ result<std::string> read_file_at(repository& repo, const std::string& commit, co
   return out;
 }
 
+namespace {
+
+// "-<lane>" for lanes after the first. Appended, not `"-" + to_string(lane)`: GCC 12 warns
+// about that at -O2 (a false -Wrestrict, GCC bug 105329).
+std::string lane_suffix(uint32_t lane) {
+  std::string out;
+  if (lane > 0) out.append("-").append(std::to_string(lane));
+  return out;
+}
+
+} // namespace
+
 std::string branch_for(std::string_view component, uint32_t lane) {
-  return "feat/" + std::string{component} + "_gen" + (lane > 0 ? "-" + std::to_string(lane) : std::string{});
+  return std::string{"feat/"}.append(component).append("_gen").append(lane_suffix(lane));
 }
 
 std::string worktree_for(std::string_view component, uint32_t lane) {
-  return "temp_" + std::string{component} + (lane > 0 ? "-" + std::to_string(lane) : std::string{});
+  return std::string{"temp_"}.append(component).append(lane_suffix(lane));
 }
 
 std::string component_path(std::string_view component) {

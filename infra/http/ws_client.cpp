@@ -135,8 +135,9 @@ messages::result<std::unique_ptr<ws_client>> ws_client::connect(const std::strin
     if (status == 401) return make_failure(errc::invalid_config, "the server refused the token (HTTP 401)");
     if (status == 503) return make_failure(errc::io, "the server is at its connection limit (HTTP 503)");
     if (ec == bhttp::error::end_of_stream && !secure) {
-      return make_failure(errc::io, "the server closed the connection at the WebSocket handshake (does it serve "
-                                    "TLS? then use wss://)");
+      return make_failure(errc::io,
+                          "the server closed the connection at the WebSocket handshake (does it serve "
+                          "TLS? then use wss://)");
     }
     return make_failure(
       errc::io, "WebSocket handshake: " + ec.message() + (status != 0 ? " (HTTP " + std::to_string(status) + ")" : ""));

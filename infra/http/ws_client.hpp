@@ -17,10 +17,9 @@ public:
   /// optional bearer token in the Authorization header. Over wss the
   /// server's certificate is verified against the system's trust store, or
   /// against `ca_file` (PEM) when given, and against the host name.
-  static messages::result<std::unique_ptr<ws_client>> connect(const std::string& url, const std::string& token,
-                                                              std::chrono::milliseconds timeout = std::chrono::seconds{
-                                                                10},
-                                                              const std::string& ca_file = {});
+  static messages::result<std::unique_ptr<ws_client>> connect(
+    const std::string& url, const std::string& token, std::chrono::milliseconds timeout = std::chrono::seconds{10},
+    const std::string& ca_file = {});
   ~ws_client();
   ws_client(const ws_client&) = delete;
   ws_client& operator=(const ws_client&) = delete;

@@ -10,16 +10,17 @@ using detail::statement;
 
 namespace {
 
-constexpr const char* schema = "CREATE TABLE IF NOT EXISTS spend (ts INTEGER NOT NULL, job TEXT NOT NULL, "
-                               "provider TEXT NOT NULL, usd REAL NOT NULL);"
-                               "CREATE INDEX IF NOT EXISTS spend_ts ON spend (ts);";
+constexpr const char* schema =
+  "CREATE TABLE IF NOT EXISTS spend (ts INTEGER NOT NULL, job TEXT NOT NULL, "
+  "provider TEXT NOT NULL, usd REAL NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS spend_ts ON spend (ts);";
 
 } // namespace
 
 messages::result<std::shared_ptr<spend_ledger>> spend_ledger::open(const std::filesystem::path& repo, double limit_usd,
                                                                    int64_t window_ms, int64_t now_ms) {
-  auto db = detail::open_store(repo, "spend.db", "spend",
-                               {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema});
+  auto db =
+    detail::open_store(repo, "spend.db", "spend", {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema});
   if (!db) return db.error();
   std::shared_ptr<spend_ledger> ledger{new spend_ledger(*db, limit_usd, window_ms)};
   // Rows that left the window are history nobody reads: the store stays the size of one window.
@@ -27,14 +28,14 @@ messages::result<std::shared_ptr<spend_ledger>> spend_ledger::open(const std::fi
   prune.bind(1, now_ms - window_ms);
   if (prune.step() != SQLITE_DONE) return detail::sql_failure(*db, "prune", "spend");
   statement load{*db, "SELECT ts, provider, usd FROM spend ORDER BY ts"};
-  bool read = load.each([&] {
-    ledger->window_entries_.push_back({load.integer(0), load.text(1), load.real(2)});
-  });
+  bool read = load.each([&] { ledger->window_entries_.push_back({load.integer(0), load.text(1), load.real(2)}); });
   if (!read) return detail::sql_failure(*db, "load", "spend");
   return ledger;
 }
 
-spend_ledger::~spend_ledger() { sqlite3_close(db_); }
+spend_ledger::~spend_ledger() {
+  sqlite3_close(db_);
+}
 
 void spend_ledger::expire(int64_t now_ms) {
   while (!window_entries_.empty() && window_entries_.front().ts <= now_ms - window_) window_entries_.pop_front();

@@ -98,16 +98,17 @@ void on_command(session_ptr self, protocol::command& cmd) {
       }
       if (auto wait = logic::rate_limit::take(st.submits, st.deps.submits_per_connection, messages::now_ms())) {
         conn->send(protocol::error_frame(
-          "rate_limited", rate_limited(st.deps.submits_per_connection.per_minute, "on this connection", "--rate-limit", wait),
-          id));
+          "rate_limited",
+          rate_limited(st.deps.submits_per_connection.per_minute, "on this connection", "--rate-limit", wait), id));
         return;
       }
       if (st.by_address) {
         if (auto wait = st.by_address->take(conn->peer())) {
-          conn->send(protocol::error_frame("rate_limited",
-                                           rate_limited(st.deps.submits_per_address.per_minute,
-                                                        "from this address (" + conn->peer() + ")", "--rate-limit-ip", wait),
-                                           id));
+          conn->send(
+            protocol::error_frame("rate_limited",
+                                  rate_limited(st.deps.submits_per_address.per_minute,
+                                               "from this address (" + conn->peer() + ")", "--rate-limit-ip", wait),
+                                  id));
           return;
         }
       }

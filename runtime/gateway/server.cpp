@@ -72,8 +72,12 @@ using namespace detail;
 namespace {
 
 // The stream of a connection: plain TCP, or TLS over it.
-beast::tcp_stream make_stream(tcp::socket&& socket, server::impl&) { return beast::tcp_stream{std::move(socket)}; }
-tls_stream make_tls_stream(tcp::socket&& socket, server::impl& srv) { return tls_stream{std::move(socket), *srv.tls}; }
+beast::tcp_stream make_stream(tcp::socket&& socket, server::impl&) {
+  return beast::tcp_stream{std::move(socket)};
+}
+tls_stream make_tls_stream(tcp::socket&& socket, server::impl& srv) {
+  return tls_stream{std::move(socket), *srv.tls};
+}
 
 // One HTTP connection: static assets, health, dynamic routes, or the upgrade.
 // `Stream` is beast::tcp_stream, or tls_stream (HTTPS, then WSS).
@@ -154,7 +158,8 @@ private:
       }
       return reply(req, std::move(r));
     }
-    if (path == "/metrics" || path == "/api/jobs" || path == "/api/nodes" || path == "/api/budget" || path.rfind("/output/", 0) == 0) {
+    if (path == "/metrics" || path == "/api/jobs" || path == "/api/nodes" || path == "/api/budget" ||
+        path.rfind("/output/", 0) == 0) {
       auto self = this->shared_from_this();
       auto keep = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
       srv_->be->get(path, [self, keep](http_reply r) {
@@ -255,8 +260,8 @@ std::string server::start() {
     ctx->use_certificate_chain_file(impl_->opts.tls_cert, ec);
     if (ec) return "cannot load the TLS certificate " + impl_->opts.tls_cert + ": " + ec.message();
     ctx->use_private_key_file(impl_->opts.tls_key, ssl::context::pem, ec);
-    auto mismatch = "the TLS private key " + impl_->opts.tls_key + " does not match the certificate " +
-                    impl_->opts.tls_cert;
+    auto mismatch =
+      "the TLS private key " + impl_->opts.tls_key + " does not match the certificate " + impl_->opts.tls_cert;
     if (ec) {
       bool wrong_key = ec.category() == net::error::get_ssl_category() &&
                        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;

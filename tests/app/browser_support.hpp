@@ -71,8 +71,9 @@ public:
     process_ = std::make_unique<child_process>(
       "exec chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage "
-      "--window-size=1280,1000 --remote-debugging-port=0 " + flags + " --user-data-dir='" +
-      profile.string() + "' '" + url + "' >'" + (dir / "chromium.log").string() + "' 2>&1");
+      "--window-size=1280,1000 --remote-debugging-port=0 " +
+      flags + " --user-data-dir='" + profile.string() + "' '" + url + "' >'" + (dir / "chromium.log").string() +
+      "' 2>&1");
     auto devtools_port = wait_for_number_after(profile / "DevToolsActivePort", "", std::chrono::seconds{30});
     if (devtools_port.empty()) {
       why = "chromium did not start (is the chromium package installed?): " + read_file(dir / "chromium.log");

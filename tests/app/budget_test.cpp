@@ -34,7 +34,8 @@ struct priced_model {
   grove::test::fake_llm_server server{[this](const grove::test::fake_request& req, int) {
     ++calls;
     auto r = grove::test::reply(
-      200, grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body)), 100, 200));
+      200,
+      grove::test::openai_body(grove::test::competent_answer(grove::test::prompt_of("openai", req.body)), 100, 200));
     r.delay = 40ms;
     return r;
   }};
@@ -193,9 +194,11 @@ TEST_F(budget_serve, past_its_budget_the_server_refuses_model_bound_jobs_until_t
     // The dashboard shows the job's cost and the spent budget (headless chromium).
     grove::test::browser chrome{dir.path(), "http://127.0.0.1:" + port + "/", port};
     ASSERT_TRUE(chrome.ok()) << chrome.why;
-    EXPECT_EQ(chrome.wait_for("document.getElementById('s-budget').textContent", "$0.01 / $0.01", 10s), "$0.01 / $0.01");
-    EXPECT_EQ(chrome.wait_for("String(document.getElementById('s-budget-box').classList.contains('spent'))", "true", 5s),
-              "true");
+    EXPECT_EQ(chrome.wait_for("document.getElementById('s-budget').textContent", "$0.01 / $0.01", 10s),
+              "$0.01 / $0.01");
+    EXPECT_EQ(
+      chrome.wait_for("String(document.getElementById('s-budget-box').classList.contains('spent'))", "true", 5s),
+      "true");
     EXPECT_EQ(chrome.wait_for("document.getElementById('s-budget-window').textContent", "budget per 10 s", 5s),
               "budget per 10 s");
     EXPECT_EQ(chrome.wait_for("document.getElementById('s-cost').textContent", "$0.01", 10s), "$0.01")

@@ -817,8 +817,9 @@ TEST_F(gateway_protocol, submissions_past_the_rate_per_connection_are_rate_limit
   auto third = build_answer(*c, "part_c", "3");
   EXPECT_EQ(third["type"], "error");
   EXPECT_EQ(third["code"], "rate_limited") << third.dump();
-  EXPECT_NE(third.value("message", "").find("more than 60 job submissions a minute on this connection (--rate-limit): "
-                                            "try again in 1 s"),
+  EXPECT_NE(third.value("message", "")
+              .find("more than 60 job submissions a minute on this connection (--rate-limit): "
+                    "try again in 1 s"),
             std::string::npos)
     << third.dump();
   // Another connection from the same address has its own bucket (no limit per address here).
