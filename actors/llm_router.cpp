@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <deque>
 #include <random>
+#include <utility>
 
 #include <caf/all.hpp>
 
 #include "actors/caf_error.hpp"
-#include "logic/budget.hpp"
+#include "actors/router_budget.hpp"
 #include "logic/prompts.hpp"
 #include "logic/routing.hpp"
 #include "messages/secrets.hpp"
@@ -37,9 +38,8 @@ struct call_state {
   uint32_t corrections = 0;
   std::string correction;
   std::vector<std::string> errors;
-  bool admitted = false; ///< let through by the spending limits: reserved_* are held until it ends
-  double reserved_job = 0;
-  double reserved_day = 0;
+  bool admitted = false;    ///< let through by the spending limits: `held` until it ends
+  router_budget::hold held;
 };
 
 struct job_account {
@@ -56,9 +56,7 @@ struct router_state {
   std::vector<std::string> secrets;
   std::map<uint64_t, call_state> calls;
   std::map<std::string, job_account> jobs;
-  std::map<std::string, logic::budget::scope> job_budgets;
-  logic::budget::scope day; ///< spent is read from the ledger before each decision
-  std::shared_ptr<journal::spend_ledger> ledger;
+  router_budget budget{0, nullptr};
   std::deque<uint64_t> budget_waiting; ///< calls that wait for calls in flight to settle
   uint64_t next_call = 1;
   std::mt19937_64 rng{std::random_device{}()};
@@ -102,53 +100,23 @@ void fail(self_ptr self, uint64_t id) {
 // The spending limits that apply to a call to `slot`: go (reserved), wait
 // (queued until a call settles) or refuse (the call fails with errc::budget).
 logic::budget::verdict admit(self_ptr self, call_state& c, const provider_slot& slot) {
-  using logic::budget::verdict;
-  auto& st = self->state;
   bool priced = slot.cfg.price_in_per_mtok > 0 || slot.cfg.price_out_per_mtok > 0;
-  if (!priced || c.admitted) return verdict::go;
-  auto& job = st.job_budgets[c.req.job];
-  job.limit = st.models.max_cost_usd;
-  auto now = now_ms();
-  if (st.ledger) {
-    st.day.limit = st.ledger->limit_usd();
-    st.day.spent = st.ledger->spent(now);
-  }
-  auto vj = logic::budget::admit(job);
-  auto vd = st.ledger ? logic::budget::admit(st.day) : verdict::go;
-  if (vj == verdict::refuse || vd == verdict::refuse) {
-    std::string why;
-    if (vj == verdict::refuse) {
-      why = logic::budget::refusal(job, "the job's budget (max_cost_usd)");
-    } else {
-      auto frees = st.ledger->frees_at(now);
-      why =
-        logic::budget::refusal(st.day, "the server's budget per " + logic::budget::window_text(st.ledger->window_ms()) +
-                                         " (budget_usd_per_day)") +
-        (frees > 0 ? "; spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s" : "");
-    }
+  if (!priced || c.admitted) return logic::budget::verdict::go;
+  std::string why;
+  auto v = self->state.budget.admit(c.req.job, c.held, why);
+  if (v == logic::budget::verdict::refuse) {
     emit(self, c, messages::stage::model_skipped, slot.impl->name() + " not called: " + why);
     c.errors.push_back(why);
-    return verdict::refuse;
   }
-  if (vj == verdict::wait || vd == verdict::wait) return verdict::wait;
-  c.admitted = true;
-  c.reserved_job = logic::budget::reserve(job);
-  c.reserved_day = st.ledger ? logic::budget::reserve(st.day) : 0;
-  return verdict::go;
+  c.admitted = v == logic::budget::verdict::go;
+  return v;
 }
 
-// An admitted call ended: what it cost is spent (journaled for the server's
-// budget), and the calls that waited for a price decide again.
+// An admitted call ended: what it cost is spent (journaled for the server's budget).
 void settle_budget(self_ptr self, call_state& c, const std::string& who, double cost) {
-  auto& st = self->state;
-  if (!c.admitted) return;
-  c.admitted = false;
-  logic::budget::settle(st.job_budgets[c.req.job], c.reserved_job, cost);
-  if (st.ledger) {
-    logic::budget::settle(st.day, c.reserved_day, cost);
-    if (auto s = st.ledger->add(now_ms(), c.req.job, who, cost); !s) {
-      emit(self, c, messages::stage::error, "the spend journal: " + s.error().message);
-    }
+  if (!std::exchange(c.admitted, false)) return;
+  if (auto s = self->state.budget.settle(c.req.job, c.held, who, cost); !s) {
+    emit(self, c, messages::stage::error, "the spend journal: " + s.error().message);
   }
 }
 
@@ -352,7 +320,7 @@ router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
   auto& st = self->state;
   st.models = std::move(cfg.models);
   st.telemetry = cfg.telemetry;
-  st.ledger = std::move(cfg.ledger);
+  st.budget = router_budget{st.models.max_cost_usd, std::move(cfg.ledger)};
   for (auto& [name, impl] : cfg.providers) {
     provider_slot slot;
     slot.impl = impl;
@@ -408,7 +376,7 @@ router_actor::behavior_type llm_router(self_ptr self, router_config cfg) {
       bool busy = std::any_of(st.calls.begin(), st.calls.end(), [&](auto& c) { return c.second.req.job == r.job; });
       if (!busy) {
         st.jobs.erase(r.job);
-        st.job_budgets.erase(r.job);
+        st.budget.forget(r.job);
       }
       return out;
     },

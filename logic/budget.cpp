@@ -54,6 +54,11 @@ std::string window_text(int64_t window_ms) {
   return std::to_string((window_ms + 999) / 1000) + " s";
 }
 
+std::string frees_up(int64_t frees_at_ms, int64_t now_ms, const std::string& prefix) {
+  if (frees_at_ms <= 0) return {};
+  return prefix + std::to_string((std::max<int64_t>(0, frees_at_ms - now_ms) + 999) / 1000) + " s";
+}
+
 std::string refusal(const scope& s, const std::string& what) {
   return what + " of " + dollars(s.limit) + " is reached: " + dollars(s.spent) +
          " spent, the next call is expected to cost " + dollars(estimate(s));

@@ -49,6 +49,9 @@ std::string dollars(double usd);
 /// A rolling window's length for people: "day", "6 h", "90 s".
 std::string window_text(int64_t window_ms);
 
+/// `prefix` + "N s" until `frees_at_ms` (rounded up), or empty when nothing frees up (0).
+std::string frees_up(int64_t frees_at_ms, int64_t now_ms, const std::string& prefix);
+
 /// Why `s` refuses: "<what> of $L is reached: $S spent, the next call is expected to cost $E".
 std::string refusal(const scope& s, const std::string& what);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "logic/budget.hpp"
 #include "logic/supervision.hpp"
 
 #include <cstdlib>
@@ -80,8 +81,7 @@ void account(messages::usage& u, uint64_t tokens_in, uint64_t tokens_out, double
   if (failed) ++u.failures;
   u.tokens_in += tokens_in;
   u.tokens_out += tokens_out;
-  u.cost_usd +=
-    (static_cast<double>(tokens_in) * price_in_per_mtok + static_cast<double>(tokens_out) * price_out_per_mtok) / 1e6;
+  u.cost_usd += budget::cost_of(tokens_in, tokens_out, price_in_per_mtok, price_out_per_mtok);
 }
 
 void merge_usage(messages::job_usage& into, const messages::job_usage& from, const std::string& node) {

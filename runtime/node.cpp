@@ -312,15 +312,12 @@ actors::job_registry_actor node::registry(uint32_t max_jobs_in_flight, uint32_t 
         auto now = messages::now_ms();
         auto spent = ledger->spent(now);
         if (spent < ledger->limit_usd() || !needs_priced_model(settings, repo, start)) return std::nullopt;
-        auto frees = ledger->frees_at(now);
         return messages::make_failure(
           messages::errc::budget,
           "the server's budget of " + logic::budget::dollars(ledger->limit_usd()) + " per " +
             logic::budget::window_text(ledger->window_ms()) + " (budget_usd_per_day) is spent (" +
             logic::budget::dollars(spent) + "): jobs that need a model are refused" +
-            (frees > 0
-               ? " until spend starts leaving the window in " + std::to_string((frees - now + 999) / 1000) + " s"
-               : std::string{}) +
+            logic::budget::frees_up(ledger->frees_at(now), now, " until spend starts leaving the window in ") +
             "; jobs served from the library still run");
       };
     }

@@ -28,7 +28,10 @@ messages::result<std::shared_ptr<spend_ledger>> spend_ledger::open(const std::fi
   prune.bind(1, now_ms - window_ms);
   if (prune.step() != SQLITE_DONE) return detail::sql_failure(*db, "prune", "spend");
   statement load{*db, "SELECT ts, provider, usd FROM spend ORDER BY ts"};
-  bool read = load.each([&] { ledger->window_entries_.push_back({load.integer(0), load.text(1), load.real(2)}); });
+  bool read = load.each([&] {
+    ledger->window_entries_.push_back({load.integer(0), load.text(1), load.real(2)});
+    ledger->sum_ += ledger->window_entries_.back().usd;
+  });
   if (!read) return detail::sql_failure(*db, "load", "spend");
   return ledger;
 }
@@ -38,15 +41,17 @@ spend_ledger::~spend_ledger() {
 }
 
 void spend_ledger::expire(int64_t now_ms) {
-  while (!window_entries_.empty() && window_entries_.front().ts <= now_ms - window_) window_entries_.pop_front();
+  while (!window_entries_.empty() && window_entries_.front().ts <= now_ms - window_) {
+    sum_ -= window_entries_.front().usd;
+    window_entries_.pop_front();
+  }
+  if (window_entries_.empty()) sum_ = 0; // no drift from rounding
 }
 
 double spend_ledger::spent(int64_t now_ms) {
   std::lock_guard<std::mutex> guard{mu_};
   expire(now_ms);
-  double sum = 0;
-  for (auto& e : window_entries_) sum += e.usd;
-  return sum;
+  return sum_;
 }
 
 std::map<std::string, double> spend_ledger::spent_by_provider(int64_t now_ms) {
@@ -70,6 +75,7 @@ messages::status spend_ledger::add(int64_t ts_ms, const std::string& job, const 
   auto at = window_entries_.end();
   while (at != window_entries_.begin() && std::prev(at)->ts > ts_ms) --at;
   window_entries_.insert(at, {ts_ms, provider, usd});
+  sum_ += usd;
   statement ins{db_, "INSERT INTO spend (ts, job, provider, usd) VALUES (?, ?, ?, ?)"};
   ins.bind(1, ts_ms).bind(2, job).bind(3, provider).bind_real(4, usd);
   if (ins.step() != SQLITE_DONE) return detail::sql_failure(db_, "record", "spend");

@@ -58,6 +58,7 @@ private:
   double limit_;
   int64_t window_;
   std::deque<entry> window_entries_;
+  double sum_ = 0; ///< of window_entries_: spent() runs before every priced call
 };
 
 } // namespace grove::journal

@@ -71,14 +71,6 @@ using namespace detail;
 
 namespace {
 
-// The stream of a connection: plain TCP, or TLS over it.
-beast::tcp_stream make_stream(tcp::socket&& socket, server::impl&) {
-  return beast::tcp_stream{std::move(socket)};
-}
-tls_stream make_tls_stream(tcp::socket&& socket, server::impl& srv) {
-  return tls_stream{std::move(socket), *srv.tls};
-}
-
 // One HTTP connection: static assets, health, dynamic routes, or the upgrade.
 // `Stream` is beast::tcp_stream, or tls_stream (HTTPS, then WSS).
 template <class Stream>
@@ -216,9 +208,9 @@ void server::impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
     if (!ec && self->tls) {
-      std::make_shared<http_session<tls_stream>>(make_tls_stream(std::move(socket), *self), self)->run();
+      std::make_shared<http_session<tls_stream>>(tls_stream{std::move(socket), *self->tls}, self)->run();
     } else if (!ec) {
-      std::make_shared<http_session<beast::tcp_stream>>(make_stream(std::move(socket), *self), self)->run();
+      std::make_shared<http_session<beast::tcp_stream>>(beast::tcp_stream{std::move(socket)}, self)->run();
     }
     self->accept();
   });

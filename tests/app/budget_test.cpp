@@ -15,6 +15,7 @@
 #include "fakes/fake_llm_server.hpp"
 #include "app/browser_support.hpp"
 #include "infra/http/ws_client.hpp"
+#include "messages/clock.hpp"
 #include "prometheus.hpp"
 #include "support.hpp"
 
@@ -206,10 +207,7 @@ TEST_F(budget_serve, past_its_budget_the_server_refuses_model_bound_jobs_until_t
   }
 
   // Once the spend leaves the window, model-bound jobs are taken again.
-  auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-  };
+  using grove::messages::now_ms; // the clock frees_at_ms is stamped with
   ASSERT_LT(frees_at, now_ms() + 11000);
   while (now_ms() < frees_at + 100) std::this_thread::sleep_for(100ms);
   auto again = submit("a hero");
