@@ -87,6 +87,7 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
   }
   // An attempt has the generator timeout, or what is left of the deadlines if less.
   auto budget = std::min(std::chrono::milliseconds{st.deps.settings.generator_timeout_ms}, left);
+  s.attempt_to_deadline = left <= std::chrono::milliseconds{st.deps.settings.generator_timeout_ms};
   self->monitor(gen);
   s.gen = gen;
   s.node = std::move(node);

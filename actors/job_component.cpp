@@ -119,15 +119,17 @@ std::string deadline_passed(self_ptr self, size_t idx) {
 void timed_out(self_ptr self, size_t idx, std::string why) {
   auto& s = self->state.slots[idx];
   emit(self, s.spec.name, messages::stage::timed_out, s.report.attempts, false, why);
-  reject(self, idx, {{"generation_timeout", std::move(why)}});
+  // The generator's clock may fire a few ms before ours: an attempt that had only
+  // what was left of a deadline and timed out ended with that deadline.
+  reject(self, idx, {{"generation_timeout", std::move(why)}}, s.attempt_to_deadline);
 }
 
-void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations) {
+void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations, bool at_deadline) {
   auto& st = self->state;
   auto& s = st.slots[idx];
   s.report.violations = violations;
   s.rejections.insert(s.rejections.end(), violations.begin(), violations.end());
-  if (time_left(self, idx).count() <= 0) {
+  if (at_deadline || time_left(self, idx).count() <= 0) {
     drop(
       self, idx,
       deadline_passed(self, idx) + " after " + std::to_string(s.report.attempts) + " attempt(s): " + join(violations));

@@ -57,6 +57,7 @@ struct component_slot {
   std::vector<messages::violation> rejections; ///< every attempt's rejections: the lessons it teaches once it lands
   std::string artifact;
   std::chrono::steady_clock::time_point deadline{}; ///< set when its first attempt starts
+  bool attempt_to_deadline = false; ///< the live attempt got what was left of a deadline: its timeout is the deadline's
 };
 
 /// A job supervisor's state (CAF stateful actor).
@@ -123,7 +124,8 @@ void open_worktree(self_ptr self, size_t idx);
 void commit(self_ptr self, size_t idx);
 void check(self_ptr self, size_t idx, std::string commit);
 void merge(self_ptr self, size_t idx, std::string commit);
-void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations);
+/// Retries, or drops past max_attempts or a deadline (`at_deadline`: the attempt ended with one).
+void reject(self_ptr self, size_t idx, std::vector<messages::violation> violations, bool at_deadline = false);
 void timed_out(self_ptr self, size_t idx, std::string why);
 void drop(self_ptr self, size_t idx, std::string why);
 void close_slot(self_ptr self, size_t idx, messages::stage outcome);
