@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config git
   libcaf-dev libgit2-dev nlohmann-json3-dev libboost1.74-dev libssl-dev
-  libcli11-dev libsqlite3-dev
+  libcli11-dev libsqlite3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--tests" ]]; then

@@ -49,6 +49,11 @@ messages::result<git_oid> from_hex(std::string_view hex);
 /// The repository's configured signature, or "grove <grove@localhost>".
 messages::result<signature_ptr> signature(git_repository* repo);
 
+/// Writes the handle's new loose objects uncompressed and lets its pack
+/// backend skip rescanning objects/pack/ while the folder is unchanged
+/// (odb_tuning.cpp). What cannot be tuned is left as libgit2 made it.
+void tune_odb(git_repository* repo);
+
 /// Looks up the commit `refs/heads/main` points to.
 messages::result<commit_ptr> main_commit(git_repository* repo);
 

@@ -54,12 +54,30 @@ messages::result<git_oid> from_hex(std::string_view hex) {
   return id;
 }
 
+// user.name and user.email, read once per workspace and process: git_signature_default
+// re-checks three config files (a stat each) on every commit otherwise.
 messages::result<signature_ptr> signature(git_repository* repo) {
-  git_signature* sig = nullptr;
-  if (git_signature_default(&sig, repo) < 0) {
-    if (auto s = check(git_signature_now(&sig, "grove", "grove@localhost"), "signature"); !s) {
-      return s.error();
+  static std::mutex lock;
+  static std::map<std::string, std::pair<std::string, std::string>> identities;
+  std::pair<std::string, std::string> who;
+  {
+    std::lock_guard<std::mutex> guard{lock};
+    auto key = std::string{git_repository_commondir(repo)};
+    auto it = identities.find(key);
+    if (it == identities.end()) {
+      git_signature* configured = nullptr;
+      std::pair<std::string, std::string> found{"grove", "grove@localhost"};
+      if (git_signature_default(&configured, repo) == 0) {
+        found = {configured->name, configured->email};
+        git_signature_free(configured);
+      }
+      it = identities.emplace(key, std::move(found)).first;
     }
+    who = it->second;
+  }
+  git_signature* sig = nullptr;
+  if (auto s = check(git_signature_now(&sig, who.first.c_str(), who.second.c_str()), "signature"); !s) {
+    return s.error();
   }
   return signature_ptr{sig};
 }
@@ -121,6 +139,10 @@ void init_library() {
     // reading its header (an open + inflate per loose object): O(entries) per
     // worktree index and tree. grove only passes ids it just wrote or read.
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+    // Nor is every object read hashed again to prove its id (SHA-1 of each
+    // tree read, ~7% of a build's instructions): git itself checks that only in
+    // fsck, and grove checks what it writes (verify_stored) and runs fsck in its tests.
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
     // Trees above 4 KiB are never cached by default, and output/components/
     // passes that at ~100 components: every lookup of it inflated it again.
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(4) << 20);
@@ -152,8 +174,9 @@ status ensure_excluded(const fs::path& gitdir) {
   }
   auto fd = open_append_under(gitdir / "info", "exclude");
   if (!fd) return fd.error();
-  std::string text = (!current.empty() && current.back() != '\n' ? "\n" : "") +
-                     std::string{"# grove: transient worktrees and runtime state\n"} + add;
+  std::string text;
+  if (!current.empty() && current.back() != '\n') text += '\n';
+  text.append("# grove: transient worktrees and runtime state\n").append(add);
   bool written = ::write(*fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(*fd);
   if (!written) return make_failure(errc::workspace, "cannot write " + path.string());
@@ -285,6 +308,7 @@ result<repository> repository::open(const fs::path& dir) {
   if (git_repository_is_bare(raw)) {
     return make_failure(errc::workspace, dir.string() + " is a bare repository; grove needs a working tree");
   }
+  tune_odb(raw);
   fs::path workdir = git_repository_workdir(raw);
   return repository{guard.release(), workdir.lexically_normal()};
 }
@@ -328,6 +352,7 @@ result<repository> repository::open_or_init(const fs::path& dir) {
                                            "; grove builds on main (git switch main)");
   }
   if (auto s = ensure_excluded(git_repository_commondir(raw)); !s) return s.error();
+  tune_odb(raw);
   fs::path workdir = git_repository_workdir(raw);
   return repository{guard.release(), workdir.lexically_normal()};
 }

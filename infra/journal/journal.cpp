@@ -73,7 +73,7 @@ messages::result<std::unique_ptr<journal>> journal::open(const std::filesystem::
 }
 
 journal::~journal() {
-  sqlite3_close(db_);
+  detail::close_store(db_);
 }
 
 messages::status journal::exec(const std::string& sql) {

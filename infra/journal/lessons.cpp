@@ -97,7 +97,7 @@ messages::result<std::unique_ptr<lesson_store>> lesson_store::open(const std::fi
     auto added = detail::exec_sql(*db, "ALTER TABLE lessons ADD COLUMN embed_model TEXT;"
                                        "ALTER TABLE lessons ADD COLUMN embedding BLOB;", "lessons");
     if (!added) {
-      sqlite3_close(*db);
+      detail::close_store(*db);
       return added.error();
     }
   }
@@ -105,7 +105,7 @@ messages::result<std::unique_ptr<lesson_store>> lesson_store::open(const std::fi
 }
 
 lesson_store::~lesson_store() {
-  sqlite3_close(db_);
+  detail::close_store(db_);
 }
 
 messages::status lesson_store::learn(const std::string& kind, const std::string& code, const std::string& what,

@@ -37,7 +37,7 @@ messages::result<std::shared_ptr<spend_ledger>> spend_ledger::open(const std::fi
 }
 
 spend_ledger::~spend_ledger() {
-  sqlite3_close(db_);
+  detail::close_store(db_);
 }
 
 void spend_ledger::expire(int64_t now_ms) {
