@@ -79,29 +79,94 @@ messages::status collect(git_repository* repo, git_tree* tree, const std::string
   return messages::ok();
 }
 
+
+// Writes one index entry (index-format.txt: no stat data, git compares the content once).
+void put_entry(std::string& out, const std::string& path, std::uint32_t mode, const git_oid& id, bool skip) {
+  size_t start = out.size();
+  out.append(24, '\0'); // ctime, mtime, dev, ino
+  put32(out, mode);
+  out.append(12, '\0'); // uid, gid, size
+  out.append(reinterpret_cast<const char*>(id.id), GIT_OID_RAWSZ);
+  put16(out, static_cast<std::uint16_t>(extended_flag | std::min<size_t>(path.size(), 0xfff)));
+  put16(out, skip ? skip_worktree_flag : 0);
+  out += path;
+  // 1 to 8 NULs: the entry's length becomes a multiple of 8.
+  out.append(8 - (out.size() - start) % 8, '\0');
+}
+
+// The entries under `tree` (at `path`, which ends in '/' or is empty), in
+// the tree's own order, written as they come: git orders a tree's entries
+// as it orders paths in an index (a folder compares as its name and '/'),
+// so a walk of the trees is already in index order. `sorted` turns false
+// if a tree breaks that order (only a corrupt one can); the caller then sorts.
+struct emitter {
+  git_repository* repo;
+  const std::vector<std::string>& present;
+  std::string& out;
+  std::string path;
+  std::string last;
+  std::uint32_t count = 0;
+  bool sorted = true;
+
+  void emit(std::uint32_t mode, const git_oid& id, bool skip) {
+    if (!last.empty() && !(last < path)) sorted = false;
+    last = path;
+    put_entry(out, path, mode, id, skip);
+    ++count;
+  }
+
+  messages::status walk(git_tree* tree) {
+    size_t base = path.size();
+    for (size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+      const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+      path.resize(base);
+      path += git_tree_entry_name(e);
+      if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+        bool here = std::find(present.begin(), present.end(), path) != present.end();
+        emit(static_cast<std::uint32_t>(git_tree_entry_filemode(e)), *git_tree_entry_id(e), !here);
+        continue;
+      }
+      path += '/';
+      if (!on_the_way(path, present)) {
+        emit(dir_mode, *git_tree_entry_id(e), true);
+        continue;
+      }
+      git_tree* sub = nullptr;
+      if (auto s = check(git_tree_lookup(&sub, repo, git_tree_entry_id(e)), "read tree " + path); !s) return s;
+      tree_ptr guard{sub};
+      if (auto s = walk(sub); !s) return s;
+    }
+    path.resize(base);
+    return messages::ok();
+  }
+};
+
+void put_header(std::string& out, std::uint32_t entries) {
+  out.append("DIRC", 4);
+  put32(out, 3); // version 3: entries may carry the extended flags word
+  put32(out, entries);
+}
+
 } // namespace
 
 messages::result<std::string> sparse_index_bytes(git_repository* repo, git_tree* tree,
                                                  const std::vector<std::string>& present) {
-  std::vector<entry> entries;
-  if (auto s = collect(repo, tree, "", present, entries); !s) return s.error();
-  std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) { return a.path < b.path; });
   std::string out;
-  out.reserve(64 + entries.size() * 80);
-  out.append("DIRC", 4);
-  put32(out, 3); // version 3: entries may carry the extended flags word
-  put32(out, static_cast<std::uint32_t>(entries.size()));
-  for (auto& e : entries) {
-    size_t start = out.size();
-    out.append(24, '\0'); // ctime, mtime, dev, ino: no stat data (git compares the content once)
-    put32(out, e.mode);
-    out.append(12, '\0'); // uid, gid, size
-    out.append(reinterpret_cast<const char*>(e.id.id), GIT_OID_RAWSZ);
-    put16(out, static_cast<std::uint16_t>(extended_flag | std::min<size_t>(e.path.size(), 0xfff)));
-    put16(out, e.skip ? skip_worktree_flag : 0);
-    out += e.path;
-    // 1 to 8 NULs: the entry's length becomes a multiple of 8.
-    out.append(8 - (out.size() - start) % 8, '\0');
+  out.reserve(16384);
+  put_header(out, 0);
+  emitter walker{repo, present, out, {}, {}};
+  if (auto s = walker.walk(tree); !s) return s.error();
+  if (walker.sorted) {
+    std::string count;
+    put32(count, walker.count);
+    out.replace(8, 4, count);
+  } else {
+    std::vector<entry> entries;
+    if (auto s = collect(repo, tree, "", present, entries); !s) return s.error();
+    std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) { return a.path < b.path; });
+    out.clear();
+    put_header(out, static_cast<std::uint32_t>(entries.size()));
+    for (auto& e : entries) put_entry(out, e.path, e.mode, e.id, e.skip);
   }
   out.append("sdir", 4);
   put32(out, 0);
