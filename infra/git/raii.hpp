@@ -54,6 +54,17 @@ messages::result<signature_ptr> signature(git_repository* repo);
 /// (odb_tuning.cpp). What cannot be tuned is left as libgit2 made it.
 void tune_odb(git_repository* repo);
 
+/// A component branch's ref (`name` is "refs/heads/feat/..."), written as
+/// git writes a loose ref (lock file, compare, rename) and without a reflog
+/// (branch_refs.cpp); a ref that is packed or symbolic goes through libgit2.
+messages::status create_branch_ref(git_repository* repo, const std::string& name, const git_oid& target);
+/// Moves it from `from` to `to`: 0, GIT_EMODIFIED (it was elsewhere), GIT_ELOCKED, or libgit2's error.
+int move_branch_ref(git_repository* repo, const std::string& name, const git_oid& to, const git_oid& from,
+                    const std::string& log);
+messages::result<git_oid> read_branch_ref(git_repository* repo, const std::string& name);
+/// Deletes it and any reflog it has; a branch already gone is no error.
+messages::status delete_branch_ref(git_repository* repo, const std::string& name);
+
 /// Looks up the commit `refs/heads/main` points to.
 messages::result<commit_ptr> main_commit(git_repository* repo);
 

@@ -49,16 +49,7 @@ void remove_tree(const fs::path& p, std::vector<std::string>* removed) {
 // every worktree to refuse deleting a checked-out branch (O(worktrees) per call,
 // quadratic over a job); these branches are grove's own and their worktree goes first.
 status delete_branch(git_repository* repo, const std::string& branch) {
-  auto ref_name = "refs/heads/" + branch;
-  git_reference* ref = nullptr;
-  int rc = git_reference_lookup(&ref, repo, ref_name.c_str());
-  if (rc == GIT_ENOTFOUND) return messages::ok();
-  if (auto s = check(rc, "lookup branch " + branch); !s) return s;
-  reference_ptr guard{ref};
-  if (auto s = check(git_reference_delete(ref), "delete branch " + branch); !s) return s;
-  rc = git_reflog_delete(repo, ref_name.c_str());
-  if (rc == GIT_ENOTFOUND) return messages::ok();
-  return check(rc, "delete reflog of " + branch);
+  return delete_branch_ref(repo, "refs/heads/" + branch);
 }
 
 // Removes a worktree's two folders (its files, its admin folder): what
@@ -115,14 +106,7 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
     return make_failure(errc::git, "add worktree " + info.name + ": it already exists");
   }
   auto ref_name = "refs/heads/" + info.branch;
-  git_reference* branch = nullptr;
-  auto log = "branch: Created from " + info.base_commit;
-  if (auto s = check(git_reference_create(&branch, repo.raw(), ref_name.c_str(), git_commit_id(base), 0, log.c_str()),
-                     "create branch " + info.branch);
-      !s) {
-    return s.error();
-  }
-  git_reference_free(branch);
+  if (auto s = create_branch_ref(repo.raw(), ref_name, *git_commit_id(base)); !s) return s.error();
 
   auto fail = [&](const messages::failure& f) -> result<worktree_info> {
     remove_worktree_by_name(repo, info.name, nullptr);
@@ -166,12 +150,9 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
 }
 
 result<std::string> branch_head(repository& repo, const worktree_info& wt) {
-  git_oid id;
-  auto ref_name = "refs/heads/" + wt.branch;
-  if (auto s = check(git_reference_name_to_id(&id, repo.raw(), ref_name.c_str()), "resolve " + wt.branch); !s) {
-    return s.error();
-  }
-  return to_hex(id);
+  auto id = read_branch_ref(repo.raw(), "refs/heads/" + wt.branch);
+  if (!id) return id.error();
+  return to_hex(*id);
 }
 
 result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
@@ -180,10 +161,9 @@ result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
   git_repository* raw = repo.raw();
   if (auto s = write_files(wt.dir, files); !s) return s.error();
   auto ref_name = "refs/heads/" + wt.branch;
-  git_oid head_id;
-  if (auto s = check(git_reference_name_to_id(&head_id, raw, ref_name.c_str()), "resolve " + wt.branch); !s) {
-    return s.error();
-  }
+  auto head = read_branch_ref(raw, ref_name);
+  if (!head) return head.error();
+  git_oid head_id = *head;
   // A rebase's parent is the main commit it lands on; otherwise the branch's head.
   git_oid parent_id = head_id;
   if (!onto.empty()) {
@@ -217,17 +197,11 @@ result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
   std::vector<std::string> paths;
   for (auto& f : files) paths.push_back(f.first);
   if (auto s = verify_stored(raw, commit_id, paths); !s) return s.error();
-  // The worktree's branch moves (only if nobody moved it meanwhile), with the
-  // branch's reflog entry. Done through this handle, whose HEAD is main's, so
-  // no HEAD reflog is made for the worktree (two files less per component).
-  git_reference* moved = nullptr;
-  auto log = "commit: " + message;
-  if (auto s = check(git_reference_create_matching(&moved, raw, ref_name.c_str(), &commit_id, 1, &head_id, log.c_str()),
-                     "move " + wt.branch);
+  // The worktree's branch moves, only if nobody moved it meanwhile.
+  if (auto s = check(move_branch_ref(raw, ref_name, commit_id, head_id, "commit: " + message), "move " + wt.branch);
       !s) {
     return s.error();
   }
-  git_reference_free(moved);
   // Keep the worktree's index in step with its branch, so `git status` there is truthful.
   std::vector<std::string> present;
   for (auto& f : files) present.push_back(f.first);
