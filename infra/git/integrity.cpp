@@ -26,15 +26,16 @@ messages::status verify_stored(git_repository* repo, const git_oid& commit_id, c
   if (auto s = check(git_repository_odb(&odb, repo), "open the object database"); !s) return s;
   std::unique_ptr<git_odb, freer<git_odb, git_odb_free>> odb_guard{odb};
   auto missing = [&](const git_oid& id, const std::string& what) {
+    forget_recent_objects(repo); // so that writing it again writes it
     return messages::make_failure(errc::io, "the object database lost " + what + " " + to_hex(id) +
                                               " as it was written (No space left on device?)");
   };
-  if (git_odb_exists(odb, &commit_id) == 0) return missing(commit_id, "commit");
+  if (!stored_on_disk(odb, commit_id)) return missing(commit_id, "commit");
   git_commit* c = nullptr;
   if (auto s = check(git_commit_lookup(&c, repo, &commit_id), "read back commit"); !s) return s;
   commit_ptr cg{c};
   const git_oid* tree_id = git_commit_tree_id(c);
-  if (git_odb_exists(odb, tree_id) == 0) return missing(*tree_id, "tree");
+  if (!stored_on_disk(odb, *tree_id)) return missing(*tree_id, "tree");
   git_tree* root = nullptr;
   if (auto s = check(git_commit_tree(&root, c), "read back tree"); !s) return s;
   tree_ptr rg{root};
@@ -50,7 +51,7 @@ messages::status verify_stored(git_repository* repo, const git_oid& commit_id, c
         return missing(*tree_id, "the path " + prefix + " in tree");
       git_oid id = *git_tree_entry_id(e);
       git_tree_entry_free(e);
-      if (git_odb_exists(odb, &id) == 0) return missing(id, prefix);
+      if (!stored_on_disk(odb, id)) return missing(id, prefix);
       if (slash == std::string::npos) break;
       start = slash + 1;
     }

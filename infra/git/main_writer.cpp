@@ -122,14 +122,9 @@ result<std::string> main_writer::commit_files(const std::string& message,
     git_tree* tree = nullptr;
     if (auto s = check(git_tree_lookup(&tree, repo, &*tree_id), "lookup tree"); !s) return s.error();
     tree_ptr tree_guard{tree};
-    const git_commit* parents[] = {base->get()};
-    git_oid id;
-    if (auto s = check(
-          git_commit_create(&id, repo, nullptr, sig->get(), sig->get(), nullptr, message.c_str(), tree, 1, parents),
-          "commit on main");
-        !s) {
-      return s.error();
-    }
+    auto made = create_commit(repo, sig->get(), message, tree, {base->get()});
+    if (!made) return make_failure(made.error().code, "commit on main: " + made.error().message);
+    git_oid id = *made;
     std::vector<std::string> paths;
     for (auto& f : files) paths.push_back(f.first);
     if (auto s = verify_stored(repo, id, paths); !s) return s.error();

@@ -161,12 +161,9 @@ public:
     git_tree* cur_tree = nullptr;
     if (auto s = check(git_commit_tree(&cur_tree, cur_), "read main tree"); !s) return s;
     tree_ptr cur_tree_guard{cur_tree};
-    git_oid tree_id;
-    if (auto s = check(git_tree_create_updated(&tree_id, repo_, cur_tree, all.size(), all.data()), "write merged tree");
-        !s) {
-      return s;
-    }
-    auto id = commit_merge(parents, tree_id, merge_message(names), paths);
+    auto tree_id = splice_tree(repo_, cur_tree, all);
+    if (!tree_id) return messages::make_failure(tree_id.error().code, "write merged tree: " + tree_id.error().message);
+    auto id = commit_merge(parents, *tree_id, merge_message(names), paths);
     for (auto i : group) {
       if (id) {
         out_[i].merge_commit = *id;
@@ -245,13 +242,9 @@ private:
     git_tree* tree = nullptr;
     if (auto s = check(git_tree_lookup(&tree, repo_, &tree_id), "lookup merged tree"); !s) return s.error();
     tree_ptr tree_guard{tree};
-    git_oid merge_id;
-    if (auto s = check(git_commit_create(&merge_id, repo_, nullptr, sig_, sig_, nullptr, msg.c_str(), tree,
-                                         parents.size(), parents.data()),
-                       "create merge commit");
-        !s) {
-      return s.error();
-    }
+    auto made = create_commit(repo_, sig_, msg, tree, parents);
+    if (!made) return messages::make_failure(made.error().code, "create merge commit: " + made.error().message);
+    git_oid merge_id = *made;
     if (auto s = verify_stored(repo_, merge_id, paths); !s) return s.error();
     git_commit* next = nullptr;
     if (auto s = check(git_commit_lookup(&next, repo_, &merge_id), "lookup merge commit"); !s) return s.error();

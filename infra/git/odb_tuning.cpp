@@ -40,6 +40,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "infra/git/raii.hpp"
+#include "infra/git/recent_objects.hpp"
 
 namespace grove::git::detail {
 
@@ -134,7 +135,24 @@ std::string stored_zlib(const std::string& raw) {
 struct plain_writer {
   git_odb_backend parent;
   std::string objects; // ".../.git/objects/"
+  std::shared_ptr<recent_objects> recent;
 };
+
+std::string objects_dir(git_repository* repo) {
+  return (std::filesystem::path{git_repository_commondir(repo)} / "objects").string() + "/";
+}
+
+plain_writer* writer_of(git_odb_backend* backend) { return reinterpret_cast<plain_writer*>(backend); }
+
+int recent_read(void** buf, size_t* len, git_object_t* type, git_odb_backend* backend, const git_oid* id) {
+  return writer_of(backend)->recent->read(*id, backend, buf, len, type) ? 0 : GIT_ENOTFOUND;
+}
+
+int recent_header(size_t* len, git_object_t* type, git_odb_backend* backend, const git_oid* id) {
+  return writer_of(backend)->recent->header(*id, len, type) ? 0 : GIT_ENOTFOUND;
+}
+
+int recent_has(git_odb_backend* backend, const git_oid* id) { return writer_of(backend)->recent->has(*id) ? 1 : 0; }
 
 int write_failed(const std::string& what) {
   git_error_set_str(GIT_ERROR_OS, (what + ": " + std::strerror(errno)).c_str());
@@ -144,7 +162,7 @@ int write_failed(const std::string& what) {
 // Writes a loose object as git does (a temporary file renamed into place,
 // read-only), its content stored uncompressed.
 int plain_write(git_odb_backend* backend, const git_oid* id, const void* data, size_t len, git_object_t type) {
-  auto* self = reinterpret_cast<plain_writer*>(backend);
+  auto* self = writer_of(backend);
   std::string raw = git_object_type2string(type);
   raw.append(" ").append(std::to_string(len)).push_back('\0');
   raw.append(static_cast<const char*>(data), len);
@@ -188,18 +206,24 @@ int plain_write(git_odb_backend* backend, const git_oid* id, const void* data, s
     errno = saved;
     return write_failed("store " + final_path);
   }
+  self->recent->remember(*id, type, data, len);
   return 0;
 }
 
 void free_plain_writer(git_odb_backend* backend) { delete reinterpret_cast<plain_writer*>(backend); }
 
-// First in line for writes only: reads, existence checks and listings stay
-// with the default loose and pack backends.
+// First in line for writes, and for reads and existence checks of what this
+// process wrote lately (recent_objects.hpp); everything else, and listings,
+// stay with the default loose and pack backends.
 void add_plain_writer(git_repository* repo, git_odb* odb) {
   auto* w = new plain_writer{};
   git_odb_init_backend(&w->parent, GIT_ODB_BACKEND_VERSION);
-  w->objects = (std::filesystem::path{git_repository_commondir(repo)} / "objects").string() + "/";
+  w->objects = objects_dir(repo);
+  w->recent = recent_objects::of(w->objects);
   w->parent.write = plain_write;
+  w->parent.read = recent_read;
+  w->parent.read_header = recent_header;
+  w->parent.exists = recent_has;
   w->parent.foreach = list_nothing; // git_odb_foreach calls it unchecked
   w->parent.free = free_plain_writer;
   if (git_odb_add_backend(odb, &w->parent, 100) < 0) {
@@ -233,6 +257,42 @@ void gate_pack_rescans(git_odb* odb, git_repository* repo) {
 }
 
 } // namespace
+
+messages::result<git_oid> store_object(git_repository* repo, git_object_t type, const void* data, size_t len) {
+  git_oid id;
+  if (auto s = check(git_odb_hash(&id, data, len, type), "hash object"); !s) return s.error();
+  git_odb* odb = nullptr;
+  if (auto s = check(git_repository_odb(&odb, repo), "open the object database"); !s) return s.error();
+  owned<git_odb, git_odb_free> odb_guard{odb};
+  for (size_t i = 0; i < git_odb_num_backends(odb); ++i) {
+    git_odb_backend* b = nullptr;
+    if (git_odb_get_backend(&b, odb, i) < 0 || b->write != plain_write) continue;
+    // Written again when it is there already but not recent: a rename over
+    // the same bytes (or a loose copy of a packed object) costs less than asking.
+    if (writer_of(b)->recent->has(id)) return id;
+    int rc = plain_write(b, &id, data, len, type);
+    if (rc == GIT_PASSTHROUGH) break;
+    if (auto s = check(rc, "write object"); !s) return s.error();
+    return id;
+  }
+  git_oid written;
+  if (auto s = check(git_odb_write(&written, odb, data, len, type), "write object"); !s) return s.error();
+  return written;
+}
+
+bool stored_on_disk(git_odb* odb, const git_oid& id) {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < git_odb_num_backends(odb); ++i) {
+      git_odb_backend* b = nullptr;
+      if (git_odb_get_backend(&b, odb, i) < 0 || b->write == plain_write || b->exists == nullptr) continue;
+      if (b->exists(b, &id) == 1) return true;
+    }
+    if (pass == 0 && git_odb_refresh(odb) < 0) git_error_clear();
+  }
+  return false;
+}
+
+void forget_recent_objects(git_repository* repo) { recent_objects::forget(objects_dir(repo)); }
 
 void tune_odb(git_repository* repo) {
   git_odb* odb = nullptr;

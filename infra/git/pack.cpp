@@ -230,6 +230,7 @@ result<pack_result> repack_all(repository& repo, unsigned threads) {
   auto written = write_durable(raw, gitdir);
   if (!written) return written.error();
   r.packed = git_packbuilder_written(raw);
+  detail::forget_recent_objects(repo.raw()); // unreachable ones go with the old packs
   for (auto& p : old) {
     if (p == *written || kept(p)) continue; // the same objects: the same pack; or kept on purpose
     remove_pack(p);

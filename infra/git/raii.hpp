@@ -54,6 +54,27 @@ messages::result<signature_ptr> signature(git_repository* repo);
 /// (odb_tuning.cpp). What cannot be tuned is left as libgit2 made it.
 void tune_odb(git_repository* repo);
 
+/// Stores an object (its id computed here) through the handle's writer,
+/// skipping the existence checks git_odb_write makes first (odb_tuning.cpp).
+messages::result<git_oid> store_object(git_repository* repo, git_object_t type, const void* data, size_t len);
+
+/// Whether `id` is in a file of the object database (a loose object or a
+/// pack), not only in the memory of recent writes.
+bool stored_on_disk(git_odb* odb, const git_oid& id);
+
+/// `base` with each update applied (GIT_TREE_UPDATE_UPSERT or _REMOVE),
+/// as git_tree_create_updated, writing only the trees that change (tree_splice.cpp).
+messages::result<git_oid> splice_tree(git_repository* repo, const git_tree* base,
+                                      const std::vector<git_tree_update>& updates);
+
+/// A commit of `tree` with `parents` by `sig`, stored with store_object.
+messages::result<git_oid> create_commit(git_repository* repo, const git_signature* sig, const std::string& message,
+                                        const git_tree* tree, const std::vector<const git_commit*>& parents);
+
+/// Forgets the objects this process wrote to `repo` lately (tune_odb keeps
+/// them in memory for reads): before anything removes objects from it.
+void forget_recent_objects(git_repository* repo);
+
 /// A component branch's ref (`name` is "refs/heads/feat/..."), written as
 /// git writes a loose ref (lock file, compare, rename) and without a reflog
 /// (branch_refs.cpp); a ref that is packed or symbolic goes through libgit2.

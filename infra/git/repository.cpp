@@ -94,35 +94,6 @@ messages::result<commit_ptr> main_commit(git_repository* repo) {
   return commit_ptr{c};
 }
 
-messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
-                                          const std::vector<std::pair<std::string, std::string>>& files,
-                                          const std::vector<std::string>& removed) {
-  std::vector<git_tree_update> updates;
-  updates.reserve(files.size() + removed.size());
-  for (auto& path : removed) {
-    git_tree_update u{};
-    u.action = GIT_TREE_UPDATE_REMOVE;
-    u.path = path.c_str();
-    updates.push_back(u);
-  }
-  for (auto& [path, content] : files) {
-    git_tree_update u{};
-    u.action = GIT_TREE_UPDATE_UPSERT;
-    u.filemode = GIT_FILEMODE_BLOB;
-    u.path = path.c_str();
-    if (auto s = check(git_blob_create_from_buffer(&u.id, repo, content.data(), content.size()), "write blob " + path);
-        !s) {
-      return s.error();
-    }
-    updates.push_back(u);
-  }
-  git_oid out;
-  if (auto s = check(git_tree_create_updated(&out, repo, base, updates.size(), updates.data()), "build tree"); !s) {
-    return s.error();
-  }
-  return out;
-}
-
 } // namespace detail
 
 using namespace detail;

@@ -1,0 +1,169 @@
+// grove's own object and ref writing (tree_splice.cpp, branch_refs.cpp,
+// recent_objects.cpp) checked against libgit2's and the git CLI's view.
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "infra/git/git.hpp"
+#include "infra/git/raii.hpp"
+#include "support.hpp"
+
+using namespace grove;
+using grove::test::git_cli;
+
+namespace {
+
+class object_store : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto r = git::repository::open_or_init(dir.path() / "ws");
+    ASSERT_TRUE(r) << r.error().message;
+    repo.emplace(std::move(*r));
+  }
+  std::filesystem::path root() const { return dir.path() / "ws"; }
+  git_repository* raw() { return repo->raw(); }
+
+  git_oid blob(const std::string& text) {
+    auto id = git::detail::store_object(raw(), GIT_OBJECT_BLOB, text.data(), text.size());
+    EXPECT_TRUE(id) << id.error().message;
+    return id ? *id : git_oid{};
+  }
+  git::detail::tree_ptr tree(const git_oid& id) {
+    git_tree* t = nullptr;
+    EXPECT_EQ(git_tree_lookup(&t, raw(), &id), 0);
+    return git::detail::tree_ptr{t};
+  }
+  std::filesystem::path loose_file(const git_oid& id) {
+    auto hex = git::detail::to_hex(id);
+    return root() / ".git/objects" / hex.substr(0, 2) / hex.substr(2);
+  }
+
+  test::temp_dir dir;
+  std::optional<git::repository> repo;
+};
+
+git_tree_update upsert(const char* path, const git_oid& id, git_filemode_t mode = GIT_FILEMODE_BLOB) {
+  git_tree_update u{};
+  u.action = GIT_TREE_UPDATE_UPSERT;
+  u.path = path;
+  u.id = id;
+  u.filemode = mode;
+  return u;
+}
+
+git_tree_update take_out(const char* path) {
+  git_tree_update u{};
+  u.action = GIT_TREE_UPDATE_REMOVE;
+  u.path = path;
+  return u;
+}
+
+} // namespace
+
+TEST_F(object_store, a_spliced_tree_is_the_tree_libgit2_builds) {
+  auto a = blob("a"), b = blob("b"), c = blob("c");
+  // Names whose order differs between files and folders ("x" sorts as "x/"),
+  // new nested folders, a replaced file, an executable, a link.
+  std::vector<std::vector<git_tree_update>> rounds = {
+    {upsert("x", a), upsert("x.y", b), upsert("x-y/z", c), upsert("deep/er/still/f.json", a)},
+    {upsert("x.y", c), upsert("x-y/run", a, GIT_FILEMODE_BLOB_EXECUTABLE), upsert("x-y/ln", b, GIT_FILEMODE_LINK),
+     take_out("x")},
+    {take_out("deep/er/still/f.json"), upsert("output/components/ab/navbar.json", b)}, // deep/ becomes empty: gone
+  };
+  auto base = repo->main_head();
+  ASSERT_TRUE(base);
+  auto main_id = git::detail::from_hex(*base);
+  git_commit* head = nullptr;
+  ASSERT_EQ(git_commit_lookup(&head, raw(), &*main_id), 0);
+  git::detail::commit_ptr head_guard{head};
+  git_tree* t0 = nullptr;
+  ASSERT_EQ(git_commit_tree(&t0, head), 0);
+  git::detail::tree_ptr mine{t0}, theirs;
+  git_tree* t1 = nullptr;
+  ASSERT_EQ(git_commit_tree(&t1, head), 0);
+  theirs.reset(t1);
+  for (auto& updates : rounds) {
+    auto spliced = git::detail::splice_tree(raw(), mine.get(), updates);
+    ASSERT_TRUE(spliced) << spliced.error().message;
+    git_oid expected;
+    ASSERT_EQ(git_tree_create_updated(&expected, raw(), theirs.get(), updates.size(), updates.data()), 0)
+      << git_error_last()->message;
+    EXPECT_EQ(git::detail::to_hex(*spliced), git::detail::to_hex(expected));
+    mine = tree(*spliced);
+    theirs = tree(expected);
+  }
+  // Taking out what is not there changes nothing (libgit2 calls it an error).
+  auto same = git::detail::splice_tree(raw(), mine.get(), {take_out("nothing/here"), take_out("x-y/absent")});
+  ASSERT_TRUE(same) << same.error().message;
+  EXPECT_EQ(git::detail::to_hex(*same), git::detail::to_hex(*git_tree_id(mine.get())));
+  EXPECT_EQ(git_cli(root(), "ls-tree -r --name-only " + git::detail::to_hex(*git_tree_id(mine.get()))).out,
+            "output/components/ab/navbar.json\nx-y/ln\nx-y/run\nx-y/z\nx.y\n");
+  EXPECT_EQ(git_cli(root(), "fsck --no-dangling").status, 0);
+  // Hostile path components are refused, not written.
+  for (auto bad : {"a/../b", "./x", ".git/config", ".GIT/hooks", "a//b"}) {
+    EXPECT_FALSE(git::detail::splice_tree(raw(), mine.get(), {upsert(bad, a)})) << bad;
+  }
+}
+
+TEST_F(object_store, a_recent_object_lost_on_disk_is_reported_and_written_again) {
+  auto id = blob("content that vanishes");
+  ASSERT_TRUE(std::filesystem::exists(loose_file(id)));
+  git_odb* odb = nullptr;
+  ASSERT_EQ(git_repository_odb(&odb, raw()), 0);
+  git::detail::owned<git_odb, git_odb_free> guard{odb};
+  EXPECT_TRUE(git::detail::stored_on_disk(odb, id));
+  std::filesystem::remove(loose_file(id));
+  EXPECT_FALSE(git::detail::stored_on_disk(odb, id)) << "memory is not the disk";
+  git::detail::forget_recent_objects(raw());
+  EXPECT_EQ(git::detail::to_hex(blob("content that vanishes")), git::detail::to_hex(id));
+  EXPECT_TRUE(std::filesystem::exists(loose_file(id))) << "written again once forgotten";
+  EXPECT_EQ(git_cli(root(), "cat-file -p " + git::detail::to_hex(id)).out, "content that vanishes");
+}
+
+TEST_F(object_store, branch_refs_are_locked_compared_and_seen_by_git) {
+  auto main_hex = *repo->main_head();
+  auto main_id = *git::detail::from_hex(main_hex);
+  const std::string ref = "refs/heads/feat/navbar_gen";
+  ASSERT_TRUE(git::detail::create_branch_ref(raw(), ref, main_id));
+  EXPECT_EQ(git_cli(root(), "rev-parse feat/navbar_gen").out, main_hex + "\n");
+  EXPECT_FALSE(git::detail::create_branch_ref(raw(), ref, main_id)) << "it exists";
+  // A commit on it, moved only from the value it has.
+  auto page = blob("page");
+  auto t = git::detail::splice_tree(raw(), nullptr, {upsert("page.html", page)});
+  ASSERT_TRUE(t);
+  auto tr = tree(*t);
+  auto sig = git::detail::signature(raw());
+  ASSERT_TRUE(sig);
+  git_commit* parent = nullptr;
+  ASSERT_EQ(git_commit_lookup(&parent, raw(), &main_id), 0);
+  git::detail::commit_ptr pg{parent};
+  auto c = git::detail::create_commit(raw(), sig->get(), "a commit\n", tr.get(), {parent});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(git::detail::move_branch_ref(raw(), ref, *c, *c, "wrong base"), GIT_EMODIFIED);
+  EXPECT_EQ(git::detail::move_branch_ref(raw(), ref, *c, main_id, "commit"), 0);
+  EXPECT_EQ(git_cli(root(), "rev-parse feat/navbar_gen").out, git::detail::to_hex(*c) + "\n");
+  EXPECT_EQ(git_cli(root(), "log --format=%s -1 feat/navbar_gen").out, "a commit\n");
+  // Somebody else's lock is respected.
+  auto lock = root() / ".git/refs/heads/feat/navbar_gen.lock";
+  test::write_file(lock, "");
+  EXPECT_EQ(git::detail::move_branch_ref(raw(), ref, main_id, *c, "commit"), GIT_ELOCKED);
+  EXPECT_FALSE(git::detail::delete_branch_ref(raw(), ref));
+  EXPECT_TRUE(std::filesystem::exists(lock)) << "not ours to remove";
+  std::filesystem::remove(lock);
+  // Packed by git: read, moved and deleted through libgit2, and a create refused.
+  ASSERT_EQ(git_cli(root(), "pack-refs --all").status, 0);
+  ASSERT_FALSE(std::filesystem::exists(root() / ".git/refs/heads/feat/navbar_gen"));
+  auto read = git::detail::read_branch_ref(raw(), ref);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(git::detail::to_hex(*read), git::detail::to_hex(*c));
+  EXPECT_FALSE(git::detail::create_branch_ref(raw(), ref, main_id)) << "a packed ref exists too";
+  EXPECT_EQ(git::detail::move_branch_ref(raw(), ref, main_id, *c, "back"), 0);
+  EXPECT_EQ(git_cli(root(), "rev-parse feat/navbar_gen").out, main_hex + "\n");
+  ASSERT_EQ(git_cli(root(), "pack-refs --all").status, 0);
+  ASSERT_TRUE(git::detail::delete_branch_ref(raw(), ref));
+  EXPECT_NE(git_cli(root(), "rev-parse --verify -q feat/navbar_gen").status, 0) << "gone from packed-refs too";
+  EXPECT_TRUE(git::detail::delete_branch_ref(raw(), ref)) << "deleting a deleted branch is no error";
+  EXPECT_EQ(git_cli(root(), "fsck --no-dangling").status, 0);
+}
