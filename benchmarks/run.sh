@@ -53,34 +53,38 @@ PY
 rounds=3
 [[ $smoke -eq 1 ]] && rounds=1
 median() { python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.3f}')" "$@"; }
-p1_rounds() { # ROOT -> "grove_median ref_median status grove_all ref_all"
-  local root=$1 gs=() rs=() status=done
+p1_rounds() { # ROOT -> "grove_median ref_median status grove_all ref_all grove_cpu_median ref_cpu_median cpu_all"
+  local root=$1 gs=() rs=() gc=() rc=() status=done
   for r in $(seq "$rounds"); do
     echo "P1 round $r/$rounds on $root: grove build of $n components, then reference_pipeline.py $n ..." >&2
-    local d
+    local d w c
     mkdir -p "$root/grove-bench.$$"
     d=$(mktemp -d -p "$root/grove-bench.$$" p1-XXXXXX)
-    local t0 t1
-    t0=$(now)
-    "$grove" build --plan "$tmp/plan.json" --repo "$d/ws" -q --json > "$tmp/p1.json"
-    t1=$(now)
-    gs+=("$(python3 -c "print(f'{$t1 - $t0:.3f}')")")
+    python3 "$here/rusage.py" "$tmp/p1.t" "$grove" build --plan "$tmp/plan.json" --repo "$d/ws" -q --json > "$tmp/p1.json" || true
+    read -r w c < "$tmp/p1.t"
+    gs+=("$w"); gc+=("$c")
     [[ "$(python3 -c "import json; print(json.load(open('$tmp/p1.json'))['status'])")" == done ]] || status=failed
     if [[ -f "$reference" ]]; then
-      rs+=("$(TMPDIR="$root" python3 "$reference" "$n" | python3 -c "import json,sys; print(json.load(sys.stdin)['wall_s'])")")
+      TMPDIR="$root" python3 "$here/rusage.py" "$tmp/ref.t" python3 "$reference" "$n" > "$tmp/ref.json"
+      rs+=("$(python3 -c "import json,sys; print(json.load(open('$tmp/ref.json'))['wall_s'])")")
+      read -r w c < "$tmp/ref.t"
+      rc+=("$c")
     fi
   done
-  local gm rm_="n/a"
+  local gm rm_="n/a" gcm rcm="n/a"
   gm=$(median "${gs[@]}")
-  [[ ${#rs[@]} -gt 0 ]] && rm_=$(median "${rs[@]}")
-  echo "$gm $rm_ $status $(IFS=/; echo "${gs[*]}") $(IFS=/; echo "${rs[*]:-n/a}")"
+  gcm=$(median "${gc[@]}")
+  [[ ${#rs[@]} -gt 0 ]] && rm_=$(median "${rs[@]}") && rcm=$(median "${rc[@]}")
+  echo "$gm $rm_ $status $(IFS=/; echo "${gs[*]}") $(IFS=/; echo "${rs[*]:-n/a}") $gcm $rcm $(IFS=/; echo "${gc[*]}")"
 }
+per_ms() { python3 -c "v='$1'; print('n/a' if v=='n/a' else f'{1000*float(v)/$n:.2f}')"; }
 ratio() { python3 -c "r='$2'; print('n/a' if r=='n/a' else f'{float(r)/$1:.1f}x')"; }
-read -r p1_grove p1_ref p1_status p1_all p1_ref_all < <(p1_rounds "${TMPDIR:-/tmp}")
+read -r p1_grove p1_ref p1_status p1_all p1_ref_all _ _ _ < <(p1_rounds "${TMPDIR:-/tmp}")
 p1_ratio=$(ratio "$p1_grove" "$p1_ref")
 p1m_grove="n/a"; p1m_ref="n/a"; p1m_ratio="n/a"; p1m_all=""; p1m_ref_all=""; p1m_status="skipped"
+p1m_cpu="n/a"; p1m_ref_cpu="n/a"; p1m_cpu_all=""
 if [[ -d /dev/shm && -w /dev/shm ]]; then
-  read -r p1m_grove p1m_ref p1m_status p1m_all p1m_ref_all < <(p1_rounds /dev/shm)
+  read -r p1m_grove p1m_ref p1m_status p1m_all p1m_ref_all p1m_cpu p1m_ref_cpu p1m_cpu_all < <(p1_rounds /dev/shm)
   p1m_ratio=$(ratio "$p1m_grove" "$p1m_ref")
 fi
 
@@ -215,6 +219,7 @@ table=$(cat <<TABLE
 | --- | --- | --- | --- | --- |
 | P1 overhead: $n components, builtin, end to end, disk (s, median of $rounds: $p1_all vs $p1_ref_all) | $p1_grove ($p1_status) | $p1_ref | $p1_ratio | ≥ 30x |
 | P1 overhead on tmpfs, both (s, median of $rounds: $p1m_all vs $p1m_ref_all) | $p1m_grove ($p1m_status) | $p1m_ref | $p1m_ratio | ≥ 30x |
+| P1 CPU per component on tmpfs, same runs (ms, user + system; grove's CPU s: $p1m_cpu_all) | $(per_ms "$p1m_cpu") | $(per_ms "$p1m_ref_cpu") | $(ratio "$p1m_cpu" "$p1m_ref_cpu") | ≤ 1 ms |
 | P2 latency hiding: $n2 components, 500 ms model (s, median of $rounds: $p2_all) | $p2_grove ($p2_status) | $p2_ref ($n2_ref components, 4 workers) | $p2_ratio | ≤ 4 s |
 | P3 peak RSS during P2 (MB, highest of $rounds) | $p3_rss | | | ≤ 300 MB |
 | P4 gateway: $clients WebSocket clients: answered, errors, p50 / p99 (ms) | $p4_ok, $p4_err errors, $p4_p50 / $p4_p99 | | | all answered, 0 errors |

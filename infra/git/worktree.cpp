@@ -3,6 +3,9 @@
 #include <cstring>
 #include <fstream>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "messages/names.hpp"
 #include "infra/git/files.hpp"
 #include "infra/git/git.hpp"
@@ -57,6 +60,43 @@ status delete_branch(git_repository* repo, const std::string& branch) {
 void remove_worktree_by_name(repository& repo, const std::string& name, std::vector<std::string>* removed_dirs) {
   remove_tree(repo.workdir() / "worktrees" / name, removed_dirs);
   remove_tree(repo.gitdir() / "worktrees" / name, removed_dirs);
+}
+
+// Unlinks each of `files` under `root` and the folders on their way while
+// they empty, then `root`: what a worktree grove made holds, in ~15 system
+// calls instead of remove_all's listing and stat of every folder. Walks with
+// O_NOFOLLOW: a link planted inside is never followed (the walk stops, and
+// remove_all then takes the link itself away). Anything else left there
+// (a file the user made, a lock) also goes to remove_all.
+void remove_known(const fs::path& root, const std::vector<std::string>& files, std::vector<std::string>* removed) {
+  int top = ::open(root.c_str(), O_DIRECTORY | O_NOFOLLOW | O_RDONLY | O_CLOEXEC);
+  if (top < 0) {
+    if (errno != ENOENT) remove_tree(root, removed);
+    return;
+  }
+  for (auto& rel : files) {
+    auto parts = messages::split(rel, '/');
+    std::vector<int> fds{top};
+    bool walked = true;
+    for (size_t i = 0; i + 1 < parts.size() && walked; ++i) {
+      int next = ::openat(fds.back(), parts[i].c_str(), O_DIRECTORY | O_NOFOLLOW | O_RDONLY | O_CLOEXEC);
+      if (next < 0) walked = false;
+      else fds.push_back(next);
+    }
+    if (walked) ::unlinkat(fds.back(), parts.back().c_str(), 0);
+    // Back up, taking each folder away while it is empty (rmdir refuses otherwise).
+    bool emptied = walked;
+    for (size_t i = fds.size() - 1; i > 0; --i) {
+      ::close(fds[i]);
+      if (emptied) emptied = ::unlinkat(fds[i - 1], parts[i - 1].c_str(), AT_REMOVEDIR) == 0;
+    }
+  }
+  ::close(top);
+  if (::rmdir(root.c_str()) == 0) {
+    if (removed != nullptr) removed->push_back(root.string());
+    return;
+  }
+  remove_tree(root, removed);
 }
 
 status write_text(const fs::path& file, const std::string& text) {
@@ -186,14 +226,9 @@ result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
   tree_ptr tree_guard{tree};
   auto sig = signature(raw);
   if (!sig) return sig.error();
-  const git_commit* parents[] = {parent};
-  git_oid commit_id;
-  if (auto s = check(
-        git_commit_create(&commit_id, raw, nullptr, sig->get(), sig->get(), nullptr, message.c_str(), tree, 1, parents),
-        "commit in " + wt.name);
-      !s) {
-    return s.error();
-  }
+  auto made = create_commit(raw, sig->get(), message, tree, {parent});
+  if (!made) return messages::make_failure(made.error().code, "commit in " + wt.name + ": " + made.error().message);
+  git_oid commit_id = *made;
   std::vector<std::string> paths;
   for (auto& f : files) paths.push_back(f.first);
   if (auto s = verify_stored(raw, commit_id, paths); !s) return s.error();
@@ -280,7 +315,10 @@ change_origin find_change_origin(repository& repo, const std::string& from, cons
 
 status remove_worktree(repository& repo, std::string_view component, uint32_t lane) {
   if (auto s = require_valid(component); !s) return s;
-  remove_worktree_by_name(repo, worktree_for(component, lane), nullptr);
+  auto name = worktree_for(component, lane);
+  remove_known(repo.workdir() / "worktrees" / name, {".git", component_path(component)}, nullptr);
+  remove_known(repo.gitdir() / "worktrees" / name, {"HEAD", "commondir", "gitdir", "index", "info/sparse-checkout"},
+               nullptr);
   return delete_branch(repo.raw(), branch_for(component, lane));
 }
 
