@@ -185,12 +185,16 @@ rows = r["rows"]
 base = next((x for x in rows if x["library"] == 0 and x["new"] == rows[0]["new"]), rows[0])
 for x in rows:
     small = x["new"] == base["new"]
-    goal = (f"≤ 2x of the empty library ({2 * base['wall_s']:.2f} s, {2 * base['cpu_s']:.2f} s CPU)" if small and x["library"] > 0
+    goal = (f"≤ 2x of the empty library ({2 * base['wall_s']:.3f} s, {2 * base['cpu_s']:.3f} s CPU)" if small and x["library"] > 0
             else ("peak RSS ≤ 300 MB" if not small else "baseline"))
     goal += "; repo ≤ 60 MB at 10,000, a few thousand loose at most"
-    print(f"| P8 library of {x['library']}: {x['new']} new components ({r['filesystem']}): wall / CPU / per component / "
-          f"peak RSS / repository / loose objects | {x['wall_s']} s / {x['cpu_s']} s / {x['per_component_ms']} ms / "
-          f"{x['rss_mb']} MB / {x['repo_mb']} MB / {x['loose_objects']} ({x['status']}) | | | {goal} |")
+    rounds = x.get("rounds", 1)
+    how = f"median of {rounds} builds" if rounds > 1 else "one build"
+    vs = (f"{x['wall_s'] / base['wall_s']:.2f}x / {x['cpu_s'] / base['cpu_s']:.2f}x of the empty library"
+          if small and x["library"] > 0 and base["wall_s"] > 0 and base["cpu_s"] > 0 else "")
+    print(f"| P8 library of {x['library']}: {x['new']} new components ({r['filesystem']}, {how}): wall / CPU / per component / "
+          f"peak RSS / repository / loose objects | {x['wall_s']:.3f} s / {x['cpu_s']:.3f} s / {x['per_component_ms']} ms / "
+          f"{x['rss_mb']} MB / {x['repo_mb']} MB / {x['loose_objects']} ({x['status']}) | | {vs} | {goal} |")
 PY
 )
 
