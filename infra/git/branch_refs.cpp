@@ -19,6 +19,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -117,10 +118,10 @@ public:
   int acquire() {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd_ < 0 && errno == ENOENT) { // refs/heads/feat/ not made yet
-      auto slash = path_.rfind('/');
-      if (slash != std::string::npos && make_parents(path_.substr(0, slash)) == 0) {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
-      }
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path{path_}.parent_path(), ec);
+      if (!ec) fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+      else errno = ec.value();
     }
     if (fd_ < 0) return errno == EEXIST ? GIT_ELOCKED : -1;
     held_ = true;
@@ -146,13 +147,6 @@ public:
   const std::string& path() const { return path_; }
 
 private:
-  static int make_parents(const std::string& dir) {
-    if (::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) return 0;
-    if (errno != ENOENT) return -1;
-    auto slash = dir.rfind('/');
-    if (slash == std::string::npos || slash == 0 || make_parents(dir.substr(0, slash)) != 0) return -1;
-    return ::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST ? 0 : -1;
-  }
   std::string path_;
   int fd_ = -1;
   bool held_ = false;

@@ -210,7 +210,7 @@ int plain_write(git_odb_backend* backend, const git_oid* id, const void* data, s
   return 0;
 }
 
-void free_plain_writer(git_odb_backend* backend) { delete reinterpret_cast<plain_writer*>(backend); }
+void free_plain_writer(git_odb_backend* backend) { delete writer_of(backend); }
 
 // First in line for writes, and for reads and existence checks of what this
 // process wrote lately (recent_objects.hpp); everything else, and listings,
@@ -256,6 +256,15 @@ void gate_pack_rescans(git_odb* odb, git_repository* repo) {
   pack->free = gated_free;
 }
 
+// The handle's plain writer, if tune_odb could add one.
+git_odb_backend* plain_writer_in(git_odb* odb) {
+  for (size_t i = 0; i < git_odb_num_backends(odb); ++i) {
+    git_odb_backend* b = nullptr;
+    if (git_odb_get_backend(&b, odb, i) == 0 && b->write == plain_write) return b;
+  }
+  return nullptr;
+}
+
 } // namespace
 
 messages::result<git_oid> store_object(git_repository* repo, git_object_t type, const void* data, size_t len) {
@@ -264,16 +273,15 @@ messages::result<git_oid> store_object(git_repository* repo, git_object_t type, 
   git_odb* odb = nullptr;
   if (auto s = check(git_repository_odb(&odb, repo), "open the object database"); !s) return s.error();
   owned<git_odb, git_odb_free> odb_guard{odb};
-  for (size_t i = 0; i < git_odb_num_backends(odb); ++i) {
-    git_odb_backend* b = nullptr;
-    if (git_odb_get_backend(&b, odb, i) < 0 || b->write != plain_write) continue;
+  if (auto* b = plain_writer_in(odb)) {
     // Written again when it is there already but not recent: a rename over
     // the same bytes (or a loose copy of a packed object) costs less than asking.
     if (writer_of(b)->recent->has(id)) return id;
     int rc = plain_write(b, &id, data, len, type);
-    if (rc == GIT_PASSTHROUGH) break;
-    if (auto s = check(rc, "write object"); !s) return s.error();
-    return id;
+    if (rc != GIT_PASSTHROUGH) {
+      if (auto s = check(rc, "write object"); !s) return s.error();
+      return id;
+    }
   }
   git_oid written;
   if (auto s = check(git_odb_write(&written, odb, data, len, type), "write object"); !s) return s.error();

@@ -4,6 +4,7 @@
 
 #include "infra/git/git.hpp"
 #include "infra/git/raii.hpp"
+#include "repository_fixture.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -13,16 +14,8 @@ using grove::test::numbered;
 
 namespace {
 
-class git_layer : public ::testing::Test {
+class git_layer : public test::repository_fixture {
 protected:
-  void SetUp() override {
-    auto r = git::repository::open_or_init(dir.path() / "ws");
-    ASSERT_TRUE(r) << r.error().message;
-    repo.emplace(std::move(*r));
-  }
-
-  std::filesystem::path root() const { return dir.path() / "ws"; }
-
   std::string commit_component(const std::string& name, const std::string& content) {
     auto wt = git::add_worktree(*repo, name, {git::component_path(name)});
     EXPECT_TRUE(wt) << wt.error().message;
@@ -45,8 +38,6 @@ protected:
     return writer;
   }
 
-  test::temp_dir dir;
-  std::optional<git::repository> repo;
 };
 
 } // namespace

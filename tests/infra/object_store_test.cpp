@@ -8,6 +8,7 @@
 
 #include "infra/git/git.hpp"
 #include "infra/git/raii.hpp"
+#include "repository_fixture.hpp"
 #include "support.hpp"
 
 using namespace grove;
@@ -15,14 +16,8 @@ using grove::test::git_cli;
 
 namespace {
 
-class object_store : public ::testing::Test {
+class object_store : public test::repository_fixture {
 protected:
-  void SetUp() override {
-    auto r = git::repository::open_or_init(dir.path() / "ws");
-    ASSERT_TRUE(r) << r.error().message;
-    repo.emplace(std::move(*r));
-  }
-  std::filesystem::path root() const { return dir.path() / "ws"; }
   git_repository* raw() { return repo->raw(); }
 
   git_oid blob(const std::string& text) {
@@ -40,8 +35,6 @@ protected:
     return root() / ".git/objects" / hex.substr(0, 2) / hex.substr(2);
   }
 
-  test::temp_dir dir;
-  std::optional<git::repository> repo;
 };
 
 git_tree_update upsert(const char* path, const git_oid& id, git_filemode_t mode = GIT_FILEMODE_BLOB) {
