@@ -135,6 +135,13 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
   if (auto s = check(git_repository_index(&index, repo), "open the index"); !s) return s.error();
   index_ptr index_guard{index};
   if (auto s = check(git_index_read(index, 1), "read the index"); !s) return s.error();
+  auto head = main_commit(repo);
+  if (!head) return head.error();
+  git_tree* main_tree = nullptr;
+  if (auto s = check(git_commit_tree(&main_tree, head->get()), "read main's tree"); !s) return s.error();
+  tree_ptr main_guard{main_tree};
+  // The common start: nothing to sort, proven in a stat per file instead of a full status.
+  if (!pending_checkout(repo) && output_in_step(repo, index, main_tree)) return out;
   git_status_options so = GIT_STATUS_OPTIONS_INIT;
   so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
   // UPDATE_INDEX: files written in the same second as the index (every merge)
@@ -150,11 +157,6 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
   std::unique_ptr<git_status_list, freer<git_status_list, git_status_list_free>> list_guard{list};
   auto n = git_status_list_entrycount(list);
   if (n == 0) return out;
-  auto head = main_commit(repo);
-  if (!head) return head.error();
-  git_tree* main_tree = nullptr;
-  if (auto s = check(git_commit_tree(&main_tree, head->get()), "read main's tree"); !s) return s.error();
-  tree_ptr main_guard{main_tree};
   // Paths grove may have left half way: those main changed since the pending checkout's start.
   std::set<std::string> unfinished;
   tree_ptr from_guard;

@@ -158,6 +158,12 @@ struct output_drift {
   std::vector<std::string> user;  ///< "output/x (modified)": changes grove did not make, never touched
 };
 
+/// Whether output/ is proven in step with main without libgit2's status:
+/// the index lists exactly main's files there, and each file's stat data
+/// match its entry (content hashed only where they cannot prove it), with no
+/// other file, folder or link (output_scan.cpp). false is "not proven", not "differs".
+bool output_in_step(git_repository* repo, git_index* index, git_tree* main_tree);
+
 /// Sorts every difference under output/: a path is grove's when its index
 /// entry and file each hold main's version, the version before an
 /// unfinished checkout, a half-written copy of main's version (only where
