@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <git2/sys/repository.h>
+
 #include "infra/git/files.hpp"
 #include "infra/git/git.hpp"
 #include "infra/git/raii.hpp"
@@ -131,10 +133,17 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
   output_drift out;
   // Judge by the index on disk: a checkout whose index write failed (full disk,
   // lock held) leaves the repository's in-memory index ahead of the file.
+  // Read once, fresh from the file, and made the repository's index for the status below
+  // (git_repository_index then a forced git_index_read parsed and hashed it twice).
   git_index* index = nullptr;
-  if (auto s = check(git_repository_index(&index, repo), "open the index"); !s) return s.error();
+  auto index_file = std::string{git_repository_path(repo)} + "index";
+  if (auto s = check(git_index_open(&index, index_file.c_str()), "read the index"); !s) return s.error();
   index_ptr index_guard{index};
-  if (auto s = check(git_index_read(index, 1), "read the index"); !s) return s.error();
+  if (auto s = check(git_repository_set_index(repo, index), "use the index"); !s) return s.error();
+  // As libgit2 sets up a repository's own index: core.ignorecase, core.filemode, core.symlinks.
+  if (auto s = check(git_index_set_caps(index, GIT_INDEX_CAPABILITY_FROM_OWNER), "configure the index"); !s) {
+    return s.error();
+  }
   auto head = main_commit(repo);
   if (!head) return head.error();
   git_tree* main_tree = nullptr;
