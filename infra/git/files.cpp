@@ -18,25 +18,6 @@ using messages::make_failure;
 
 namespace {
 
-class fd_guard final {
-public:
-  explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
-private:
-  int fd_;
-};
-
 messages::failure link_refused(const fs::path& root, const std::string& shown) {
   return make_failure(errc::workspace, (root / shown).string() +
                                          " is a symbolic link or not a regular file/folder: grove never "

@@ -10,11 +10,34 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "messages/errors.hpp"
 
 namespace grove::git {
+
+/// Closes a file descriptor when it goes.
+class fd_guard final {
+public:
+  explicit fd_guard(int fd) : fd_(fd) {}
+  ~fd_guard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+private:
+  int fd_;
+};
 
 /// Replaces `root/rel` with `content`, creating missing folders; `sync`
 /// fsyncs the file before returning. Fails (errc::workspace) on a link.

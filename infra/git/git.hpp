@@ -4,7 +4,6 @@
 // worktree per component, and the single writer of `main`. No CAF here.
 // One `repository` per actor: libgit2 handles are never shared across threads.
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -245,24 +244,6 @@ public:
   /// Brings output/ of the main worktree (files and index) to `main`.
   status resync();
 
-  /// With `on`, a sync updates the index in memory and leaves writing its
-  /// file (1 MB at 10,000 files, hashed whole) to write_index(): the files
-  /// under output/ are written at once, `.grove/checkout` stays until the
-  /// index is, so a kill meanwhile is repaired at the next start. For the
-  /// integrator, which writes the index once merges pause.
-  void defer_index_writes(bool on) { defer_index_ = on; }
-
-  /// Whether the index file lags the index in memory, and since when.
-  bool index_behind() const { return index_behind_; }
-  std::chrono::steady_clock::time_point index_behind_since() const { return behind_since_; }
-
-  /// Writes the index file if it lags, then clears `.grove/checkout`; a
-  /// failure is kept in last_sync_error() (the next start repairs it).
-  void write_index();
-
-  ~main_writer();
-  main_writer(main_writer&&) = default;
-
   /// What a new writer does before its first update when an earlier writer
   /// of this process died (a restarted integrator): removes the lock files
   /// only the writer of `main` takes (the main index, HEAD, main's ref),
@@ -275,9 +256,6 @@ private:
 
   repository repo_;
   std::string last_sync_error_;
-  bool defer_index_ = false;
-  bool index_behind_ = false;
-  std::chrono::steady_clock::time_point behind_since_{};
 };
 
 } // namespace grove::git

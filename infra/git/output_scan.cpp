@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "infra/git/files.hpp"
 #include "infra/git/raii.hpp"
 
 namespace grove::git::detail {
@@ -31,13 +32,6 @@ namespace grove::git::detail {
 namespace {
 
 constexpr const char* top = "output";
-
-struct fd_closer {
-  int fd;
-  ~fd_closer() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // One folder under output/ as main and the index have it: its files (name,
 // entry) and its subfolders, each in git's order (bytewise, within a folder).
@@ -101,12 +95,12 @@ bool racy(const git_index_entry& e, const struct timespec& index_mtime) {
 }
 
 bool content_is(int dir, const char* name, const git_oid& id) {
-  fd_closer f{::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
-  if (f.fd < 0) return false;
+  fd_guard f{::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  if (f.get() < 0) return false;
   std::string content;
   char buf[16384];
   for (;;) {
-    auto n = ::read(f.fd, buf, sizeof buf);
+    auto n = ::read(f.get(), buf, sizeof buf);
     if (n < 0) return false;
     if (n == 0) break;
     content.append(buf, static_cast<size_t>(n));
@@ -147,9 +141,9 @@ int open_folder(int root, const std::string& rel) {
 // The folder on disk holds exactly its files, each unchanged, and its
 // subfolders (real folders, checked on their own), nothing else.
 bool folder_matches(int root, const folder& f, const struct timespec& index_mtime) {
-  fd_closer dir{open_folder(root, f.rel)};
-  if (dir.fd < 0) return false;
-  int listing = ::dup(dir.fd);
+  fd_guard dir{open_folder(root, f.rel)};
+  if (dir.get() < 0) return false;
+  int listing = ::dup(dir.get());
   if (listing < 0) return false;
   DIR* d = ::fdopendir(listing);
   if (d == nullptr) {
@@ -162,14 +156,14 @@ bool folder_matches(int root, const folder& f, const struct timespec& index_mtim
     const char* name = ent->d_name;
     if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
     struct stat st {};
-    if (::fstatat(dir.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+    if (::fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
     if (S_ISDIR(st.st_mode)) {
       if (std::find(f.subfolders.begin(), f.subfolders.end(), name) == f.subfolders.end()) return false;
       continue;
     }
     auto it = std::lower_bound(f.files.begin(), f.files.end(), name, by_name{});
     if (it == f.files.end() || std::strcmp(it->first, name) != 0) return false;
-    if (!file_matches(dir.fd, name, st, *it->second, index_mtime)) return false;
+    if (!file_matches(dir.get(), name, st, *it->second, index_mtime)) return false;
     ++seen;
   }
   return seen == f.files.size();
@@ -205,16 +199,16 @@ bool output_in_step(git_repository* repo, git_index* index, git_tree* main_tree)
   }
 
   // The files: each there, each unchanged, nothing else; the folders shared between two threads.
-  fd_closer root{::open(git_repository_workdir(repo), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (root.fd < 0) return false;
+  fd_guard root{::open(git_repository_workdir(repo), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.get() < 0) return false;
   struct stat ost {};
-  if (::fstatat(root.fd, top, &ost, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT && folders.size() == 1 && folders[0].files.empty();
+  if (::fstatat(root.get(), top, &ost, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT && folders.size() == 1 && folders[0].files.empty();
   if (!S_ISDIR(ost.st_mode)) return false;
   std::atomic<size_t> next{0};
   std::atomic<bool> ok{true};
   auto work = [&] {
     for (size_t i = next++; i < folders.size() && ok; i = next++) {
-      if (!folder_matches(root.fd, folders[i], ist.st_mtim)) ok = false;
+      if (!folder_matches(root.get(), folders[i], ist.st_mtim)) ok = false;
     }
   };
   if (folders.size() > 16 && std::thread::hardware_concurrency() > 1) {
