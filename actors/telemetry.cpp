@@ -27,17 +27,18 @@ std::shared_ptr<telemetry_book> make_telemetry_book() {
 
 struct telemetry_state {
   std::shared_ptr<telemetry_book> book;
-  int log = -1; ///< .grove/telemetry.jsonl, opened without following links
+  int log = -1;           ///< .grove/telemetry.jsonl, opened without following links
   uint64_t log_bytes = 0; ///< its size so far
   std::filesystem::path log_path;
   telemetry_log_limits limits;
-  ~telemetry_state() {
-    if (log >= 0) ::close(log);
-  }
+  std::string pending; ///< lines not yet written: a burst of events is one write
+  ~telemetry_state();
   static inline const char* name = "telemetry";
 };
 
 namespace {
+
+constexpr size_t max_pending = 64 * 1024;
 
 // Opens (or creates) the log; its folder (.grove) is made if missing and
 // neither it nor the file may be a link.
@@ -57,7 +58,9 @@ void open_log(telemetry_state& st) {
 void rotate_log(telemetry_state& st) {
   ::close(st.log);
   st.log = -1;
-  auto name = [&](uint32_t k) { return k == 0 ? st.log_path.string() : st.log_path.string() + "." + std::to_string(k); };
+  auto name = [&](uint32_t k) {
+    return k == 0 ? st.log_path.string() : st.log_path.string() + "." + std::to_string(k);
+  };
   if (st.limits.keep == 0) {
     ::unlink(name(0).c_str());
   } else {
@@ -65,6 +68,19 @@ void rotate_log(telemetry_state& st) {
     for (uint32_t k = st.limits.keep; k > 0; --k) ::rename(name(k - 1).c_str(), name(k).c_str());
   }
   open_log(st);
+}
+
+// Writes the lines held back (O_APPEND, one write): a full disk loses them,
+// never the actor; past the size bound the log is rotated.
+void flush_log(telemetry_state& st) {
+  if (st.pending.empty() || st.log < 0) return;
+  if (::write(st.log, st.pending.data(), st.pending.size()) < 0) {
+    ::close(st.log);
+    st.log = -1;
+  } else if ((st.log_bytes += st.pending.size()) >= st.limits.max_bytes) {
+    rotate_log(st);
+  }
+  st.pending.clear();
 }
 
 telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telemetry_state> self,
@@ -97,31 +113,42 @@ telemetry_actor::behavior_type telemetry(telemetry_actor::stateful_pointer<telem
         }
         if (ev.latency_ms != 0) line["latency_ms"] = ev.latency_ms;
         if (!ev.node.empty()) line["node"] = ev.node;
-        auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
-        // One write per line (O_APPEND): a full disk loses lines, never the actor.
-        if (::write(self->state.log, text.data(), text.size()) < 0) {
-          ::close(self->state.log);
-          self->state.log = -1;
-        } else if ((self->state.log_bytes += text.size()) >= self->state.limits.max_bytes) {
-          rotate_log(self->state);
+        auto& st = self->state;
+        st.pending += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        st.pending += '\n';
+        // Held back only while more events wait in the mailbox: the log is
+        // current whenever the bus is idle, and a burst costs one write. The
+        // line that fills the file ends a batch, so files rotate as before.
+        if (st.pending.size() >= max_pending || st.log_bytes + st.pending.size() >= st.limits.max_bytes ||
+            self->mailbox().empty()) {
+          flush_log(st);
         }
       }
       for (auto& sink : self->state.book->sinks) self->send(sink, ev);
     },
     [self](subscribe_atom, event_sink_actor sink) { self->state.book->sinks.push_back(std::move(sink)); },
     [self](stats_atom) {
+      flush_log(self->state); // whoever asks the bus finds the log up to date
       auto& c = self->state.book->counts;
       return messages::telemetry_stats{c.events, c.errors,     c.landed,   c.dropped,
                                        c.cached, c.rejections, c.restarts, c.service_restarts};
     },
-    [self](metrics_atom) { return self->state.book->prom.render(); },
+    [self](metrics_atom) {
+      flush_log(self->state);
+      return self->state.book->prom.render();
+    },
   };
 }
 
 } // namespace
 
-telemetry_actor spawn_telemetry(caf::actor_system& sys, std::filesystem::path log,
-                                std::shared_ptr<telemetry_book> book, telemetry_log_limits limits) {
+telemetry_state::~telemetry_state() {
+  flush_log(*this);
+  if (log >= 0) ::close(log);
+}
+
+telemetry_actor spawn_telemetry(caf::actor_system& sys, std::filesystem::path log, std::shared_ptr<telemetry_book> book,
+                                telemetry_log_limits limits) {
   return sys.spawn(telemetry, std::move(log), book ? std::move(book) : make_telemetry_book(), limits);
 }
 
