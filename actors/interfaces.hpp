@@ -23,6 +23,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using make_gen_atom = caf::atom_constant<caf::atom("makegen")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using step_timer_atom = caf::atom_constant<caf::atom("steptimer")>;
 
 /// Receives telemetry events (CLI progress printer, gateway sessions).
 using event_sink_actor = caf::typed_actor<caf::reacts_to<messages::telemetry_event>>; // one event, never answered
@@ -102,7 +103,8 @@ using lease_actor = caf::typed_actor<caf::replies_to<messages::lease_acquire>::w
 using job_supervisor_actor =
   caf::typed_actor<caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
                    caf::reacts_to<messages::generator_restart>,                      // backoff elapsed
-                   caf::reacts_to<messages::job_cancel>>;                            // stop, leave the repository clean
+                   caf::reacts_to<messages::job_cancel>,                             // stop, leave the repository clean
+                   caf::reacts_to<step_timer_atom>>;                                 // a step may be due (job_steps.hpp)
 
 /// A node's generator host: spawns generators on its node, each calling that
 /// node's own router (its providers, its keys). Handles cross nodes as

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/job_flow.hpp"
+#include "actors/watched_request.hpp"
 #include "actors/telemetry.hpp"
 #include "infra/git/git.hpp"
 #include "logic/library.hpp"
@@ -191,16 +192,16 @@ void spawn_attempt(self_ptr self, size_t idx) {
   if (s.spec.action == "edit" && s.current.empty()) {
     if (!s.wt_opened) {
       open_worktree(self, idx);
-      self->request(*s.wt, step_timeout, messages::worktree_open{})
-        .then(
-          [self, idx](const std::string&) {
-            if (self->state.slots[idx].at == phase::generating) spawn_attempt(self, idx);
-          },
-          [self, idx](caf::error& err) {
-            auto& s = self->state.slots[idx];
-            s.wt.reset();
-            drop(self, idx, "worktree failed: " + self->system().render(err));
-          });
+      watched_request(
+        self, step_timeout, *s.wt, messages::worktree_open{},
+        [self, idx](const std::string&) {
+          if (self->state.slots[idx].at == phase::generating) spawn_attempt(self, idx);
+        },
+        [self, idx](caf::error& err) {
+          auto& s = self->state.slots[idx];
+          s.wt.reset();
+          drop(self, idx, "worktree failed: " + self->system().render(err));
+        });
       return;
     }
     s.current = worktree_copy(self, s);

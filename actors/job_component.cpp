@@ -9,6 +9,7 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
+#include "actors/watched_request.hpp"
 #include "logic/qa_rules.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
@@ -49,19 +50,19 @@ void close_slot(self_ptr self, size_t idx, messages::stage outcome) {
     settle(self, idx, outcome);
     return;
   }
-  self->request(*s.wt, step_timeout, messages::worktree_remove{outcome == messages::stage::landed})
-    .then(
-      [self, idx, outcome](bool) {
-        emit(self, self->state.slots[idx].spec.name, messages::stage::worktree_removed,
-             self->state.slots[idx].report.attempts);
-        settle(self, idx, outcome);
-      },
-      [self, idx, outcome](caf::error& err) {
-        auto& s = self->state.slots[idx];
-        s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
-        emit(self, s.spec.name, messages::stage::error, s.report.attempts, false, s.report.error);
-        settle(self, idx, outcome);
-      });
+  watched_request(
+    self, step_timeout, *s.wt, messages::worktree_remove{outcome == messages::stage::landed},
+    [self, idx, outcome](bool) {
+      emit(self, self->state.slots[idx].spec.name, messages::stage::worktree_removed,
+           self->state.slots[idx].report.attempts);
+      settle(self, idx, outcome);
+    },
+    [self, idx, outcome](caf::error& err) {
+      auto& s = self->state.slots[idx];
+      s.report.error += (s.report.error.empty() ? "" : "; ") + std::string{"cleanup: "} + self->system().render(err);
+      emit(self, s.spec.name, messages::stage::error, s.report.attempts, false, s.report.error);
+      settle(self, idx, outcome);
+    });
 }
 
 void drop(self_ptr self, size_t idx, std::string why) {
@@ -159,8 +160,8 @@ void merge(self_ptr self, size_t idx, std::string commit) {
         return;
       }
       auto& slot = self->state.slots[idx];
-      ask_service(
-        self, self->state.deps.integrator, step_timeout, messages::merge_request{slot.spec.name, commit, slot.base},
+      watched_service(
+        self, step_timeout, self->state.deps.integrator, messages::merge_request{slot.spec.name, commit, slot.base},
         [self, idx](const messages::merge_result& r) {
           self->state.slots[idx].report.commit = r.merge_commit;
           remember_landed_resolution(self, idx);
@@ -189,8 +190,8 @@ void check(self_ptr self, size_t idx, std::string commit) {
   s.at = phase::checking;
   emit(self, s.spec.name, messages::stage::qa, s.report.attempts, s.report.cache_hit);
   auto seq = s.gen_seq;
-  ask_service(
-    self, self->state.deps.qa, step_timeout,
+  watched_service(
+    self, step_timeout, self->state.deps.qa,
     messages::qa_request{s.spec.name, s.artifact, s.spec.description, self->state.plan.session_id},
     [self, idx, seq, commit](messages::qa_verdict& v) {
       auto& s = self->state.slots[idx];
@@ -243,17 +244,17 @@ void open_worktree(self_ptr self, size_t idx) {
   auto& s = st.slots[idx];
   if (s.wt) return;
   s.wt = spawn_worktree(self, st.deps.repo, s.spec.name, s.lane);
-  self->request(*s.wt, step_timeout, messages::worktree_open{})
-    .then(
-      [self, idx](const std::string& base) {
-        auto& s = self->state.slots[idx];
-        if (s.wt_opened) return;
-        s.wt_opened = true;
-        s.base = base;
-        emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
-             git::branch_for(s.spec.name, s.lane));
-      },
-      [](caf::error&) {}); // commit() asks again and reports the failure
+  watched_request(
+    self, step_timeout, *s.wt, messages::worktree_open{},
+    [self, idx](const std::string& base) {
+      auto& s = self->state.slots[idx];
+      if (s.wt_opened) return;
+      s.wt_opened = true;
+      s.base = base;
+      emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
+           git::branch_for(s.spec.name, s.lane));
+    },
+    [](caf::error&) {}); // commit() asks again and reports the failure
 }
 
 void commit(self_ptr self, size_t idx) {
@@ -271,31 +272,31 @@ void commit(self_ptr self, size_t idx) {
                                   {},
                                   self->state.plan.session_id,
                                   s.spec.action == "edit" ? s.spec.instruction : std::string{}};
-    self->request(wt, step_timeout, std::move(req))
-      .then(
-        [self, idx, seq](const std::string& id) {
-          auto& s = self->state.slots[idx];
-          if (s.gen_seq == seq && s.at == phase::committing) check(self, idx, id);
-        },
-        [self, idx](caf::error& err) { drop(self, idx, "commit failed: " + self->system().render(err)); });
-  };
-  self->request(wt, step_timeout, messages::worktree_open{})
-    .then(
-      [self, idx, do_commit](const std::string& base) {
+    watched_request(
+      self, step_timeout, wt, std::move(req),
+      [self, idx, seq](const std::string& id) {
         auto& s = self->state.slots[idx];
-        if (!s.wt_opened) {
-          s.wt_opened = true;
-          s.base = base;
-          emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
-               git::branch_for(s.spec.name, s.lane));
-        }
-        do_commit();
+        if (s.gen_seq == seq && s.at == phase::committing) check(self, idx, id);
       },
-      [self, idx](caf::error& err) {
-        auto& s = self->state.slots[idx];
-        s.wt.reset(); // it failed to create anything, and quits on its own or with the job
-        drop(self, idx, "worktree failed: " + self->system().render(err));
-      });
+      [self, idx](caf::error& err) { drop(self, idx, "commit failed: " + self->system().render(err)); });
+  };
+  watched_request(
+    self, step_timeout, wt, messages::worktree_open{},
+    [self, idx, do_commit](const std::string& base) {
+      auto& s = self->state.slots[idx];
+      if (!s.wt_opened) {
+        s.wt_opened = true;
+        s.base = base;
+        emit(self, s.spec.name, messages::stage::worktree_opened, s.report.attempts, false,
+             git::branch_for(s.spec.name, s.lane));
+      }
+      do_commit();
+    },
+    [self, idx](caf::error& err) {
+      auto& s = self->state.slots[idx];
+      s.wt.reset(); // it failed to create anything, and quits on its own or with the job
+      drop(self, idx, "worktree failed: " + self->system().render(err));
+    });
 }
 
 } // namespace grove::actors::job_flow

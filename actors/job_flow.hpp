@@ -15,10 +15,13 @@
 #include <vector>
 
 #include "actors/job_supervisor.hpp"
+#include "actors/step_watch.hpp"
 #include "logic/supervision.hpp"
 
 namespace grove::actors::job_flow {
 
+/// How long one step (a request to a worktree, the journal, QA, the
+/// integrator...) may take: kept by the job's step_watch (watched_request.hpp).
 constexpr auto step_timeout = std::chrono::minutes{2};
 
 /// How long past an attempt's deadline a generator may take to report that
@@ -87,6 +90,7 @@ struct job_supervisor_state {
   bool finishing = false;
   std::string output;
   std::string composition_commit;
+  step_watch watch; ///< the deadlines of the requests out (watched_request.hpp)
   static inline const char* name = "job_supervisor";
 };
 

@@ -9,6 +9,7 @@
 
 #include "actors/caf_error.hpp"
 #include "actors/job_flow.hpp"
+#include "actors/watched_request.hpp"
 #include "actors/service_call.hpp"
 #include "actors/telemetry.hpp"
 #include "infra/git/git.hpp"
@@ -70,18 +71,18 @@ void commit_resolution(self_ptr self, size_t idx, const messages::rebase_outcome
   auto seq = s.gen_seq;
   messages::worktree_commit req{s.artifact,         s.report.attempts,  r.onto,
                                 st.plan.session_id, s.spec.instruction, resolver};
-  self->request(*s.wt, step_timeout, std::move(req))
-    .then(
-      [self, idx, seq, onto = r.onto, resolver](const std::string& commit) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::committing) return;
-        s.base = onto;
-        emit_resolver(self, s, messages::stage::resolved, resolver, "resolved by " + resolver);
-        check(self, idx, commit);
-      },
-      [self, idx](caf::error& err) {
-        drop(self, idx, "commit of the resolution failed: " + self->system().render(err));
-      });
+  watched_request(
+    self, step_timeout, *s.wt, std::move(req),
+    [self, idx, seq, onto = r.onto, resolver](const std::string& commit) {
+      auto& s = self->state.slots[idx];
+      if (s.gen_seq != seq || s.at != phase::committing) return;
+      s.base = onto;
+      emit_resolver(self, s, messages::stage::resolved, resolver, "resolved by " + resolver);
+      check(self, idx, commit);
+    },
+    [self, idx](caf::error& err) {
+      drop(self, idx, "commit of the resolution failed: " + self->system().render(err));
+    });
 }
 
 // Asks the router's resolver (role resolve) for `r`'s conflict.
@@ -165,29 +166,29 @@ void rebase(self_ptr self, size_t idx) {
   emit(self, s.spec.name, messages::stage::rebasing, s.report.attempts, false,
        "main changed " + s.spec.name + " since " + s.base.substr(0, 12));
   auto seq = s.gen_seq;
-  self->request(*s.wt, step_timeout, messages::worktree_rebase{st.plan.session_id, s.spec.instruction})
-    .then(
-      [self, idx, seq](messages::rebase_outcome& r) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::rebasing) return;
-        if (!r.clean) {
-          on_conflict(self, idx, std::move(r));
-          return;
-        }
-        s.base = r.onto;
-        s.artifact = std::move(r.merged);
-        s.report.version = static_cast<uint32_t>(std::max(0, logic::library::version_of(s.artifact)));
-        if (r.kept_both_insertions) {
-          // Both sides added lines at one place: the builtin resolver kept both.
-          s.report.conflict = "both sides inserted lines at the same place (with " +
-                              (r.their_job.empty() ? std::string{"a change on main"} : "job " + r.their_job) + ")";
-          s.report.resolved_by = "builtin";
-          emit(self, s.spec.name, messages::stage::conflict, s.report.attempts, false, s.report.conflict);
-          emit_resolver(self, s, messages::stage::resolved, "builtin", "kept both insertions");
-        }
-        check(self, idx, r.commit);
-      },
-      [self, idx](caf::error& err) { drop(self, idx, "rebase failed: " + self->system().render(err)); });
+  watched_request(
+    self, step_timeout, *s.wt, messages::worktree_rebase{st.plan.session_id, s.spec.instruction},
+    [self, idx, seq](messages::rebase_outcome& r) {
+      auto& s = self->state.slots[idx];
+      if (s.gen_seq != seq || s.at != phase::rebasing) return;
+      if (!r.clean) {
+        on_conflict(self, idx, std::move(r));
+        return;
+      }
+      s.base = r.onto;
+      s.artifact = std::move(r.merged);
+      s.report.version = static_cast<uint32_t>(std::max(0, logic::library::version_of(s.artifact)));
+      if (r.kept_both_insertions) {
+        // Both sides added lines at one place: the builtin resolver kept both.
+        s.report.conflict = "both sides inserted lines at the same place (with " +
+                            (r.their_job.empty() ? std::string{"a change on main"} : "job " + r.their_job) + ")";
+        s.report.resolved_by = "builtin";
+        emit(self, s.spec.name, messages::stage::conflict, s.report.attempts, false, s.report.conflict);
+        emit_resolver(self, s, messages::stage::resolved, "builtin", "kept both insertions");
+      }
+      check(self, idx, r.commit);
+    },
+    [self, idx](caf::error& err) { drop(self, idx, "rebase failed: " + self->system().render(err)); });
 }
 
 void remember_landed_resolution(self_ptr self, size_t idx) {

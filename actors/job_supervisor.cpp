@@ -6,6 +6,7 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
+#include "actors/watched_request.hpp"
 #include "logic/routing.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
@@ -54,8 +55,8 @@ void journaled(self_ptr self, messages::journal_entry e, std::function<void()> n
     next();
     return;
   }
-  ask_service(
-    self, st.deps.journal, step_timeout, std::move(e), [next](bool) { next(); },
+  watched_service(
+    self, step_timeout, st.deps.journal, std::move(e), [next](bool) { next(); },
     [self, on_fail](caf::error& err) {
       auto why = self->system().render(err);
       if (on_fail) {
@@ -96,8 +97,8 @@ void record(self_ptr self, messages::job_report r) {
     self->quit();
   };
   if (!self->state.deps.journal) return deliver();
-  ask_service(
-    self, self->state.deps.journal, step_timeout,
+  watched_service(
+    self, step_timeout, self->state.deps.journal,
     messages::journal_entry{messages::journal_record::finish, r.job, r.status, text, {}, 0, {}},
     [deliver](bool) mutable { deliver(); },
     [deliver, self](caf::error& err) mutable {
@@ -133,18 +134,18 @@ void finish(self_ptr self) {
                                                                                    : messages::job_state::partial);
   // The report carries what the job cost in model tokens; ask the router last
   // (and, in a cluster, the workers' routers for the attempts they ran).
-  ask_service(
-    self, st.deps.router, step_timeout, messages::usage_request{r.job},
+  watched_service(
+    self, step_timeout, st.deps.router, messages::usage_request{r.job},
     [self, r](messages::job_usage& u) mutable {
       r.model_usage = std::move(u);
       if (!self->state.deps.placement) return record(self, std::move(r));
-      self->request(self->state.deps.placement, step_timeout, messages::usage_request{r.job})
-        .then(
-          [self, r](const messages::job_usage& remote) mutable {
-            logic::routing::merge_usage(r.model_usage, remote, {});
-            record(self, std::move(r));
-          },
-          [self, r](caf::error&) mutable { record(self, std::move(r)); });
+      watched_request(
+        self, step_timeout, self->state.deps.placement, messages::usage_request{r.job},
+        [self, r](const messages::job_usage& remote) mutable {
+          logic::routing::merge_usage(r.model_usage, remote, {});
+          record(self, std::move(r));
+        },
+        [self, r](caf::error&) mutable { record(self, std::move(r)); });
     },
     [self, r](caf::error&) mutable {
       emit(self, "", messages::stage_from_string(r.status), 0, false, r.error);
@@ -244,17 +245,17 @@ void compose(self_ptr self) {
     self, {messages::journal_record::state, st.plan.session_id, "composing", {}, {}, 0, {}},
     [self, req = std::move(req)]() mutable {
       auto c = self->spawn(composer, self->state.deps.integrator);
-      self->request(c, step_timeout, std::move(req))
-        .then(
-          [self](const messages::compose_result& r) {
-            self->state.output = (self->state.deps.repo / r.path).string();
-            self->state.composition_commit = r.commit;
-            finish(self);
-          },
-          [self](caf::error& err) {
-            self->state.failure = "composition failed: " + self->system().render(err);
-            finish(self);
-          });
+      watched_request(
+        self, step_timeout, c, std::move(req),
+        [self](const messages::compose_result& r) {
+          self->state.output = (self->state.deps.repo / r.path).string();
+          self->state.composition_commit = r.commit;
+          finish(self);
+        },
+        [self](caf::error& err) {
+          self->state.failure = "composition failed: " + self->system().render(err);
+          finish(self);
+        });
     },
     [self](std::string why) {
       self->state.failure = "composition not started: " + why;
@@ -343,8 +344,8 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       journaled(self, {messages::journal_record::begin, st.plan.session_id, {}, req.request, {}, 0, {}},
                 [self, request = req.request] {
                   emit(self, "", messages::stage::planning);
-                  ask_service(
-                    self, self->state.deps.customer, step_timeout,
+                  watched_service(
+                    self, step_timeout, self->state.deps.customer,
                     messages::plan_request{self->state.plan.session_id, request},
                     [self](messages::plan& p) {
                       if (!self->state.finishing)
@@ -381,6 +382,7 @@ job_supervisor_actor::behavior_type job_supervisor(self_ptr self, job_deps deps)
       }
       fail_job(self, "cancelled: " + msg.reason);
     },
+    [self](step_timer_atom) { on_watch_timer(self); },
     [self](const messages::generator_restart& msg) {
       auto& st = self->state;
       auto i = st.by_name.find(msg.component);
