@@ -11,7 +11,7 @@
 #include "messages/secrets.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/caf_error.hpp"
-#include "actors/service_call.hpp"
+#include "actors/watched_request.hpp"
 
 namespace grove::actors {
 
@@ -28,7 +28,8 @@ bool read_cache(const std::filesystem::path& file, std::string& out) {
 
 } // namespace
 
-generator_actor::behavior_type generator(generator_actor::pointer self, generator_config cfg) {
+generator_actor::behavior_type generator(generator_actor::stateful_pointer<generator_state> self,
+                                         generator_config cfg) {
   return {
     [self, cfg](const messages::generate_request& req) -> caf::result<messages::generation_result> {
       messages::generation_result res;
@@ -59,8 +60,8 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
       if (req.deadline_ms > 0) {
         budget = std::min(budget, std::chrono::milliseconds{std::max<int64_t>(1, req.deadline_ms - now_ms())});
       }
-      ask_service(
-        self, cfg.router, budget, std::move(call),
+      watched_service(
+        self, budget, cfg.router, std::move(call),
         [self, rp, res](const messages::model_reply& reply) mutable {
           // A key of this node must not leave it, even inside an answer (on a
           // worker, the serving node does not know this node's keys).
@@ -93,6 +94,7 @@ generator_actor::behavior_type generator(generator_actor::pointer self, generato
         });
       return rp;
     },
+    [self](step_timer_atom) { on_watch_timer(self); },
   };
 }
 

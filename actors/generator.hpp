@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "actors/interfaces.hpp"
+#include "actors/step_watch.hpp"
 
 namespace grove::actors {
 
@@ -18,6 +19,10 @@ struct generator_config {
 /// otherwise the router is asked (role `generate`) with the previous
 /// rejection in the prompt. A model failure is an answer with `ok == false`,
 /// not a crash. Never touches git. Quits after answering.
-generator_actor::behavior_type generator(generator_actor::pointer self, generator_config cfg);
+struct generator_state {
+  step_watch watch; ///< the deadline of its model call
+  static inline const char* name = "generator";
+};
+generator_actor::behavior_type generator(generator_actor::stateful_pointer<generator_state> self, generator_config cfg);
 
 } // namespace grove::actors

@@ -47,7 +47,8 @@ using customer_actor = caf::typed_actor<caf::replies_to<messages::plan_request>:
 
 /// One attempt at one component: cache, else the router.
 using generator_actor =
-  caf::typed_actor<caf::replies_to<messages::generate_request>::with<messages::generation_result>>;
+  caf::typed_actor<caf::replies_to<messages::generate_request>::with<messages::generation_result>,
+                   caf::reacts_to<step_timer_atom>>; // its model call may be due (watched_request.hpp)
 
 /// Owns one component's branch and worktree.
 using worktree_actor =
@@ -104,7 +105,7 @@ using job_supervisor_actor =
   caf::typed_actor<caf::replies_to<messages::job_start>::with<messages::job_report>, // run; the report at the end
                    caf::reacts_to<messages::generator_restart>,                      // backoff elapsed
                    caf::reacts_to<messages::job_cancel>,                             // stop, leave the repository clean
-                   caf::reacts_to<step_timer_atom>>;                                 // a step may be due (job_steps.hpp)
+                   caf::reacts_to<step_timer_atom>>; // a step may be due (watched_request.hpp)
 
 /// A node's generator host: spawns generators on its node, each calling that
 /// node's own router (its providers, its keys). Handles cross nodes as

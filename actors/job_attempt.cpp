@@ -101,73 +101,73 @@ void run_attempt(self_ptr self, size_t idx, uint64_t seq, generator_actor gen, s
   req.current = s.current;
   req.lessons = s.lessons;
   // The generator answers a timed-out model call itself; the grace covers a generator that hangs.
-  self->request(gen, budget + generator_grace, std::move(req))
-    .then(
-      [self, idx, seq, local](messages::generation_result& r) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::generating) return;
+  watched_request(
+    self, budget + generator_grace, gen, std::move(req),
+    [self, idx, seq, local](messages::generation_result& r) {
+      auto& s = self->state.slots[idx];
+      if (s.gen_seq != seq || s.at != phase::generating) return;
+      s.gen = nullptr;
+      s.report.corrections += r.corrections;
+      if (r.timed_out) {
+        timed_out(self, idx, r.error);
+        return;
+      }
+      if (!r.ok && r.over_budget) {
+        // A spending limit: no retry, the job goes on with what needs no model.
+        if (self->state.budget_error.empty()) self->state.budget_error = r.error;
+        drop(self, idx, std::move(r.error));
+        return;
+      }
+      if (!r.ok) {
+        if (r.violations.empty()) r.violations.push_back({"generation_failed", r.error});
+        reject(self, idx, std::move(r.violations));
+        return;
+      }
+      // Every generator checks its answer against its own node's keys before it answers; one
+      // from another node is checked here against this node's (the gateway token, ours):
+      // before the commit, not only by QA after it, a key must not reach even a branch's objects.
+      if (!r.cache_hit && !local) {
+        if (auto leak = logic::qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
+          reject(self, idx, std::move(leak));
+          return;
+        }
+      }
+      s.artifact = std::move(r.artifact);
+      s.report.cache_hit = r.cache_hit;
+      // A new version of a component the library holds: the library's version + 1.
+      if (!r.cache_hit) {
+        // An edit's base is the copy it read; anything else reads the library now.
+        auto held = s.current.empty() ? library_version(self, s.spec.name) : logic::library::version_of(s.current);
+        if (held > 0) {
+          s.artifact = logic::library::with_version(s.artifact, held + 1);
+        }
+      }
+      s.report.version = static_cast<uint32_t>(std::max(0, logic::library::version_of(s.artifact)));
+      if (r.cache_hit) {
+        emit(self, s.spec.name, messages::stage::generated, s.report.attempts, true, "cache hit");
+        check(self, idx, {});
+      } else {
+        emit(self, s.spec.name, messages::stage::generated, s.report.attempts, false, r.provider);
+        commit(self, idx);
+      }
+    },
+    [self, idx, seq, budget](caf::error& err) {
+      auto& s = self->state.slots[idx];
+      if (s.gen_seq != seq || s.at != phase::generating) return;
+      if (err == caf::sec::request_timeout) {
+        // Hung, not crashed: the attempt is spent and the generator stopped.
+        if (s.gen) self->send_exit(s.gen, caf::exit_reason::kill);
         s.gen = nullptr;
-        s.report.corrections += r.corrections;
-        if (r.timed_out) {
-          timed_out(self, idx, r.error);
-          return;
-        }
-        if (!r.ok && r.over_budget) {
-          // A spending limit: no retry, the job goes on with what needs no model.
-          if (self->state.budget_error.empty()) self->state.budget_error = r.error;
-          drop(self, idx, std::move(r.error));
-          return;
-        }
-        if (!r.ok) {
-          if (r.violations.empty()) r.violations.push_back({"generation_failed", r.error});
-          reject(self, idx, std::move(r.violations));
-          return;
-        }
-        // Every generator checks its answer against its own node's keys before it answers; one
-        // from another node is checked here against this node's (the gateway token, ours):
-        // before the commit, not only by QA after it, a key must not reach even a branch's objects.
-        if (!r.cache_hit && !local) {
-          if (auto leak = logic::qa::check_secrets(r.artifact, messages::registered_secrets()); !leak.empty()) {
-            reject(self, idx, std::move(leak));
-            return;
-          }
-        }
-        s.artifact = std::move(r.artifact);
-        s.report.cache_hit = r.cache_hit;
-        // A new version of a component the library holds: the library's version + 1.
-        if (!r.cache_hit) {
-          // An edit's base is the copy it read; anything else reads the library now.
-          auto held = s.current.empty() ? library_version(self, s.spec.name) : logic::library::version_of(s.current);
-          if (held > 0) {
-            s.artifact = logic::library::with_version(s.artifact, held + 1);
-          }
-        }
-        s.report.version = static_cast<uint32_t>(std::max(0, logic::library::version_of(s.artifact)));
-        if (r.cache_hit) {
-          emit(self, s.spec.name, messages::stage::generated, s.report.attempts, true, "cache hit");
-          check(self, idx, {});
-        } else {
-          emit(self, s.spec.name, messages::stage::generated, s.report.attempts, false, r.provider);
-          commit(self, idx);
-        }
-      },
-      [self, idx, seq, budget](caf::error& err) {
-        auto& s = self->state.slots[idx];
-        if (s.gen_seq != seq || s.at != phase::generating) return;
-        if (err == caf::sec::request_timeout) {
-          // Hung, not crashed: the attempt is spent and the generator stopped.
-          if (s.gen) self->send_exit(s.gen, caf::exit_reason::kill);
-          s.gen = nullptr;
-          ++s.gen_seq;
-          timed_out(self, idx, "the generator did not answer within " + std::to_string(budget.count()) + " ms");
-          return;
-        }
-        // The request to a generator on a node that went away fails before
-        // (or instead of) the monitor's down message.
-        bool lost = err == caf::sec::request_receiver_down && !self->state.deps.node_name.empty() &&
-                    s.node != self->state.deps.node_name;
-        on_crash(self, idx, self->system().render(err), lost);
-      });
+        ++s.gen_seq;
+        timed_out(self, idx, "the generator did not answer within " + std::to_string(budget.count()) + " ms");
+        return;
+      }
+      // The request to a generator on a node that went away fails before
+      // (or instead of) the monitor's down message.
+      bool lost = err == caf::sec::request_receiver_down && !self->state.deps.node_name.empty() &&
+                  s.node != self->state.deps.node_name;
+      on_crash(self, idx, self->system().render(err), lost);
+    });
 }
 
 } // namespace
@@ -217,27 +217,25 @@ void spawn_attempt(self_ptr self, size_t idx) {
   // A generation that will ask a model first gets the lessons of past mistakes that look like it.
   if (st.deps.lessons && !s.lessons_asked && !cached && st.deps.settings.lessons_injected > 0) {
     s.lessons_asked = true;
-    self
-      ->request(st.deps.lessons,
-                std::chrono::milliseconds{2000 + (cfg.embeddings.enabled() ? cfg.embeddings.timeout_ms : 0)},
-                messages::lessons_request{s.spec, st.deps.settings.lessons_injected})
-      .then(
-        [self, idx](std::vector<messages::lesson>& given) {
-          auto& s = self->state.slots[idx];
-          s.lessons = std::move(given);
-          if (!s.lessons.empty()) {
-            std::string which;
-            for (auto& l : s.lessons) {
-              which += (which.empty() ? "" : "; ") + l.code + " (" + l.kind + (l.matched.empty() ? "" : ", ") +
-                       l.matched + ")";
-            }
-            emit(self, s.spec.name, messages::stage::lessons_given, s.report.attempts, false, which);
+    watched_request(
+      self, std::chrono::milliseconds{2000 + (cfg.embeddings.enabled() ? cfg.embeddings.timeout_ms : 0)},
+      st.deps.lessons, messages::lessons_request{s.spec, st.deps.settings.lessons_injected},
+      [self, idx](std::vector<messages::lesson>& given) {
+        auto& s = self->state.slots[idx];
+        s.lessons = std::move(given);
+        if (!s.lessons.empty()) {
+          std::string which;
+          for (auto& l : s.lessons) {
+            which +=
+              (which.empty() ? "" : "; ") + l.code + " (" + l.kind + (l.matched.empty() ? "" : ", ") + l.matched + ")";
           }
-          if (s.at == phase::generating) spawn_attempt(self, idx);
-        },
-        [self, idx](caf::error&) { // no memory this time: generate without it
-          if (self->state.slots[idx].at == phase::generating) spawn_attempt(self, idx);
-        });
+          emit(self, s.spec.name, messages::stage::lessons_given, s.report.attempts, false, which);
+        }
+        if (s.at == phase::generating) spawn_attempt(self, idx);
+      },
+      [self, idx](caf::error&) { // no memory this time: generate without it
+        if (self->state.slots[idx].at == phase::generating) spawn_attempt(self, idx);
+      });
     return;
   }
   auto seq = ++s.gen_seq;

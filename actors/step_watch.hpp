@@ -58,8 +58,9 @@ public:
 
   size_t size() const { return entries_.size(); }
 
-  /// The actor's timer toward next_due() is set.
+  /// The actor's timer is set, toward `timer_due`: a step due earlier needs one of its own.
   bool timer_set = false;
+  clock::time_point timer_due{};
 
 private:
   struct entry {

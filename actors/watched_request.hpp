@@ -18,15 +18,15 @@
 
 namespace grove::actors {
 
-/// Sets the timer toward the watch's next deadline, unless one is set or nothing is watched.
+/// Sets the timer toward `due`, unless one is set that fires by then. (A
+/// timer that finds nothing due is harmless: it sets the next.)
 template <class Self>
-void arm_watch_timer(Self self) {
+void arm_watch_timer(Self self, step_watch::clock::time_point due) {
   auto& w = self->state.watch;
-  if (w.timer_set) return;
-  auto due = w.next_due();
-  if (!due) return;
+  if (w.timer_set && w.timer_due <= due) return;
   w.timer_set = true;
-  auto wait = std::max(*due - step_watch::clock::now(), step_watch::clock::duration::zero());
+  w.timer_due = due;
+  auto wait = std::max(due - step_watch::clock::now(), step_watch::clock::duration::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(wait), step_timer_atom::value);
 }
 
@@ -36,7 +36,7 @@ void on_watch_timer(Self self) {
   auto& w = self->state.watch;
   w.timer_set = false;
   for (auto& expire : w.take_due(step_watch::clock::now())) expire();
-  arm_watch_timer(self);
+  if (auto next = w.next_due()) arm_watch_timer(self, *next);
 }
 
 namespace detail {
@@ -57,11 +57,12 @@ struct watch_guard<Self, F, caf::detail::type_list<Ts...>> {
 
 template <class Self, class Fail>
 uint64_t watch(Self self, caf::timespan timeout, Fail& fail) {
-  auto id = self->state.watch.add(step_watch::clock::now() + timeout, [fail]() mutable {
+  auto due = step_watch::clock::now() + timeout;
+  auto id = self->state.watch.add(due, [fail]() mutable {
     caf::error err = caf::sec::request_timeout;
     fail(err);
   });
-  arm_watch_timer(self);
+  arm_watch_timer(self, due);
   return id;
 }
 

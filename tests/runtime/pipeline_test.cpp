@@ -73,6 +73,7 @@ actors::generator_actor::behavior_type crashing_generator(actors::generator_acto
     [](const messages::generate_request&) -> messages::generation_result {
       throw std::runtime_error("injected generator crash");
     },
+    [](actors::step_timer_atom) {},
   };
 }
 
