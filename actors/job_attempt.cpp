@@ -8,7 +8,6 @@
 #include <caf/all.hpp>
 
 #include "actors/job_flow.hpp"
-#include "actors/watched_request.hpp"
 #include "actors/telemetry.hpp"
 #include "infra/git/git.hpp"
 #include "logic/library.hpp"

@@ -9,14 +9,12 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
-#include "actors/watched_request.hpp"
 #include "logic/qa_rules.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
 #include "messages/secrets.hpp"
 #include "infra/git/git.hpp"
-#include "actors/service_call.hpp"
 
 namespace grove::actors::job_flow {
 

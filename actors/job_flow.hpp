@@ -1,7 +1,7 @@
 #pragma once
 
-// Internal to the job supervisor: its state and the steps of one job, split in
-// three files by responsibility: job_supervisor.cpp drives the job (plan,
+// Internal to the job supervisor (full CAF headers): its state and the steps
+// of one job, split in three files by responsibility: job_supervisor.cpp drives the job (plan,
 // leases, composition, report, journal), job_attempt.cpp one generation
 // attempt (generator, placement, restart) and job_component.cpp the rest of a
 // component (commit, QA, merge, retry, drop).
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "actors/job_supervisor.hpp"
-#include "actors/step_watch.hpp"
+#include "actors/watched_request.hpp"
 #include "logic/supervision.hpp"
 
 namespace grove::actors::job_flow {

@@ -9,8 +9,6 @@
 
 #include "actors/caf_error.hpp"
 #include "actors/job_flow.hpp"
-#include "actors/watched_request.hpp"
-#include "actors/service_call.hpp"
 #include "actors/telemetry.hpp"
 #include "infra/git/git.hpp"
 #include "infra/git/resolutions.hpp"
@@ -108,8 +106,8 @@ void ask_resolver(self_ptr self, size_t idx, messages::rebase_outcome r) {
   call.prompt = logic::prompts::resolve_prompt(sides);
   s.at = phase::resolving;
   auto seq = s.gen_seq;
-  ask_service(
-    self, st.deps.router, budget, std::move(call),
+  watched_service(
+    self, budget, st.deps.router, std::move(call),
     [self, idx, seq, r](const messages::model_reply& reply) {
       auto& s = self->state.slots[idx];
       if (s.gen_seq != seq || s.at != phase::resolving) return;

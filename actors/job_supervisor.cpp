@@ -6,12 +6,10 @@
 #include "actors/caf_error.hpp"
 #include "actors/composer.hpp"
 #include "actors/job_flow.hpp"
-#include "actors/watched_request.hpp"
 #include "logic/routing.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/worktree.hpp"
 #include "messages/codec.hpp"
-#include "actors/service_call.hpp"
 
 namespace grove::actors {
 
