@@ -16,6 +16,7 @@ struct integrator_state {
   std::optional<git::main_writer> writer;
   std::vector<std::pair<messages::merge_request, caf::typed_response_promise<messages::merge_result>>> queue;
   bool flush_pending = false;
+  uint32_t syncs_unwritten = 0; ///< updates of main since its index file was last written
   packer_actor packer;
   ~integrator_state() {
     for (auto& [_, rp] : queue) answer_service_down(rp, name);
@@ -25,6 +26,9 @@ struct integrator_state {
 
 namespace {
 
+/// Bounds how far main's index file lags under a steady stream of merges.
+constexpr uint32_t max_syncs_unwritten = 8;
+
 integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<integrator_state> self,
                                            std::filesystem::path repo, telemetry_actor telemetry, bool restarted) {
   auto opened = git::repository::open(repo);
@@ -33,6 +37,9 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
     return integrator_actor::behavior_type::make_empty_behavior();
   }
   self->state.writer.emplace(std::move(*opened));
+  // main's index (1 MB at 10,000 components, rewritten and hashed whole) is
+  // written once a run of merge batches ends, not after each: see report_sync.
+  self->state.writer->defer_index_writes(true);
   // Packs loose objects beside the merges, on its own thread and repository handle; dies with us.
   self->state.packer = spawn_packer(self, repo);
   // A restarted integrator finds main as its predecessor left it: put that right before taking merges.
@@ -50,6 +57,13 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
     }
   }
   auto report_sync = [self, telemetry] {
+    // Nothing else waits, or merges have not paused for a while: the index
+    // file catches up with what landed. (Else the next batch goes first.)
+    auto& st = self->state;
+    if (self->mailbox().empty() || ++st.syncs_unwritten >= max_syncs_unwritten) {
+      st.writer->write_index();
+      st.syncs_unwritten = 0;
+    }
     auto& why = self->state.writer->last_sync_error();
     if (!why.empty()) {
       messages::telemetry_event ev;
@@ -103,6 +117,8 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       std::vector<std::pair<std::string, std::string>> files;
       for (auto& f : req.files) files.emplace_back(f.path, f.content);
       auto id = self->state.writer->commit_files(req.message, files);
+      // A job's composition is its last step: main's index is current when its report goes out.
+      self->state.writer->write_index();
       if (!id) return to_caf(id.error());
       report_sync();
       if (id->empty()) {
@@ -113,6 +129,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       return messages::commit_files_result{*id, true};
     },
     [self](const messages::page_request& req) -> caf::result<std::string> {
+      if (self->mailbox().empty()) self->state.writer->write_index(); // a read was all that was left
       auto page = git::read_file_at(self->state.writer->repo(), req.commit, page_path);
       if (!page) return make_caf_error(messages::errc::not_found, page.error().message);
       return std::move(*page);

@@ -244,6 +244,23 @@ public:
   /// Brings output/ of the main worktree (files and index) to `main`.
   status resync();
 
+  /// With `on`, a sync updates the index in memory and leaves writing its
+  /// file (1 MB at 10,000 files, hashed whole) to write_index(): the files
+  /// under output/ are written at once, `.grove/checkout` stays until the
+  /// index is, so a kill meanwhile is repaired at the next start. For the
+  /// integrator, which writes the index once its mailbox is empty.
+  void defer_index_writes(bool on) { defer_index_ = on; }
+
+  /// Whether the index file lags the index in memory.
+  bool index_behind() const { return index_behind_; }
+
+  /// Writes the index file if it lags, then clears `.grove/checkout`; a
+  /// failure is kept in last_sync_error() (the next start repairs it).
+  void write_index();
+
+  ~main_writer();
+  main_writer(main_writer&&) = default;
+
   /// What a new writer does before its first update when an earlier writer
   /// of this process died (a restarted integrator): removes the lock files
   /// only the writer of `main` takes (the main index, HEAD, main's ref),
@@ -256,6 +273,8 @@ private:
 
   repository repo_;
   std::string last_sync_error_;
+  bool defer_index_ = false;
+  bool index_behind_ = false;
 };
 
 } // namespace grove::git

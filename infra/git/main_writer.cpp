@@ -23,7 +23,7 @@ namespace {
 
 // After main moved, write the changed files into the main worktree and its index,
 // so `git status` stays clean. Only paths that differ between the trees are touched.
-status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_oid& new_commit) {
+status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_oid& new_commit, bool write_index) {
   // A link planted in place of grove's folders since the start must not be written through.
   if (auto s = require_real_folders(git_repository_workdir(repo), {"output", "output/components"}); !s) return s;
   git_commit *oc = nullptr, *nc = nullptr;
@@ -47,6 +47,9 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
   for (auto& p : paths) raw.push_back(p.data());
   git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
   opts.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+  // Deferred: the next checkout finds the index in memory still (libgit2
+  // rereads it only when its file changed), and write_index() saves it.
+  if (!write_index) opts.checkout_strategy |= GIT_CHECKOUT_DONT_WRITE_INDEX;
   opts.baseline = ot;
   opts.paths.strings = raw.data();
   opts.paths.count = raw.size();
@@ -64,12 +67,38 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
 
 main_writer::main_writer(repository repo) : repo_(std::move(repo)) {}
 
+main_writer::~main_writer() {
+  if (repo_.raw() != nullptr) write_index();
+}
+
+void main_writer::write_index() {
+  if (!index_behind_) return;
+  index_behind_ = false;
+  git_index* index = nullptr;
+  auto s = check(git_repository_index(&index, repo_.raw()), "open main's index");
+  if (s) {
+    index_ptr guard{index};
+    s = check(git_index_write(index), "write main's index");
+  }
+  if (!s) {
+    last_sync_error_ = s.error().message; // the record stays: the next update resyncs, the next start repairs
+    return;
+  }
+  end_checkout(repo_.raw());
+}
+
 void main_writer::sync(const git_oid& from, const git_oid& to) {
   auto pending = pending_checkout(repo_.raw());
-  if (last_sync_error_.empty() && pending && git_oid_equal(&*pending, &from)) {
-    auto synced = sync_checkout(repo_.raw(), from, to);
+  // A deferred index keeps the record of its first sync's start; main has moved on from there.
+  bool in_step = pending && (git_oid_equal(&*pending, &from) || index_behind_);
+  if (last_sync_error_.empty() && in_step) {
+    auto synced = sync_checkout(repo_.raw(), from, to, !defer_index_);
     if (synced) {
-      end_checkout(repo_.raw());
+      if (!defer_index_) {
+        end_checkout(repo_.raw());
+      } else {
+        index_behind_ = true;
+      }
       return;
     }
     last_sync_error_ = synced.error().message;
@@ -94,6 +123,7 @@ result<std::vector<std::string>> main_writer::recover() {
 }
 
 status main_writer::resync() {
+  index_behind_ = false; // inspect_output rereads the index file; what lags is put back through the record
   auto restored = restore_output(repo_.raw(), false);
   if (!restored) {
     last_sync_error_ = restored.error().message;

@@ -1,10 +1,12 @@
-// The start's quick look at output/ (output_scan.cpp), on real
+// The start's quick look at output/ (output_scan.cpp) and the integrator's
+// deferred index writes (main_writer::defer_index_writes), on real
 // repositories checked with the git CLI. The quick look may only ever say
 // "in step" where git's own status finds nothing.
 
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "infra/git/git.hpp"
@@ -20,8 +22,8 @@ namespace {
 
 class output_scan : public test::repository_fixture {
 protected:
-  // Lands `n` components in batches of 10.
-  void land(int n) {
+  // Lands `n` components in batches of 10 through a writer that defers its index writes.
+  void land(int n, bool write_index = true) {
     std::vector<git::merge_item> items;
     for (int i = 0; i < n; ++i) {
       auto name = numbered("scan", i);
@@ -33,11 +35,20 @@ protected:
       items.push_back({name, *id});
     }
     git::main_writer writer{std::move(*repo)};
+    writer.defer_index_writes(true);
     for (size_t from = 0; from < items.size(); from += 10) {
       std::vector<git::merge_item> batch(items.begin() + from, items.begin() + std::min(items.size(), from + 10));
       for (auto& out : writer.merge_batch(batch)) ASSERT_TRUE(out.ok()) << out.error;
+      EXPECT_TRUE(writer.index_behind());
+      EXPECT_TRUE(std::filesystem::exists(root() / ".grove/checkout"));
     }
     for (auto& it : items) ASSERT_TRUE(git::remove_worktree(writer.repo(), it.component));
+    if (write_index) {
+      writer.write_index();
+      EXPECT_FALSE(writer.index_behind());
+      EXPECT_EQ(writer.last_sync_error(), "");
+      EXPECT_FALSE(std::filesystem::exists(root() / ".grove/checkout"));
+    }
     repo.emplace(std::move(writer.repo()));
   }
 
@@ -121,6 +132,49 @@ TEST_F(output_scan, any_change_git_would_report_is_not_called_in_step) {
   EXPECT_FALSE(in_step());
   EXPECT_EQ(git_cli(root(), "reset -q").status, 0);
   (void)git_cli(root(), "checkout -- output");
+}
+
+TEST_F(output_scan, deferred_index_lags_until_written_and_a_kill_before_is_repaired) {
+  land(10);
+  // A writer killed after merging, before it wrote the index: main and the files are ahead, the index behind.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto reopened = git::repository::open(root());
+    if (!reopened) ::_exit(3);
+    repo.emplace(std::move(*reopened));
+    std::vector<git::merge_item> items;
+    for (int i = 100; i < 110; ++i) {
+      auto name = numbered("scan", i);
+      auto wt = git::add_worktree(*repo, name, {git::component_path(name)});
+      if (!wt) ::_exit(4);
+      auto id = git::commit_in_worktree(*repo, *wt, {{git::component_path(name), "{}"}}, "gen " + name);
+      if (!id) ::_exit(5);
+      items.push_back({name, *id});
+    }
+    git::main_writer writer{std::move(*repo)};
+    writer.defer_index_writes(true);
+    for (auto& out : writer.merge_batch(items)) {
+      if (!out.ok()) ::_exit(6);
+    }
+    ::_exit(0); // no destructor: the index is never written
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(std::filesystem::exists(root() / ".grove/checkout"));
+  EXPECT_NE(git_cli(root(), "status --porcelain output").out, "");
+  auto reopened = git::repository::open(root());
+  ASSERT_TRUE(reopened);
+  repo.emplace(std::move(*reopened));
+  EXPECT_FALSE(in_step());
+  auto repaired = git::repair_workspace(*repo);
+  ASSERT_TRUE(repaired) << repaired.error().message;
+  EXPECT_EQ(git_cli(root(), "status --porcelain output").out, "");
+  EXPECT_TRUE(test::read_file(file(105)) == "{}");
+  EXPECT_TRUE(in_step());
+  (void)git::remove_stale(*repo);
+  test::expect_clean_repository(root());
 }
 
 } // namespace
