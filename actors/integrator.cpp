@@ -38,7 +38,7 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
   }
   self->state.writer.emplace(std::move(*opened));
   // main's index (1 MB at 10,000 components, rewritten and hashed whole) is
-  // written once a run of merge batches ends, not after each: see report_sync.
+  // written once a run of merge batches ends, not after each: see settle_index.
   self->state.writer->defer_index_writes(true);
   // Packs loose objects beside the merges, on its own thread and repository handle; dies with us.
   self->state.packer = spawn_packer(self, repo);
@@ -56,14 +56,17 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       self->send(telemetry, std::move(ev));
     }
   }
-  auto report_sync = [self, telemetry] {
-    // Nothing else waits, or merges have not paused for a while: the index
-    // file catches up with what landed. (Else the next batch goes first.)
-    auto& st = self->state;
-    if (self->mailbox().empty() || ++st.syncs_unwritten >= max_syncs_unwritten) {
-      st.writer->write_index();
-      st.syncs_unwritten = 0;
+  // main's index file catches up with what landed when `now` or when nothing
+  // else waits; else the next batch goes first.
+  auto settle_index = [self](bool now) {
+    if (now || self->mailbox().empty()) {
+      self->state.writer->write_index();
+      self->state.syncs_unwritten = 0;
     }
+  };
+  auto report_sync = [self, telemetry, settle_index] {
+    // Nor does it lag for long when merges do not pause.
+    settle_index(++self->state.syncs_unwritten >= max_syncs_unwritten);
     auto& why = self->state.writer->last_sync_error();
     if (!why.empty()) {
       messages::telemetry_event ev;
@@ -113,12 +116,13 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
         }
       }
     },
-    [self, report_sync](const messages::commit_files_request& req) -> caf::result<messages::commit_files_result> {
+    [self, report_sync,
+     settle_index](const messages::commit_files_request& req) -> caf::result<messages::commit_files_result> {
       std::vector<std::pair<std::string, std::string>> files;
       for (auto& f : req.files) files.emplace_back(f.path, f.content);
       auto id = self->state.writer->commit_files(req.message, files);
       // A job's composition is its last step: main's index is current when its report goes out.
-      self->state.writer->write_index();
+      settle_index(true);
       if (!id) return to_caf(id.error());
       report_sync();
       if (id->empty()) {
@@ -128,8 +132,8 @@ integrator_actor::behavior_type integrator(integrator_actor::stateful_pointer<in
       }
       return messages::commit_files_result{*id, true};
     },
-    [self](const messages::page_request& req) -> caf::result<std::string> {
-      if (self->mailbox().empty()) self->state.writer->write_index(); // a read was all that was left
+    [self, settle_index](const messages::page_request& req) -> caf::result<std::string> {
+      settle_index(false); // a read may be all that was left
       auto page = git::read_file_at(self->state.writer->repo(), req.commit, page_path);
       if (!page) return make_caf_error(messages::errc::not_found, page.error().message);
       return std::move(*page);

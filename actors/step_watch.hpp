@@ -58,9 +58,17 @@ public:
 
   size_t size() const { return entries_.size(); }
 
-  /// The actor's timer is set, toward `timer_due`: a step due earlier needs one of its own.
-  bool timer_set = false;
-  clock::time_point timer_due{};
+  /// A step is due at `due`: whether the actor must set a timer for it (none
+  /// set fires by then); if so it counts as set. A timer that finds nothing due is harmless.
+  bool needs_timer(clock::time_point due) {
+    if (timer_set_ && timer_due_ <= due) return false;
+    timer_set_ = true;
+    timer_due_ = due;
+    return true;
+  }
+
+  /// The actor's timer fired: none is set now.
+  void timer_fired() { timer_set_ = false; }
 
 private:
   struct entry {
@@ -69,6 +77,8 @@ private:
   };
   uint64_t next_ = 1;
   std::map<uint64_t, entry> entries_;
+  bool timer_set_ = false;
+  clock::time_point timer_due_{};
 };
 
 } // namespace grove::actors

@@ -18,14 +18,10 @@
 
 namespace grove::actors {
 
-/// Sets the timer toward `due`, unless one is set that fires by then. (A
-/// timer that finds nothing due is harmless: it sets the next.)
+/// Sets the timer toward `due`, unless one is set that fires by then.
 template <class Self>
 void arm_watch_timer(Self self, step_watch::clock::time_point due) {
-  auto& w = self->state.watch;
-  if (w.timer_set && w.timer_due <= due) return;
-  w.timer_set = true;
-  w.timer_due = due;
+  if (!self->state.watch.needs_timer(due)) return;
   auto wait = std::max(due - step_watch::clock::now(), step_watch::clock::duration::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(wait), step_timer_atom::value);
 }
@@ -34,7 +30,7 @@ void arm_watch_timer(Self self, step_watch::clock::time_point due) {
 template <class Self>
 void on_watch_timer(Self self) {
   auto& w = self->state.watch;
-  w.timer_set = false;
+  w.timer_fired();
   for (auto& expire : w.take_due(step_watch::clock::now())) expire();
   if (auto next = w.next_due()) arm_watch_timer(self, *next);
 }
