@@ -44,6 +44,11 @@ private:
 messages::status write_file_under(const std::filesystem::path& root, const std::string& rel, std::string_view content,
                                   bool sync = false);
 
+/// Writes each of `files` (path relative to `root`, content) as
+/// write_file_under does, opening `root` once for all of them.
+messages::status write_files_under(const std::filesystem::path& root,
+                                   const std::vector<std::pair<std::string, std::string>>& files);
+
 /// Opens `root/rel` for appending (created if missing), refusing links on
 /// the way; returns the descriptor, which the caller closes.
 messages::result<int> open_append_under(const std::filesystem::path& root, const std::string& rel);

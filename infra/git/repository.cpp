@@ -1,4 +1,5 @@
 #include <atomic>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -75,8 +76,14 @@ messages::result<signature_ptr> signature(git_repository* repo) {
     }
     who = it->second;
   }
+  // The time and its offset as git_signature_now makes them, but through
+  // localtime_r: git_signature_now's mktime re-reads /etc/localtime each call.
+  time_t now = ::time(nullptr);
+  struct tm local {};
+  int offset_minutes = ::localtime_r(&now, &local) != nullptr ? static_cast<int>(local.tm_gmtoff / 60) : 0;
   git_signature* sig = nullptr;
-  if (auto s = check(git_signature_now(&sig, who.first.c_str(), who.second.c_str()), "signature"); !s) {
+  if (auto s = check(git_signature_new(&sig, who.first.c_str(), who.second.c_str(), now, offset_minutes), "signature");
+      !s) {
     return s.error();
   }
   return signature_ptr{sig};

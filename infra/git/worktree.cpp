@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "messages/names.hpp"
@@ -80,8 +81,10 @@ void remove_known(const fs::path& root, const std::vector<std::string>& files, s
     bool walked = true;
     for (size_t i = 0; i + 1 < parts.size() && walked; ++i) {
       int next = ::openat(fds.back(), parts[i].c_str(), O_DIRECTORY | O_NOFOLLOW | O_RDONLY | O_CLOEXEC);
-      if (next < 0) walked = false;
-      else fds.push_back(next);
+      if (next < 0)
+        walked = false;
+      else
+        fds.push_back(next);
     }
     if (walked) ::unlinkat(fds.back(), parts.back().c_str(), 0);
     // Back up, taking each folder away while it is empty (rmdir refuses otherwise).
@@ -99,15 +102,17 @@ void remove_known(const fs::path& root, const std::vector<std::string>& files, s
   remove_tree(root, removed);
 }
 
-status write_text(const fs::path& file, const std::string& text) {
-  return write_file_under(file.parent_path(), file.filename().string(), text);
-}
-
-status write_files(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files) {
-  for (auto& [path, content] : files) {
-    if (auto s = write_file_under(dir, path, content); !s) return s;
+// Creates `dir`, whose parent may be missing; fails when it exists already.
+status make_new_folder(const fs::path& dir) {
+  if (::mkdir(dir.c_str(), 0777) == 0) return messages::ok();
+  if (errno == ENOENT) {
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec) return make_failure(errc::workspace, "cannot create " + dir.parent_path().string() + ": " + ec.message());
+    if (::mkdir(dir.c_str(), 0777) == 0) return messages::ok();
   }
-  return messages::ok();
+  if (errno == EEXIST) return make_failure(errc::git, "it already exists");
+  return make_failure(errc::workspace, "cannot create " + dir.string() + ": " + std::strerror(errno));
 }
 
 } // namespace
@@ -141,12 +146,19 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
   info.base_commit = to_hex(*git_commit_id(base));
 
   auto admin = repo.gitdir() / "worktrees" / info.name;
-  std::error_code ec;
-  if (fs::exists(admin, ec) || fs::exists(info.dir, ec)) {
-    return make_failure(errc::git, "add worktree " + info.name + ": it already exists");
+  // mkdir itself says whether either exists: one call each, and two adds of one name cannot both pass.
+  if (auto s = make_new_folder(admin); !s)
+    return make_failure(s.error().code, "add worktree " + info.name + ": " + s.error().message);
+  if (auto s = make_new_folder(info.dir); !s) {
+    ::rmdir(admin.c_str());
+    return make_failure(s.error().code, "add worktree " + info.name + ": " + s.error().message);
   }
   auto ref_name = "refs/heads/" + info.branch;
-  if (auto s = create_branch_ref(repo.raw(), ref_name, *git_commit_id(base)); !s) return s.error();
+  if (auto s = create_branch_ref(repo.raw(), ref_name, *git_commit_id(base)); !s) {
+    ::rmdir(info.dir.c_str());
+    ::rmdir(admin.c_str());
+    return s.error();
+  }
 
   auto fail = [&](const messages::failure& f) -> result<worktree_info> {
     remove_worktree_by_name(repo, info.name, nullptr);
@@ -154,16 +166,13 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
     (void)delete_branch(repo.raw(), info.branch);
     return make_failure(f.code, "add worktree " + info.name + ": " + f.message);
   };
-  fs::create_directories(admin, ec);
-  if (!ec) fs::create_directories(info.dir, ec);
-  if (ec) return fail(make_failure(errc::workspace, "cannot create its folders: " + ec.message()));
   auto worktree_git = fs::absolute(info.dir) / ".git";
-  for (auto& [file, text] : std::vector<std::pair<fs::path, std::string>>{
-         {admin / "commondir", "../..\n"},
-         {admin / "gitdir", worktree_git.string() + "\n"},
-         {admin / "HEAD", "ref: " + ref_name + "\n"},
-         {worktree_git, "gitdir: " + fs::absolute(admin).string() + "\n"}}) {
-    if (auto s = write_text(file, text); !s) return fail(s.error());
+  if (auto s = write_files_under(admin, {{"commondir", "../..\n"},
+                                         {"gitdir", worktree_git.string() + "\n"},
+                                         {"HEAD", "ref: " + ref_name + "\n"},
+                                         {"info/sparse-checkout", cone_patterns(checkout_paths)}});
+      !s) {
+    return fail(s.error());
   }
   // Check out only the paths asked for (the component's file, when main has it).
   git_tree* tree = nullptr;
@@ -181,10 +190,8 @@ result<worktree_info> add_worktree(repository& repo, std::string_view component,
                                            static_cast<size_t>(git_blob_rawsize(blob))});
     git_blob_free(blob);
   }
-  if (auto s = write_files(info.dir, present); !s) return fail(s.error());
-  if (auto s = write_file_under(admin, "info/sparse-checkout", cone_patterns(checkout_paths)); !s) {
-    return fail(s.error());
-  }
+  present.emplace_back(".git", "gitdir: " + fs::absolute(admin).string() + "\n");
+  if (auto s = write_files_under(info.dir, present); !s) return fail(s.error());
   if (auto s = write_sparse_index(repo.raw(), admin / "index", tree, checkout_paths); !s) return fail(s.error());
   return info;
 }
@@ -199,7 +206,7 @@ result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
                                        const std::vector<std::pair<std::string, std::string>>& files,
                                        const std::string& message, const std::string& onto) {
   git_repository* raw = repo.raw();
-  if (auto s = write_files(wt.dir, files); !s) return s.error();
+  if (auto s = write_files_under(wt.dir, files); !s) return s.error();
   auto ref_name = "refs/heads/" + wt.branch;
   auto head = read_branch_ref(raw, ref_name);
   if (!head) return head.error();
