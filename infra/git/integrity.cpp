@@ -32,12 +32,14 @@ messages::status verify_stored(git_repository* repo, const git_oid& commit_id, c
     return messages::make_failure(errc::io, "the object database lost " + what + " " + to_hex(id) +
                                               " as it was written (No space left on device?)");
   };
-  if (!stored_on_disk(odb, commit_id)) return missing(commit_id, "commit");
+  const fresh_writes* fresh = fresh_writes::current();
+  auto on_disk = [&](const git_oid& id) { return (fresh != nullptr && fresh->has(id)) || stored_on_disk(odb, id); };
+  if (!on_disk(commit_id)) return missing(commit_id, "commit");
   git_commit* c = nullptr;
   if (auto s = check(git_commit_lookup(&c, repo, &commit_id), "read back commit"); !s) return s;
   commit_ptr cg{c};
   const git_oid* tree_id = git_commit_tree_id(c);
-  if (!stored_on_disk(odb, *tree_id)) return missing(*tree_id, "tree");
+  if (!on_disk(*tree_id)) return missing(*tree_id, "tree");
   git_tree* root = nullptr;
   if (auto s = check(git_commit_tree(&root, c), "read back tree"); !s) return s;
   tree_ptr rg{root};
@@ -53,7 +55,7 @@ messages::status verify_stored(git_repository* repo, const git_oid& commit_id, c
         return missing(*tree_id, "the path " + prefix + " in tree");
       git_oid id = *git_tree_entry_id(e);
       git_tree_entry_free(e);
-      if (!stored_on_disk(odb, id)) return missing(id, prefix);
+      if (!on_disk(id)) return missing(id, prefix);
       if (slash == std::string::npos) break;
       start = slash + 1;
     }

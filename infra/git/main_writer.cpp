@@ -146,6 +146,7 @@ result<std::string> main_writer::commit_files(const std::string& message,
     git_tree* base_tree = nullptr;
     if (auto s = check(git_commit_tree(&base_tree, base->get()), "read main tree"); !s) return s.error();
     tree_ptr base_tree_guard{base_tree};
+    fresh_writes fresh;
     auto tree_id = tree_with_files(repo, base_tree, files, removed);
     if (!tree_id) return tree_id.error();
     if (git_oid_equal(&*tree_id, git_tree_id(base_tree))) return std::string{};

@@ -280,6 +280,7 @@ std::vector<merge_outcome> main_writer::merge_batch(const std::vector<merge_item
     auto base = main_commit(repo);
     if (!base) return failed_all(items, base.error().message);
     git_oid base_id = *git_commit_id(base->get());
+    fresh_writes written; // the round's new trees and commits: verify_stored looks on disk for the rest
     batch_round round{repo, sig->get(), items, base->get()};
     if (auto s = round.read_branches(); !s) return failed_all(items, s.error().message);
     auto plan = logic::merge::plan_batch(round.diffs(), max_octopus_parents);

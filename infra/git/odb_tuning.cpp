@@ -105,8 +105,9 @@ void gated_free(git_odb_backend* backend) {
   if (inner != nullptr) inner(backend);
 }
 
-
-int list_nothing(git_odb_backend*, git_odb_foreach_cb, void*) { return 0; }
+int list_nothing(git_odb_backend*, git_odb_foreach_cb, void*) {
+  return 0;
+}
 
 // zlib's stored format (RFC 1950/1951): a header, blocks of up to 65,535
 // bytes copied as they are, the Adler-32 of the whole.
@@ -127,7 +128,8 @@ std::string stored_zlib(const std::string& raw) {
     out.append(raw, at, n);
     at += n;
   } while (at < raw.size());
-  uLong sum = adler32(adler32(0, nullptr, 0), reinterpret_cast<const Bytef*>(raw.data()), static_cast<uInt>(raw.size()));
+  uLong sum =
+    adler32(adler32(0, nullptr, 0), reinterpret_cast<const Bytef*>(raw.data()), static_cast<uInt>(raw.size()));
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((sum >> shift) & 0xff));
   return out;
 }
@@ -142,7 +144,9 @@ std::string objects_dir(git_repository* repo) {
   return (std::filesystem::path{git_repository_commondir(repo)} / "objects").string() + "/";
 }
 
-plain_writer* writer_of(git_odb_backend* backend) { return reinterpret_cast<plain_writer*>(backend); }
+plain_writer* writer_of(git_odb_backend* backend) {
+  return reinterpret_cast<plain_writer*>(backend);
+}
 
 int recent_read(void** buf, size_t* len, git_object_t* type, git_odb_backend* backend, const git_oid* id) {
   return writer_of(backend)->recent->read(*id, backend, buf, len, type) ? 0 : GIT_ENOTFOUND;
@@ -152,7 +156,9 @@ int recent_header(size_t* len, git_object_t* type, git_odb_backend* backend, con
   return writer_of(backend)->recent->header(*id, len, type) ? 0 : GIT_ENOTFOUND;
 }
 
-int recent_has(git_odb_backend* backend, const git_oid* id) { return writer_of(backend)->recent->has(*id) ? 1 : 0; }
+int recent_has(git_odb_backend* backend, const git_oid* id) {
+  return writer_of(backend)->recent->has(*id) ? 1 : 0;
+}
 
 int write_failed(const std::string& what) {
   git_error_set_str(GIT_ERROR_OS, (what + ": " + std::strerror(errno)).c_str());
@@ -207,10 +213,13 @@ int plain_write(git_odb_backend* backend, const git_oid* id, const void* data, s
     return write_failed("store " + final_path);
   }
   self->recent->remember(*id, type, data, len);
+  if (auto* fresh = fresh_writes::current()) fresh->note(*id);
   return 0;
 }
 
-void free_plain_writer(git_odb_backend* backend) { delete writer_of(backend); }
+void free_plain_writer(git_odb_backend* backend) {
+  delete writer_of(backend);
+}
 
 // First in line for writes, and for reads and existence checks of what this
 // process wrote lately (recent_objects.hpp); everything else, and listings,
@@ -265,7 +274,29 @@ git_odb_backend* plain_writer_in(git_odb* odb) {
   return nullptr;
 }
 
+thread_local fresh_writes* innermost = nullptr;
+
 } // namespace
+
+fresh_writes::fresh_writes() : outer_(innermost) {
+  innermost = this;
+}
+
+fresh_writes::~fresh_writes() {
+  innermost = outer_;
+}
+
+fresh_writes* fresh_writes::current() {
+  return innermost;
+}
+
+void fresh_writes::note(const git_oid& id) {
+  if (ids_.size() < max_ids) ids_.push_back(id);
+}
+
+bool fresh_writes::has(const git_oid& id) const {
+  return std::any_of(ids_.begin(), ids_.end(), [&](const git_oid& x) { return git_oid_equal(&x, &id); });
+}
 
 messages::result<git_oid> store_object(git_repository* repo, git_object_t type, const void* data, size_t len) {
   git_oid id;
@@ -300,7 +331,9 @@ bool stored_on_disk(git_odb* odb, const git_oid& id) {
   return false;
 }
 
-void forget_recent_objects(git_repository* repo) { recent_objects::forget(objects_dir(repo)); }
+void forget_recent_objects(git_repository* repo) {
+  recent_objects::forget(objects_dir(repo));
+}
 
 void tune_odb(git_repository* repo) {
   git_odb* odb = nullptr;

@@ -133,11 +133,34 @@ messages::result<git_oid> tree_with_files(git_repository* repo, git_tree* base,
                                           const std::vector<std::pair<std::string, std::string>>& files,
                                           const std::vector<std::string>& removed = {});
 
+/// While one lives, the ids this thread's writes through store_object put
+/// on disk (a file written, closed and renamed into place, each checked)
+/// are noted, up to `max_ids`: verify_stored then trusts those and looks on
+/// disk only for the objects it did not write (from memory, or older).
+/// Scopes nest; without one everything is looked for, as before.
+class fresh_writes final {
+public:
+  static constexpr size_t max_ids = 4096;
+  fresh_writes();
+  ~fresh_writes();
+  fresh_writes(const fresh_writes&) = delete;
+  fresh_writes& operator=(const fresh_writes&) = delete;
+  /// The innermost scope of this thread, or null.
+  static fresh_writes* current();
+  void note(const git_oid& id);
+  bool has(const git_oid& id) const;
+
+private:
+  fresh_writes* outer_;
+  std::vector<git_oid> ids_;
+};
+
 /// Checks that a commit just written is really in the object database, with
 /// its tree and every tree and blob on `paths`, before a ref may point at it.
 /// libgit2 1.5 can report a loose object written when the disk filled up
 /// under it (seen with a full tmpfs: ENOSPC on the object's write, success
 /// returned), which would leave a ref or reflog naming a missing object.
+/// Inside a fresh_writes scope, what the scope wrote is trusted.
 messages::status verify_stored(git_repository* repo, const git_oid& commit_id, const std::vector<std::string>& paths);
 
 /// Records in `.grove/checkout` that output/ may lag main from

@@ -226,6 +226,7 @@ result<std::string> commit_in_worktree(repository& repo, worktree_info& wt,
   git_tree* base_tree = nullptr;
   if (auto s = check(git_commit_tree(&base_tree, parent), "read worktree tree"); !s) return s.error();
   tree_ptr base_guard{base_tree};
+  fresh_writes fresh; // what this commit writes, verify_stored need not look for
   auto tree_id = tree_with_files(raw, base_tree, files);
   if (!tree_id) return tree_id.error();
   git_tree* tree = nullptr;

@@ -34,7 +34,6 @@ protected:
     auto hex = git::detail::to_hex(id);
     return root() / ".git/objects" / hex.substr(0, 2) / hex.substr(2);
   }
-
 };
 
 git_tree_update upsert(const char* path, const git_oid& id, git_filemode_t mode = GIT_FILEMODE_BLOB) {
@@ -159,4 +158,36 @@ TEST_F(object_store, branch_refs_are_locked_compared_and_seen_by_git) {
   EXPECT_NE(git_cli(root(), "rev-parse --verify -q feat/navbar_gen").status, 0) << "gone from packed-refs too";
   EXPECT_TRUE(git::detail::delete_branch_ref(raw(), ref)) << "deleting a deleted branch is no error";
   EXPECT_EQ(git_cli(root(), "fsck --no-dangling").status, 0);
+}
+
+TEST_F(object_store, verify_stored_trusts_only_what_its_scope_wrote) {
+  // A commit whose blob was written before the scope and then lost: found missing even inside a scope.
+  auto old_blob = blob("written before the scope");
+  auto empty_id = git::detail::store_object(raw(), GIT_OBJECT_TREE, "", 0);
+  ASSERT_TRUE(empty_id);
+  auto empty_tree = tree(*empty_id);
+  auto sig = git::detail::signature(raw());
+  ASSERT_TRUE(sig);
+  auto commit_of = [&](const git_oid& b) {
+    auto t = git::detail::splice_tree(raw(), empty_tree.get(), {upsert("f.json", b)});
+    EXPECT_TRUE(t) << t.error().message;
+    auto made = git::detail::create_commit(raw(), sig->get(), "c", tree(*t).get(), {});
+    EXPECT_TRUE(made) << made.error().message;
+    return *made;
+  };
+  std::filesystem::remove(loose_file(old_blob));
+  git::detail::forget_recent_objects(raw()); // what an outside prune leaves: memory cannot vouch for it
+  {
+    git::detail::fresh_writes scope;
+    auto c = commit_of(old_blob);
+    auto s = git::detail::verify_stored(raw(), c, {"f.json"});
+    EXPECT_FALSE(s) << "the lost blob was not written in this scope";
+    // Everything written in the scope is trusted: nothing on disk is asked for it.
+    auto fresh_blob = blob("written in the scope");
+    auto c2 = commit_of(fresh_blob);
+    EXPECT_TRUE(scope.has(fresh_blob) && scope.has(c2));
+    EXPECT_FALSE(scope.has(old_blob));
+    EXPECT_TRUE(git::detail::verify_stored(raw(), c2, {"f.json"}));
+  }
+  EXPECT_EQ(git::detail::fresh_writes::current(), nullptr) << "the scope ends with its block";
 }
