@@ -22,10 +22,12 @@ void add(messages::qa_verdict& v, const std::string& mode, messages::review_find
   v.findings.push_back(std::move(f));
 }
 
-void builtin_review(messages::qa_verdict& v, const std::string& mode, const messages::qa_request& req) {
+// `parts`: what the rules checked (they passed, so the artifact is a component with its html).
+void builtin_review(messages::qa_verdict& v, const std::string& mode, const messages::qa_request& req,
+                    const logic::qa::artifact_parts& parts) {
   if (v.reviewer.empty()) v.reviewer = "builtin";
   messages::component_spec spec{req.component, req.description};
-  for (auto& f : logic::review::review_artifact(spec, req.artifact)) {
+  for (auto& f : logic::review::review(spec, parts.html, parts.css)) {
     add(v, mode, {f.code, f.level == logic::review::severity::error ? "error" : "warning", f.message, f.advice});
   }
 }
@@ -54,14 +56,15 @@ qa_actor::behavior_type qa_agent(qa_actor::pointer self, qa_config cfg) {
     [self, cfg](const messages::qa_request& req) -> caf::result<messages::qa_verdict> {
       messages::qa_verdict v;
       v.component = req.component;
-      v.violations = logic::qa::check_artifact(req.artifact, req.component, messages::registered_secrets());
+      logic::qa::artifact_parts parts;
+      v.violations = logic::qa::check_artifact(req.artifact, req.component, messages::registered_secrets(), &parts);
       // The reviewer reads what passed the rules: a component it can trust to be one.
       if (!v.violations.empty() || cfg.review_mode == "off") {
         v.pass = v.violations.empty();
         return v;
       }
       if (!cfg.router) {
-        builtin_review(v, cfg.review_mode, req);
+        builtin_review(v, cfg.review_mode, req, parts);
         v.pass = v.violations.empty();
         return v;
       }
@@ -81,14 +84,14 @@ qa_actor::behavior_type qa_agent(qa_actor::pointer self, qa_config cfg) {
           v.pass = v.violations.empty();
           rp.deliver(std::move(v));
         },
-        [self, rp, v, mode, req, timeout = cfg.timeout](caf::error& err) mutable {
+        [self, rp, v, mode, req, parts = std::move(parts), timeout = cfg.timeout](caf::error& err) mutable {
           // Bounded and reported, never blocking: the builtin reviews instead.
           auto why = err == caf::sec::request_timeout ? "no verdict within " + std::to_string(timeout.count()) + " ms"
                                                       : self->system().render(err);
           v.reviewer = "builtin (model reviewer unavailable)";
           v.findings.push_back({"reviewer_unavailable", "warning", "the model reviewer gave no usable verdict: " + why,
                                 "check the review route's provider; the builtin reviewer reviewed instead"});
-          builtin_review(v, mode, req);
+          builtin_review(v, mode, req, parts);
           v.pass = v.violations.empty();
           rp.deliver(std::move(v));
         });

@@ -22,7 +22,6 @@ std::string lower(std::string_view s) {
 
 using html::is_space;
 
-
 const std::vector<std::pair<std::string_view, char32_t>>& named_refs() {
   static const std::vector<std::pair<std::string_view, char32_t>> refs = {
     {"colon", ':'}, {"tab", '\t'}, {"newline", '\n'}, {"lpar", '('},   {"rpar", ')'},
@@ -271,7 +270,7 @@ std::vector<violation> check_secrets(std::string_view text, const std::vector<st
 }
 
 std::vector<violation> check_artifact(std::string_view artifact, std::string_view expected_name,
-                                      const std::vector<std::string>& secrets) {
+                                      const std::vector<std::string>& secrets, artifact_parts* parts) {
   std::vector<violation> out = check_secrets(artifact, secrets);
   nlohmann::json doc;
   try {
@@ -302,6 +301,7 @@ std::vector<violation> check_artifact(std::string_view artifact, std::string_vie
                        check_urls(html), check_css(css)}) {
     out.insert(out.end(), found.begin(), found.end());
   }
+  if (parts != nullptr) *parts = {std::move(html), std::move(css)};
   return out;
 }
 

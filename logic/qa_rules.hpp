@@ -39,11 +39,19 @@ std::vector<violation> check_css(std::string_view css);
 /// carries credentials. The message never quotes what it found.
 std::vector<violation> check_secrets(std::string_view text, const std::vector<std::string>& secrets);
 
+/// A component's markup and style as its artifact carries them.
+struct artifact_parts {
+  std::string html;
+  std::string css;
+};
+
 /// Every rule on a component artifact (JSON text): it must parse, satisfy
 /// component.schema.json, carry `expected_name`, contain none of `secrets`,
-/// and pass every HTML/CSS rule.
+/// and pass every HTML/CSS rule. `parts`, when given, gets what was checked
+/// (empty strings for fields that are not text), so a reviewer after the
+/// rules need not parse the artifact again.
 std::vector<violation> check_artifact(std::string_view artifact, std::string_view expected_name,
-                                      const std::vector<std::string>& secrets = {});
+                                      const std::vector<std::string>& secrets = {}, artifact_parts* parts = nullptr);
 
 /// Decodes HTML character references (`&#106;`, `&#x6A;`, `&colon;` ...),
 /// as a browser does inside an attribute value.

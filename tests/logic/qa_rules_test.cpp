@@ -140,6 +140,14 @@ TEST(qa_artifact, good_component_passes) {
   EXPECT_TRUE(vs.empty()) << vs.front().message;
 }
 
+TEST(qa_artifact, hands_the_checked_markup_and_style_to_the_reviewer) {
+  grove::logic::qa::artifact_parts parts;
+  auto vs = check_artifact(artifact("<section class=\"g-x\"><h2>X</h2></section>", ".g-x{color:red}"), "x", {}, &parts);
+  EXPECT_TRUE(vs.empty());
+  EXPECT_EQ(parts.html, "<section class=\"g-x\"><h2>X</h2></section>");
+  EXPECT_EQ(parts.css, ".g-x{color:red}");
+}
+
 TEST(qa_artifact, malformed_json_and_schema_errors_are_violations) {
   EXPECT_TRUE(has(check_artifact("{not json", "x"), "invalid_json"));
   EXPECT_TRUE(has(check_artifact("[]", "x"), "schema"));
