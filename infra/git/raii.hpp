@@ -82,6 +82,15 @@ messages::status create_branch_ref(git_repository* repo, const std::string& name
 /// Moves it from `from` to `to`: 0, GIT_EMODIFIED (it was elsewhere), GIT_ELOCKED, or libgit2's error.
 int move_branch_ref(git_repository* repo, const std::string& name, const git_oid& to, const git_oid& from,
                     const std::string& log);
+
+/// Moves a loose ref with reflogs (main) from `from` to `to` as git does:
+/// under `<ref>.lock`, the old value compared, a line appended to the ref's
+/// reflog and to HEAD's when HEAD names the ref, then the lock renamed over
+/// the ref. GIT_PASSTHROUGH, with nothing changed, when the ref is not a
+/// plain loose ref or a reflog to append to is missing (libgit2 then does
+/// it); GIT_EMODIFIED / GIT_ELOCKED as libgit2 (branch_refs.cpp).
+int move_logged_ref(git_repository* repo, const std::string& name, const git_oid& to, const git_oid& from,
+                    const std::string& log);
 messages::result<git_oid> read_branch_ref(git_repository* repo, const std::string& name);
 /// Deletes it and any reflog it has; a branch already gone is no error.
 messages::status delete_branch_ref(git_repository* repo, const std::string& name);

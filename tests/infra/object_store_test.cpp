@@ -191,3 +191,44 @@ TEST_F(object_store, verify_stored_trusts_only_what_its_scope_wrote) {
   }
   EXPECT_EQ(git::detail::fresh_writes::current(), nullptr) << "the scope ends with its block";
 }
+
+TEST_F(object_store, main_moves_with_its_reflogs_as_git_writes_them) {
+  auto main_hex = *repo->main_head();
+  auto main_id = *git::detail::from_hex(main_hex);
+  auto t = git::detail::splice_tree(raw(), nullptr, {upsert("page.html", blob("page"))});
+  ASSERT_TRUE(t);
+  auto tr = tree(*t);
+  auto sig = git::detail::signature(raw());
+  ASSERT_TRUE(sig);
+  git_commit* parent = nullptr;
+  ASSERT_EQ(git_commit_lookup(&parent, raw(), &main_id), 0);
+  git::detail::commit_ptr pg{parent};
+  auto c = git::detail::create_commit(raw(), sig->get(), "next\n", tr.get(), {parent});
+  ASSERT_TRUE(c);
+  auto c_hex = git::detail::to_hex(*c);
+  auto entries = [&](const char* ref) { return git_cli(root(), std::string{"reflog show "} + ref).out; };
+  auto before = entries("main");
+  EXPECT_EQ(git::detail::advance_main(raw(), *c, main_id, "wrong base"), GIT_EMODIFIED);
+  auto lock = root() / ".git/refs/heads/main.lock";
+  test::write_file(lock, "");
+  EXPECT_EQ(git::detail::advance_main(raw(), main_id, *c, "locked"), GIT_ELOCKED);
+  EXPECT_TRUE(std::filesystem::exists(lock)) << "not ours to remove";
+  std::filesystem::remove(lock);
+  EXPECT_EQ(entries("main"), before) << "a refused move logs nothing";
+  // Moved, with one line in main's reflog and HEAD's, as git reads them.
+  ASSERT_EQ(git::detail::advance_main(raw(), main_id, *c, "grove: merge\n2 component(s)"), 0);
+  EXPECT_EQ(git_cli(root(), "rev-parse main").out, c_hex + "\n");
+  for (const char* ref : {"main", "HEAD"}) {
+    EXPECT_EQ(git_cli(root(), std::string{"log -g -1 --format=%H,%gs,%gn,%ge "} + ref).out,
+              c_hex + ",grove: merge 2 component(s)," + sig->get()->name + "," + sig->get()->email + "\n")
+      << ref;
+  }
+  EXPECT_EQ(git_cli(root(), "rev-parse main@{1}").out, main_hex + "\n");
+  // Packed by git: libgit2 moves it, and logs it.
+  ASSERT_EQ(git_cli(root(), "pack-refs --all").status, 0);
+  ASSERT_FALSE(std::filesystem::exists(root() / ".git/refs/heads/main"));
+  ASSERT_EQ(git::detail::advance_main(raw(), *c, main_id, "back"), 0);
+  EXPECT_EQ(git_cli(root(), "rev-parse main").out, main_hex + "\n");
+  EXPECT_EQ(git_cli(root(), "log -g -1 --format=%gs main").out, "back\n");
+  EXPECT_EQ(git_cli(root(), "fsck --no-dangling").status, 0);
+}
