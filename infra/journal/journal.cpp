@@ -67,7 +67,7 @@ messages::result<std::unique_ptr<journal>> journal::open(const std::filesystem::
   // WAL survives a killed process with synchronous=NORMAL; FULL also survives power loss.
   auto db =
     detail::open_store(repo, "journal.db", "journal",
-                       {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", "PRAGMA foreign_keys=ON;", schema});
+                       {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", "PRAGMA foreign_keys=ON;"}, schema);
   if (!db) return db.error();
   return std::unique_ptr<journal>{new journal(*db)};
 }

@@ -90,7 +90,7 @@ std::string kind_of(const std::string& component) {
 
 messages::result<std::unique_ptr<lesson_store>> lesson_store::open(const std::filesystem::path& repo) {
   auto db = detail::open_store(repo, "lessons.db", "lessons",
-                               {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema});
+                               {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;"}, schema);
   if (!db) return db.error();
   // A store of an earlier version has no embedding columns yet.
   if (!statement{*db, "SELECT embed_model, embedding FROM lessons LIMIT 0"}.ok()) {

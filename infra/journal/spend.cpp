@@ -20,7 +20,7 @@ constexpr const char* schema =
 messages::result<std::shared_ptr<spend_ledger>> spend_ledger::open(const std::filesystem::path& repo, double limit_usd,
                                                                    int64_t window_ms, int64_t now_ms) {
   auto db =
-    detail::open_store(repo, "spend.db", "spend", {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", schema});
+    detail::open_store(repo, "spend.db", "spend", {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;"}, schema);
   if (!db) return db.error();
   std::shared_ptr<spend_ledger> ledger{new spend_ledger(*db, limit_usd, window_ms)};
   // Rows that left the window are history nobody reads: the store stays the size of one window.

@@ -111,8 +111,9 @@ public:
   double real(int col) { return sqlite3_column_double(stmt_, col); }
   std::string blob(int col) {
     auto p = sqlite3_column_blob(stmt_, col);
-    return p != nullptr ? std::string{static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))}
-                        : std::string{};
+    return p != nullptr
+             ? std::string{static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))}
+             : std::string{};
   }
 
 private:
@@ -154,7 +155,7 @@ inline void close_store(sqlite3* db) {
 /// busy timeout, and runs each of `setup` (pragmas, the schema). On failure
 /// nothing stays open.
 inline messages::result<sqlite3*> open_store(const std::filesystem::path& repo, const char* file, const char* store,
-                                             std::initializer_list<const char*> setup) {
+                                             std::initializer_list<const char*> pragmas, const char* schema) {
   std::error_code ec;
   std::filesystem::create_directories(repo / ".grove", ec);
   auto path = repo / ".grove" / file;
@@ -168,11 +169,20 @@ inline messages::result<sqlite3*> open_store(const std::filesystem::path& repo, 
     return f;
   }
   sqlite3_busy_timeout(db, 5000);
-  for (const char* sql : setup) {
+  for (const char* sql : pragmas) {
     if (auto s = exec_sql(db, sql, store); !s) {
       sqlite3_close(db);
       return s.error();
     }
+  }
+  // The schema's statements in one transaction: one commit (and sync) instead of one each.
+  auto made = exec_sql(db, "BEGIN IMMEDIATE;", store);
+  if (made) made = exec_sql(db, schema, store);
+  if (made) made = exec_sql(db, "COMMIT;", store);
+  if (!made) {
+    if (sqlite3_get_autocommit(db) == 0) (void)exec_sql(db, "ROLLBACK;", store);
+    sqlite3_close(db);
+    return made.error();
   }
   return db;
 }
