@@ -269,7 +269,14 @@ node::~node() {
 void node::shutdown() {
   if (down_) return;
   down_ = true;
-  if (lessons_) caf::anon_send_exit(lessons_, caf::exit_reason::user_shutdown);
+  if (lessons_) {
+    // Everything the store was told (lessons learned, their outcomes) is in it when this returns, so
+    // a node started next on the workspace in this process recalls it (bounded: SQLite waits 5 s at most).
+    caf::scoped_actor self{sys_};
+    self->monitor(lessons_);
+    self->send_exit(lessons_, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds{10}) >> [] {});
+  }
   // The supervisor stops every service and proxy; the registry is the serving front end's.
   caf::anon_send(supervisor_, actors::svc_stop_atom::value, std::string{});
   if (registry_) caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
