@@ -269,18 +269,29 @@ node::~node() {
 void node::shutdown() {
   if (down_) return;
   down_ = true;
-  if (lessons_) {
-    // Everything the store was told (lessons learned, their outcomes) is in it when this returns, so
-    // a node started next on the workspace in this process recalls it (bounded: SQLite waits 5 s at most).
-    caf::scoped_actor self{sys_};
-    self->monitor(lessons_);
-    self->send_exit(lessons_, caf::exit_reason::user_shutdown);
-    self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds{10}) >> [] {});
+  // When this returns, the node's services have ended: their files closed and what they were told
+  // written (the lesson store's lessons, the journal's records), so the workspace can be opened again,
+  // by a node in this process too, or removed. Bounded: 10 s in all.
+  std::vector<caf::actor> ending;
+  for (auto& name : service_names()) {
+    if (auto a = service_instance(name)) ending.push_back(std::move(a));
   }
+  if (lessons_) ending.push_back(caf::actor_cast<caf::actor>(lessons_));
+  caf::scoped_actor self{sys_};
+  for (auto& a : ending) self->monitor(a);
+  if (lessons_) self->send_exit(lessons_, caf::exit_reason::user_shutdown);
   // The supervisor stops every service and proxy; the registry is the serving front end's.
-  caf::anon_send(supervisor_, actors::svc_stop_atom::value, std::string{});
-  if (registry_) caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
-  if (placement_) caf::anon_send_exit(placement_, caf::exit_reason::user_shutdown);
+  self->send(supervisor_, actors::svc_stop_atom::value, std::string{});
+  if (registry_) self->send_exit(registry_, caf::exit_reason::user_shutdown);
+  if (placement_) self->send_exit(placement_, caf::exit_reason::user_shutdown);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  for (size_t left = ending.size(); left > 0;) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (wait.count() <= 0) break;
+    bool late = false;
+    self->receive([&](const caf::down_msg&) { --left; }, caf::after(wait) >> [&] { late = true; });
+    if (late) break;
+  }
 }
 
 caf::actor node::service_instance(const std::string& name) {
