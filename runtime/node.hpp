@@ -80,7 +80,9 @@ public:
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
-  /// Stops the supervisor, every service and the registry, so the system can shut down.
+  /// Stops the supervisor, every service and the registry, so the system can shut down;
+  /// returns once the services have ended (their files closed, what they were told
+  /// written), 10 s at most. Call it from outside the actor system's threads.
   void shutdown();
 
   /// The names of the supervised services, in start order.
