@@ -164,6 +164,16 @@ int os_error() {
   return -1;
 }
 
+// Takes `lock` for a move, libgit2's way: 0, GIT_ELOCKED or -1, with the reason set.
+int lock_for_move(ref_lock& lock) {
+  int rc = lock.acquire();
+  if (rc == GIT_ELOCKED) {
+    git_error_set_str(GIT_ERROR_REFERENCE, (lock.path() + " exists (another git process is updating it?)").c_str());
+    return rc;
+  }
+  return rc != 0 ? os_error() : 0;
+}
+
 messages::status lock_failure(int rc, const ref_lock& lock, const std::string& what) {
   if (rc == GIT_ELOCKED) {
     return messages::make_failure(messages::errc::git,
@@ -192,13 +202,8 @@ int move_branch_ref(git_repository* repo, const std::string& name, const git_oid
   git_oid current;
   {
     ref_lock lock{path};
-    int rc = lock.acquire();
-    if (rc == GIT_ELOCKED) {
-      git_error_set_str(GIT_ERROR_REFERENCE, (lock.path() + " exists (another git process is updating it?)").c_str());
-      return rc;
-    }
-    if (rc != 0) return os_error();
-    rc = read_loose(path, current);
+    if (int rc = lock_for_move(lock); rc != 0) return rc;
+    int rc = read_loose(path, current);
     if (rc == 0) {
       if (!git_oid_equal(&current, &from)) {
         git_error_set_str(GIT_ERROR_REFERENCE, "it moved meanwhile (old reference value does not match)");
@@ -260,14 +265,9 @@ int move_logged_ref(git_repository* repo, const std::string& name, const git_oid
   // Only the common case: both reflogs there already (libgit2 makes missing ones).
   if (!exists_as_file(ref_log) || (log_head && !exists_as_file(head_log))) return GIT_PASSTHROUGH;
   ref_lock lock{path};
-  int rc = lock.acquire();
-  if (rc == GIT_ELOCKED) {
-    git_error_set_str(GIT_ERROR_REFERENCE, (lock.path() + " exists (another git process is updating it?)").c_str());
-    return rc;
-  }
-  if (rc != 0) return os_error();
+  if (int rc = lock_for_move(lock); rc != 0) return rc;
   git_oid current;
-  rc = read_loose(path, current);
+  int rc = read_loose(path, current);
   if (rc == -1) return os_error();
   if (rc != 0) return GIT_PASSTHROUGH; // packed or symbolic: libgit2's rules
   if (!git_oid_equal(&current, &from)) {

@@ -1,6 +1,8 @@
 // grove's own object and ref writing (tree_splice.cpp, branch_refs.cpp,
 // recent_objects.cpp) checked against libgit2's and the git CLI's view.
 
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -16,6 +18,8 @@ using grove::test::git_cli;
 
 namespace {
 
+git_tree_update upsert(const char* path, const git_oid& id, git_filemode_t mode = GIT_FILEMODE_BLOB);
+
 class object_store : public test::repository_fixture {
 protected:
   git_repository* raw() { return repo->raw(); }
@@ -30,13 +34,26 @@ protected:
     EXPECT_EQ(git_tree_lookup(&t, raw(), &id), 0);
     return git::detail::tree_ptr{t};
   }
+  // A commit of a tree holding page.html on top of `parent_id`, written by grove's object writer.
+  git_oid commit_page_on(const git_oid& parent_id, const std::string& message) {
+    auto t = git::detail::splice_tree(raw(), nullptr, {upsert("page.html", blob("page"))});
+    EXPECT_TRUE(t);
+    auto sig = git::detail::signature(raw());
+    EXPECT_TRUE(sig);
+    git_commit* parent = nullptr;
+    EXPECT_EQ(git_commit_lookup(&parent, raw(), &parent_id), 0);
+    git::detail::commit_ptr pg{parent};
+    auto c = git::detail::create_commit(raw(), sig->get(), message, tree(*t).get(), {parent});
+    EXPECT_TRUE(c);
+    return c ? *c : git_oid{};
+  }
   std::filesystem::path loose_file(const git_oid& id) {
     auto hex = git::detail::to_hex(id);
     return root() / ".git/objects" / hex.substr(0, 2) / hex.substr(2);
   }
 };
 
-git_tree_update upsert(const char* path, const git_oid& id, git_filemode_t mode = GIT_FILEMODE_BLOB) {
+git_tree_update upsert(const char* path, const git_oid& id, git_filemode_t mode) {
   git_tree_update u{};
   u.action = GIT_TREE_UPDATE_UPSERT;
   u.path = path;
@@ -122,17 +139,7 @@ TEST_F(object_store, branch_refs_are_locked_compared_and_seen_by_git) {
   EXPECT_EQ(git_cli(root(), "rev-parse feat/navbar_gen").out, main_hex + "\n");
   EXPECT_FALSE(git::detail::create_branch_ref(raw(), ref, main_id)) << "it exists";
   // A commit on it, moved only from the value it has.
-  auto page = blob("page");
-  auto t = git::detail::splice_tree(raw(), nullptr, {upsert("page.html", page)});
-  ASSERT_TRUE(t);
-  auto tr = tree(*t);
-  auto sig = git::detail::signature(raw());
-  ASSERT_TRUE(sig);
-  git_commit* parent = nullptr;
-  ASSERT_EQ(git_commit_lookup(&parent, raw(), &main_id), 0);
-  git::detail::commit_ptr pg{parent};
-  auto c = git::detail::create_commit(raw(), sig->get(), "a commit\n", tr.get(), {parent});
-  ASSERT_TRUE(c);
+  auto c = std::optional<git_oid>{commit_page_on(main_id, "a commit\n")};
   EXPECT_EQ(git::detail::move_branch_ref(raw(), ref, *c, *c, "wrong base"), GIT_EMODIFIED);
   EXPECT_EQ(git::detail::move_branch_ref(raw(), ref, *c, main_id, "commit"), 0);
   EXPECT_EQ(git_cli(root(), "rev-parse feat/navbar_gen").out, git::detail::to_hex(*c) + "\n");
@@ -195,16 +202,9 @@ TEST_F(object_store, verify_stored_trusts_only_what_its_scope_wrote) {
 TEST_F(object_store, main_moves_with_its_reflogs_as_git_writes_them) {
   auto main_hex = *repo->main_head();
   auto main_id = *git::detail::from_hex(main_hex);
-  auto t = git::detail::splice_tree(raw(), nullptr, {upsert("page.html", blob("page"))});
-  ASSERT_TRUE(t);
-  auto tr = tree(*t);
+  auto c = std::optional<git_oid>{commit_page_on(main_id, "next\n")};
   auto sig = git::detail::signature(raw());
   ASSERT_TRUE(sig);
-  git_commit* parent = nullptr;
-  ASSERT_EQ(git_commit_lookup(&parent, raw(), &main_id), 0);
-  git::detail::commit_ptr pg{parent};
-  auto c = git::detail::create_commit(raw(), sig->get(), "next\n", tr.get(), {parent});
-  ASSERT_TRUE(c);
   auto c_hex = git::detail::to_hex(*c);
   auto entries = [&](const char* ref) { return git_cli(root(), std::string{"reflog show "} + ref).out; };
   auto before = entries("main");
