@@ -131,7 +131,7 @@ std::optional<git_oid> detail::pending_checkout(git_repository* repo) {
   return *id;
 }
 
-result<output_drift> detail::inspect_output(git_repository* repo) {
+result<output_drift> detail::inspect_output(git_repository* repo, bool hand_over) {
   output_drift out;
   // Judge by the index on disk: a checkout whose index write failed (full disk,
   // lock held) leaves the repository's in-memory index ahead of the file.
@@ -139,6 +139,8 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
   // (git_repository_index then a forced git_index_read parsed and hashed it twice).
   git_index* index = nullptr;
   auto index_file = std::string{git_repository_path(repo)} + "index";
+  struct stat before {};
+  bool stated = ::stat(index_file.c_str(), &before) == 0; // before the read: a newer file is then never taken for it
   if (auto s = check(git_index_open(&index, index_file.c_str()), "read the index"); !s) return s.error();
   index_ptr index_guard{index};
   if (auto s = check(git_repository_set_index(repo, index), "use the index"); !s) return s.error();
@@ -152,7 +154,13 @@ result<output_drift> detail::inspect_output(git_repository* repo) {
   if (auto s = check(git_commit_tree(&main_tree, head->get()), "read main's tree"); !s) return s.error();
   tree_ptr main_guard{main_tree};
   // The common start: nothing to sort, proven in a stat per file instead of a full status.
-  if (!pending_checkout(repo) && output_in_step(repo, index, main_tree)) return out;
+  if (!pending_checkout(repo) && output_in_step(repo, index, main_tree)) {
+    if (hand_over && stated) {
+      git_repository_set_index(repo, nullptr); // ours alone from here: it moves to another thread's handle
+      offer_index(index_file, before, index_guard.release());
+    }
+    return out;
+  }
   git_status_options so = GIT_STATUS_OPTIONS_INIT;
   so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
   // UPDATE_INDEX: files written in the same second as the index (every merge)
@@ -234,10 +242,10 @@ std::string detail::describe_user_changes(const std::vector<std::string>& user) 
          "output/, then run grove again";
 }
 
-result<size_t> detail::restore_output(git_repository* repo, bool refuse_user_changes) {
+result<size_t> detail::restore_output(git_repository* repo, bool refuse_user_changes, bool hand_over) {
   auto root = workdir_of(repo);
   if (auto s = require_real_folders(root, {"output", "output/components"}); !s) return s.error();
-  auto drift = inspect_output(repo);
+  auto drift = inspect_output(repo, hand_over);
   if (!drift) return drift.error();
   if (refuse_user_changes && !drift->user.empty()) {
     return make_failure(errc::workspace, describe_user_changes(drift->user));
@@ -294,7 +302,8 @@ result<std::vector<std::string>> repair_workspace(repository& repo, bool after_r
     return s.error();
   }
   if (after_run && !pending_checkout(repo.raw())) return done;
-  auto restored = restore_output(repo.raw(), true);
+  // At a start, the integrator opens main next: it takes the index read here.
+  auto restored = restore_output(repo.raw(), true, !after_run);
   if (!restored) return restored.error();
   if (*restored > 0) done.push_back("restored " + std::to_string(*restored) + " file(s) under output/ to main");
   return done;

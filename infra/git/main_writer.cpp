@@ -71,7 +71,10 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
 
 } // namespace
 
-main_writer::main_writer(repository repo) : repo_(std::move(repo)) {}
+main_writer::main_writer(repository repo) : repo_(std::move(repo)) {
+  // The index the start read, if its file is unchanged: not parsed a second time.
+  if (repo_.raw() != nullptr) (void)adopt_offered_index(repo_.raw());
+}
 
 main_writer::~main_writer() {
   if (repo_.raw() != nullptr) write_index();

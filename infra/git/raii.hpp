@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <git2.h>
+#include <sys/stat.h>
 
 #include "messages/errors.hpp"
 
@@ -206,7 +207,17 @@ bool output_in_step(git_repository* repo, git_index* index, git_tree* main_tree)
 /// entry and file each hold main's version, the version before an
 /// unfinished checkout, a half-written copy of main's version (only where
 /// that checkout was writing), or nothing; anything else is the user's.
-messages::result<output_drift> inspect_output(git_repository* repo);
+/// With `hand_over`, an index proven in step is offered to the next
+/// repository handle that opens main (offer_index).
+messages::result<output_drift> inspect_output(git_repository* repo, bool hand_over = false);
+
+/// Keeps `index` (a reference the caller gives up), read from `file` whose
+/// stat data were `before` the read, for adopt_offered_index (index_handoff.cpp).
+void offer_index(const std::string& file, const struct stat& before, git_index* index);
+
+/// Makes the offered index `repo`'s own if it was read from `repo`'s index
+/// file and that file has not changed since; true when it did. Either way the offer is gone.
+bool adopt_offered_index(git_repository* repo);
 
 /// The message that names the user's changes and how to proceed.
 std::string describe_user_changes(const std::vector<std::string>& user);
@@ -216,6 +227,6 @@ std::string describe_user_changes(const std::vector<std::string>& user);
 /// touched: with `refuse_user_changes` nothing is done when there are any;
 /// either way they come back as an errc::workspace failure naming them.
 /// Returns how many paths were put back.
-messages::result<size_t> restore_output(git_repository* repo, bool refuse_user_changes);
+messages::result<size_t> restore_output(git_repository* repo, bool refuse_user_changes, bool hand_over = false);
 
 } // namespace grove::git::detail

@@ -178,3 +178,36 @@ TEST_F(output_scan, deferred_index_lags_until_written_and_a_kill_before_is_repai
 }
 
 } // namespace
+
+// The start hands main's index to the integrator's handle only while the file is the one it read.
+TEST_F(output_scan, the_start_hands_its_index_over_only_while_the_file_is_unchanged) {
+  land(12);
+  auto entries_of = [](git_repository* r) {
+    git_index* index = nullptr;
+    EXPECT_EQ(git_repository_index(&index, r), 0);
+    git::detail::index_ptr guard{index};
+    return git_index_entrycount(index);
+  };
+  auto expected = entries_of(repo->raw());
+  // Unchanged: the next handle takes it, and it is main's index.
+  ASSERT_TRUE(git::detail::inspect_output(repo->raw(), true));
+  auto next = git::repository::open_or_init(root());
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_TRUE(git::detail::adopt_offered_index(next->raw()));
+  EXPECT_EQ(entries_of(next->raw()), expected);
+  EXPECT_FALSE(git::detail::adopt_offered_index(next->raw())) << "an offer is taken once";
+  // Replaced since (git writes a new file and renames it over): not taken.
+  ASSERT_TRUE(git::detail::inspect_output(repo->raw(), true));
+  test::write_file(root() / "notes.txt", "user's file\n");
+  git_cli(root(), "add notes.txt");
+  auto later = git::repository::open_or_init(root());
+  ASSERT_TRUE(later);
+  EXPECT_FALSE(git::detail::adopt_offered_index(later->raw()));
+  EXPECT_EQ(entries_of(later->raw()), expected + 1) << "read from the file as it is now";
+  // Without hand_over nothing is offered; nor when output/ is not in step.
+  ASSERT_TRUE(git::detail::inspect_output(repo->raw()));
+  EXPECT_FALSE(git::detail::adopt_offered_index(later->raw()));
+  test::write_file(root() / git::component_path(numbered("scan", 0)), "edited by the user");
+  ASSERT_TRUE(git::detail::inspect_output(repo->raw(), true));
+  EXPECT_FALSE(git::detail::adopt_offered_index(later->raw()));
+}
