@@ -21,7 +21,7 @@ namespace grove::git::detail {
 namespace {
 
 bool exists_no_follow(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return !path.empty() && ::lstat(path.c_str(), &st) == 0;
 }
 

@@ -19,7 +19,7 @@ namespace {
 struct offer {
   std::mutex lock;
   std::string file;
-  struct stat seen{};
+  struct stat seen {};
   git_index* index = nullptr; // one reference, ours
 };
 
@@ -53,7 +53,7 @@ bool adopt_offered_index(git_repository* repo) {
   git_index* index = o.index;
   o.index = nullptr;
   std::string file = std::string{git_repository_path(repo)} + "index";
-  struct stat now{};
+  struct stat now {};
   bool same = file == o.file && ::stat(file.c_str(), &now) == 0 && same_file(now, o.seen);
   if (same) git_repository_set_index(repo, index); // the repository takes its own reference
   git_index_free(index);
