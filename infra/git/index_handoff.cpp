@@ -49,12 +49,13 @@ void offer_index(const std::string& file, const struct stat& before, git_index* 
 bool adopt_offered_index(git_repository* repo) {
   auto& o = slot();
   std::lock_guard<std::mutex> guard{o.lock};
-  if (o.index == nullptr) return false;
+  std::string file = std::string{git_repository_path(repo)} + "index";
+  // Another workspace's (several nodes in one process): left for its own integrator.
+  if (o.index == nullptr || file != o.file) return false;
   git_index* index = o.index;
   o.index = nullptr;
-  std::string file = std::string{git_repository_path(repo)} + "index";
   struct stat now {};
-  bool same = file == o.file && ::stat(file.c_str(), &now) == 0 && same_file(now, o.seen);
+  bool same = ::stat(file.c_str(), &now) == 0 && same_file(now, o.seen);
   if (same) git_repository_set_index(repo, index); // the repository takes its own reference
   git_index_free(index);
   return same;

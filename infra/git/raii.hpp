@@ -216,7 +216,8 @@ messages::result<output_drift> inspect_output(git_repository* repo, bool hand_ov
 void offer_index(const std::string& file, const struct stat& before, git_index* index);
 
 /// Makes the offered index `repo`'s own if it was read from `repo`'s index
-/// file and that file has not changed since; true when it did. Either way the offer is gone.
+/// file and that file has not changed since; true when it did. An offer for
+/// another workspace stays; one for `repo`'s is gone either way.
 bool adopt_offered_index(git_repository* repo);
 
 /// The message that names the user's changes and how to proceed.

@@ -211,3 +211,16 @@ TEST_F(output_scan, the_start_hands_its_index_over_only_while_the_file_is_unchan
   ASSERT_TRUE(git::detail::inspect_output(repo->raw(), true));
   EXPECT_FALSE(git::detail::adopt_offered_index(later->raw()));
 }
+
+// Several workspaces in one process: a handle on another one leaves the offer to its own.
+TEST_F(output_scan, an_offer_waits_for_its_own_workspace) {
+  land(2);
+  test::temp_dir other_dir;
+  auto other = git::repository::open_or_init(other_dir.path() / "ws");
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_TRUE(git::detail::inspect_output(repo->raw(), true));
+  EXPECT_FALSE(git::detail::adopt_offered_index(other->raw()));
+  auto next = git::repository::open_or_init(root());
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(git::detail::adopt_offered_index(next->raw()));
+}
