@@ -54,9 +54,6 @@ status sync_checkout(git_repository* repo, const git_oid& old_commit, const git_
   // rereads it only when its file changed), and write_index() saves it.
   if (!write_index) opts.checkout_strategy |= GIT_CHECKOUT_DONT_WRITE_INDEX;
   opts.baseline = ot;
-  // The blobs as they are, when no filter could change them: libgit2 would
-  // find that out path by path (checkout_filters.cpp).
-  opts.disable_filters = filters_may_apply(repo, nt, paths) ? 0 : 1;
   opts.paths.strings = raw.data();
   opts.paths.count = raw.size();
   return check(git_checkout_tree(repo, reinterpret_cast<git_object*>(nt), &opts),

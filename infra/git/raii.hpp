@@ -131,12 +131,6 @@ std::string cone_patterns(const std::vector<std::string>& present);
 messages::status write_sparse_index(git_repository* repo, const std::filesystem::path& index_file, git_tree* tree,
                                     const std::vector<std::string>& present);
 
-/// Whether a checkout of `paths` (files of `target`) could run one of
-/// libgit2's filters (crlf, ident): any attributes file that could reach them,
-/// or core.autocrlf set. When not, the checkout skips the per-file attribute
-/// lookups (checkout_filters.cpp).
-bool filters_may_apply(git_repository* repo, git_tree* target, const std::vector<std::string>& paths);
-
 /// How often a writer redoes its update when main moved under it.
 inline constexpr int max_ref_retries = 8;
 
